@@ -1,0 +1,83 @@
+#include "host/eigentrust.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <numeric>
+
+#include "common/error.hpp"
+#include "kernels/dispatch.hpp"
+#include "kernels/eigentrust.hpp"
+
+namespace trustprop::host {
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+void validate(const EigenTrustOptions& o) {
+  if (!(o.restart > 0.0 && o.restart <= 1.0))
+    throw ConfigError("restart_probability = " + std::to_string(o.restart) + ": must be in (0, 1]");
+  if (!(o.tolerance >= 0.0) || !std::isfinite(o.tolerance))
+    throw ConfigError("tolerance = " + std::to_string(o.tolerance) + ": must be a finite number >= 0");
+  if (o.max_iterations < 0)
+    throw ConfigError("max_iterations = " + std::to_string(o.max_iterations) + ": must be >= 0");
+}
+
+EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                const std::vector<double>& pretrust, const EigenTrustOptions& options,
+                                const std::vector<double>& start) {
+  validate(options);
+  const auto n = static_cast<std::size_t>(g.n);
+  TRUSTPROP_ASSERT(pretrust.size() == n, "pre-trust vector must have one entry per agent");
+  EigenTrustResult r;
+  const auto t0 = std::chrono::steady_clock::now();
+
+  kernels::Transition tr;
+  {
+    // W lives on the backend only while Cᵀ is built.
+    kernels::CsrMatrix w;
+    w.rows = w.cols = g.n;
+    w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
+    w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
+    w.values = kernels::Array<float>::from_host(exec, g.data);
+    tr = kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
+  }
+  auto p = kernels::Array<double>::from_host(exec, pretrust);
+  std::vector<double> t0_host = start.empty() ? pretrust : start;
+  if (!start.empty()) {
+    TRUSTPROP_ASSERT(start.size() == n, "warm-start vector must have one entry per agent");
+    const double s = std::accumulate(t0_host.begin(), t0_host.end(), 0.0);
+    if (!(s > 0.0) || !std::isfinite(s)) throw DataError("warm-start vector does not have a positive finite sum");
+    for (double& v : t0_host) v /= s;
+  }
+  auto t = kernels::Array<double>::from_host(exec, t0_host);
+  kernels::Array<double> t_next(exec, n);
+  exec->synchronize();
+  r.setup_seconds = seconds_since(t0);
+
+  const auto t1 = std::chrono::steady_clock::now();
+  const kernels::CsrView ct = tr.ct.view();
+  Convergence& c = r.convergence;
+  while (c.iterations < options.max_iterations) {
+    const double res = kernels::dispatch(*exec, [&](const auto& e) {
+      return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
+                             options.restart, t.data(), t_next.data());
+    });
+    std::swap(t, t_next);
+    ++c.iterations;
+    c.residual = res;
+    c.residuals.push_back(res);
+    if (!std::isfinite(res)) throw InternalError("EigenTrust iteration produced a non-finite residual");
+    if (res < options.tolerance) {
+      c.converged = true;
+      break;
+    }
+  }
+  r.trust = t.to_host();
+  r.iterate_seconds = seconds_since(t1);
+  return r;
+}
+
+}  // namespace trustprop::host

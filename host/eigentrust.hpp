@@ -1,0 +1,46 @@
+// The EigenTrust driver: places a graph on a backend, iterates
+// kernels::eigentrust_step until ‖Δt‖₁ < tolerance or max_iterations, and
+// reports how it went. Never fails silently on non-convergence: the result
+// says converged = false and the caller decides (DESIGN §3).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/graph.hpp"
+#include "kernels/executor.hpp"
+
+namespace trustprop::host {
+
+struct EigenTrustOptions {
+  double restart = 0.15;       // a: probability of jumping back to the pre-trust p (PageRank damping = 1 − a)
+  double tolerance = 1e-6;     // stop when ‖t_{k+1} − t_k‖₁ < tolerance
+  int max_iterations = 1000;
+};
+
+// One vocabulary for every iterative model (issue 4): how the iteration ended.
+struct Convergence {
+  int iterations = 0;
+  double residual = 0.0;       // the last ‖Δ‖₁
+  bool converged = false;
+  std::vector<double> residuals;  // per iteration
+};
+
+struct EigenTrustResult {
+  std::vector<double> trust;   // n, sums to 1
+  Convergence convergence;
+  double setup_seconds = 0.0;  // upload and transition matrix
+  double iterate_seconds = 0.0;
+};
+
+// Checks the options; throws ConfigError naming the bad parameter.
+void validate(const EigenTrustOptions& options);
+
+// `pretrust` is the distribution p (n entries summing to 1); `start`, when
+// not empty, is the warm-start vector (n entries, normalised here).
+EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
+                                const std::vector<double>& pretrust, const EigenTrustOptions& options,
+                                const std::vector<double>& start = {});
+
+}  // namespace trustprop::host

@@ -1,0 +1,11 @@
+// Logging: spdlog to stderr ("trustprop: level: message"), so stdout carries
+// only results (tables, JSON) and can be piped.
+#pragma once
+
+#include <string>
+
+namespace trustprop::host {
+
+void setup_logging(const std::string& level);
+
+}  // namespace trustprop::host

@@ -1,0 +1,56 @@
+// trustprop: trust propagation on city-scale social graphs. Entry point: the
+// subcommands of DESIGN §6, errors mapped to sysexits codes (DESIGN §5).
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "common/error.hpp"
+#include "common/version.hpp"
+#include "host/command_line.hpp"
+#include "host/commands.hpp"
+#include "host/logging.hpp"
+
+int main(int argc, char** argv) {
+  using namespace trustprop;
+  host::remember_command_line(argc, argv);
+  CLI::App app{"trustprop: GPU-accelerated trust propagation on city-scale social graphs"};
+  app.set_version_flag("--version", std::string(version_string) + " (" + git_revision + ")");
+  app.require_subcommand(1);
+  host::GlobalOptions global;
+  app.add_option("--device", global.device, "Backend: auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--threads", global.threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->capture_default_str();
+  app.add_option("--progress", global.progress, "auto, bar, plain or none")
+      ->check(CLI::IsMember({"auto", "bar", "plain", "none"}))
+      ->capture_default_str();
+  // Global options are accepted before or after the subcommand.
+  app.fallthrough();
+  app.parse_complete_callback([&] { host::setup_logging(global.log_level); });
+
+  host::add_import(app, global);
+  host::add_generate(app, global);
+  host::add_info(app, global);
+  host::add_rank(app, global);
+  host::add_demo(app, global);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version exit 0; every other parse error is a usage error.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);
+  } catch (const Error& e) {
+    spdlog::error("{}", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::bad_alloc&) {
+    spdlog::error("out of host memory");
+    return static_cast<int>(ExitCode::software);
+  } catch (const std::exception& e) {
+    spdlog::error("internal error: {}", e.what());
+    return static_cast<int>(ExitCode::software);
+  }
+  return 0;
+}

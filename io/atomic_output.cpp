@@ -1,0 +1,58 @@
+#include "io/atomic_output.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "common/error.hpp"
+
+namespace trustprop::io {
+
+namespace {
+
+std::string parent_dir(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+void fsync_path(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags);
+  if (fd < 0) return;
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+AtomicOutput::AtomicOutput(std::string target) : target_(std::move(target)) {
+  if (target_.empty()) throw IoError("output path is empty");
+  struct stat st {};
+  if (stat(target_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    throw IoError(target_ + ": is a directory; give a file name for the output");
+  const std::string dir = parent_dir(target_);
+  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw IoError(target_ + ": output directory " + dir + " does not exist");
+  if (access(dir.c_str(), W_OK) != 0)
+    throw IoError(target_ + ": output directory " + dir + " is not writable");
+  temp_ = target_ + ".tmp-" + std::to_string(getpid());
+}
+
+AtomicOutput::~AtomicOutput() {
+  if (!committed_) std::remove(temp_.c_str());
+}
+
+void AtomicOutput::commit() {
+  fsync_path(temp_, O_RDONLY);
+  if (std::rename(temp_.c_str(), target_.c_str()) != 0)
+    throw IoError(target_ + ": cannot rename " + temp_ + " into place: " + std::strerror(errno));
+  committed_ = true;
+  fsync_path(parent_dir(target_), O_RDONLY | O_DIRECTORY);
+}
+
+}  // namespace trustprop::io

@@ -1,0 +1,30 @@
+// Output files appear whole or not at all (DESIGN §9): everything is written
+// to a temporary name beside the target, flushed to disk, and renamed over
+// the target only on commit(). An AtomicOutput destroyed before commit()
+// (an exception, a failed check) removes the temporary file.
+#pragma once
+
+#include <string>
+
+namespace trustprop::io {
+
+class AtomicOutput {
+ public:
+  // Throws IoError when the target is a directory or its directory is missing
+  // or not writable, before anything is written.
+  explicit AtomicOutput(std::string target);
+  ~AtomicOutput();
+  AtomicOutput(const AtomicOutput&) = delete;
+  AtomicOutput& operator=(const AtomicOutput&) = delete;
+
+  const std::string& temp_path() const { return temp_; }
+  const std::string& target() const { return target_; }
+  // fsyncs the temporary file, renames it to the target, fsyncs the directory.
+  void commit();
+
+ private:
+  std::string target_, temp_;
+  bool committed_ = false;
+};
+
+}  // namespace trustprop::io

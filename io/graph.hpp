@@ -1,0 +1,27 @@
+// The in-memory form of a graph file (DESIGN §2): a CSR trust matrix in host
+// memory, row i listing the agents that i trusts, plus optional agent data.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace trustprop::io {
+
+// Agent kinds as stored in /agents/kind.
+enum class AgentKind : std::uint8_t { resident = 0, enterprise = 1, institution = 2 };
+
+struct Graph {
+  std::int64_t n = 0;                 // agents; the matrix is n x n
+  std::vector<std::int64_t> indptr;   // n + 1 row offsets
+  std::vector<std::int32_t> indices;  // nnz columns, sorted and unique per row
+  std::vector<float> data;            // nnz tie weights, may be signed
+  std::vector<std::uint8_t> kind;     // n agent kinds, or empty
+  std::vector<std::int64_t> id;       // n original ids, or empty
+  std::string source;                 // provenance: where the graph came from
+  std::string content_hash;           // "xxh3:<16 hex>" of the CSR arrays, or empty
+
+  std::int64_t nnz() const { return indptr.empty() ? 0 : indptr.back(); }
+};
+
+}  // namespace trustprop::io

@@ -1,0 +1,53 @@
+#include "kernels/cpu/executor.hpp"
+
+#include <omp.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <new>
+
+#include "common/error.hpp"
+
+namespace trustprop::kernels::cpu {
+
+CpuExecutor::CpuExecutor(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {
+  omp_set_num_threads(threads_);
+}
+
+std::string CpuExecutor::device_name() const {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "CPU";
+}
+
+std::string CpuExecutor::description() const {
+  return "cpu (" + std::to_string(threads_) + " OpenMP thread" + (threads_ == 1 ? "" : "s") + ", " + device_name() +
+         ")";
+}
+
+void* CpuExecutor::allocate(std::size_t bytes) const {
+  // 64-byte alignment: one cache line, and room for AVX-512 loads.
+  void* p = std::aligned_alloc(64, (bytes + 63) / 64 * 64);
+  if (!p) throw InternalError("cpu: cannot allocate " + std::to_string(bytes) + " bytes of host memory");
+  return p;
+}
+
+void CpuExecutor::deallocate(void* ptr) const noexcept { std::free(ptr); }
+
+void CpuExecutor::copy_from_host(void* dst, const void* src, std::size_t bytes) const { std::memcpy(dst, src, bytes); }
+void CpuExecutor::copy_to_host(void* dst, const void* src, std::size_t bytes) const { std::memcpy(dst, src, bytes); }
+void CpuExecutor::copy(void* dst, const void* src, std::size_t bytes) const { std::memcpy(dst, src, bytes); }
+
+std::size_t CpuExecutor::available_memory() const {
+  return static_cast<std::size_t>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+}  // namespace trustprop::kernels::cpu
