@@ -30,6 +30,7 @@ GraphWriter::GraphWriter(const std::string& path, std::int64_t n, const std::str
                                    chunk_elems(options.chunk_bytes, 4, options.expected_nnz), options.deflate);
   data_ = h5::AppendableDataset(file_, "/graph/data", H5T_NATIVE_FLOAT, 4,
                                 chunk_elems(options.chunk_bytes, 4, options.expected_nnz), options.deflate);
+  attributes_ = options.attributes;
   const std::int64_t zero = 0;
   indptr_.append(&zero, 1);
   hasher_.indptr(&zero, sizeof zero);
@@ -172,12 +173,17 @@ void validate_graph(const Graph& g, const std::string& where) {
   if (g.data.size() != g.indices.size())
     throw DataError(where + ": dataset /graph/data has " + std::to_string(g.data.size()) +
                     " elements, /graph/indices " + std::to_string(nnz));
+  for (std::int64_t i = 0; i < n; ++i)
+    if (g.indptr[i + 1] < g.indptr[i])
+      throw DataError(where + ": dataset /graph/indptr is not non-decreasing: indptr[" + std::to_string(i) +
+                      "] = " + std::to_string(g.indptr[i]) + " > indptr[" + std::to_string(i + 1) +
+                      "] = " + std::to_string(g.indptr[i + 1]));
   // Find the first bad row in parallel, then describe it serially.
   std::int64_t bad = n;
 #pragma omp parallel for schedule(static) reduction(min : bad)
   for (std::int64_t i = 0; i < n; ++i) {
     const std::int64_t b = g.indptr[i], e = g.indptr[i + 1];
-    if (e < b || b < 0 || e > nnz) {
+    if (b < 0 || e > nnz) {
       bad = std::min(bad, i);
       continue;
     }
@@ -192,9 +198,6 @@ void validate_graph(const Graph& g, const std::string& where) {
   if (bad < n) {
     const std::int64_t i = bad, b = g.indptr[i], e = g.indptr[i + 1];
     const std::string row = "row " + std::to_string(i);
-    if (e < b)
-      throw DataError(where + ": dataset /graph/indptr is not non-decreasing: indptr[" + std::to_string(i) +
-                      "] = " + std::to_string(b) + " > indptr[" + std::to_string(i + 1) + "] = " + std::to_string(e));
     if (b < 0 || e > nnz)
       throw DataError(where + ": dataset /graph/indptr: " + row + " points outside /graph/indices");
     for (std::int64_t k = b; k < e; ++k) {

@@ -25,6 +25,7 @@ struct GraphWriteOptions {
   std::int64_t expected_nnz = 0;    // sizes the chunks; 0 when unknown
   std::int64_t chunk_bytes = 2 << 20;
   int deflate = 0;                  // 0 = uncompressed (default), 1..9 gzip level
+  std::map<std::string, std::string> attributes;  // extra root attributes (importer or generator parameters)
 };
 
 // Streams a graph to `path` row block by row block. Nothing appears at

@@ -1,0 +1,672 @@
+// bench_cpu_graphblas: trustprop's CPU EigenTrust iteration next to
+// SuiteSparse:GraphBLAS doing the same iteration on the same graph, in the
+// same process, plus a STREAM triad probe and the compulsory-bytes floor
+// (DESIGN §8; issues 2 and 7). See docs/benchmarks.md for what every number
+// means.
+//
+//   bench_cpu_graphblas GRAPH.h5 --out result.json [--label NAME]
+//                       [--repeats 20] [--rounds 4] [--threads 1,2]
+//                       [--restart 0.15] [--stream-mib 128]
+//
+// The transition Cᵀ is built once with trustprop (kernels::cpu::build_transition).
+// Every system then iterates from the same start (uniform pre-trust p = 1/n)
+// for the same number of iterations:
+//
+//   trustprop         kernels::cpu::eigentrust_step (float Cᵀ, double vectors,
+//                     one fused pass, returns ‖Δ‖₁)
+//   graphblas_fp32    LAGr_PageRank's iteration (LAGraph), FP32 as LAGraph
+//   graphblas_fp64    the same in FP64 (like-for-like accumulation)
+//
+// The GraphBLAS iteration, on Cᵀ imported once by row with the damping
+// (1 − a) folded into its values (LAGraph folds it into d_out):
+//   m        = reduce(+, t(dangling))            GrB_Vector_extract + reduce
+//   teleport = (a + (1 − a)·m) / n
+//   r        = teleport                         GrB_assign (scalar)
+//   r       += Cᵀ t                             GrB_mxv PLUS_TIMES, accum PLUS
+//   t       -= r ; t = |t| ; rdiff = reduce(+, t)
+//   swap(t, r)
+// which is t' = (1 − a)(Cᵀt + m·p) + a·p with p = 1/n: EigenTrust's update.
+//
+// Timing: after two untimed warm-up iterations per system, `rounds` rounds;
+// in each round every system in turn does one untimed iteration (cache
+// warm-up after the other systems ran) and repeats/rounds timed ones. Rounds
+// interleave the systems so that background load hits all of them alike.
+// Reported: median and min seconds per iteration over the timed iterations.
+// GraphBLAS.h (7.4) has no extern "C" guard of its own.
+extern "C" {
+#include <GraphBLAS.h>
+}
+#include <omp.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
+#include "common/version.hpp"
+#include "io/graph_file.hpp"
+#include "kernels/array.hpp"
+#include "kernels/cpu/executor.hpp"
+#include "kernels/eigentrust.hpp"
+
+using json = nlohmann::ordered_json;
+using Clock = std::chrono::steady_clock;
+namespace tk = trustprop::kernels;
+
+namespace {
+
+double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
+
+void grb_check(GrB_Info info, const char* what) {
+  if (info != GrB_SUCCESS && info != GrB_NO_VALUE)
+    throw trustprop::InternalError(fmt::format("GraphBLAS: {} failed with GrB_Info {}", what, static_cast<int>(info)));
+}
+#define GRB_OK(call) grb_check((call), #call)
+
+// ---------------------------------------------------------------- machine
+
+std::string run_command(const char* cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd, "r")) {
+    char buf[4096];
+    std::size_t k;
+    while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+    pclose(p);
+  }
+  return out;
+}
+
+std::string lscpu_field(const std::string& lscpu, const std::string& key) {
+  std::istringstream in(lscpu);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) {
+      auto v = line.substr(key.size() + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  }
+  return "";
+}
+
+std::string read_first_line(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// CPU seconds spent by the whole machine (all CPUs, user+nice+system+irq+
+// softirq+steal) and by this process, to tell how much of the machine other
+// processes took while a measurement ran.
+double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double self_busy_seconds() {
+  std::ifstream in("/proc/self/stat");
+  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream rest(content.substr(content.rfind(')') + 2));  // fields from 3 (state) on
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double mem_total_gib() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  while (in >> key) {
+    if (key == "MemTotal:") {
+      in >> kb;
+      break;
+    }
+    in.ignore(1 << 12, '\n');
+  }
+  return kb / (1024.0 * 1024.0);
+}
+
+std::string utc_now() {
+  std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+json machine_info() {
+  const std::string lscpu = run_command("LC_ALL=C lscpu 2>/dev/null");
+  utsname u{};
+  uname(&u);
+  json m;
+  m["cpu_model"] = lscpu_field(lscpu, "Model name");
+  m["cores"] = omp_get_num_procs();
+  m["sockets"] = lscpu_field(lscpu, "Socket(s)");
+  m["threads_per_core"] = lscpu_field(lscpu, "Thread(s) per core");
+  m["l2_cache"] = lscpu_field(lscpu, "L2 cache");
+  m["l3_cache"] = lscpu_field(lscpu, "L3 cache");
+  m["hypervisor"] = lscpu_field(lscpu, "Hypervisor vendor");
+  m["memory_gib"] = std::round(mem_total_gib() * 10.0) / 10.0;
+  m["kernel"] = std::string(u.sysname) + " " + u.release;
+  m["compiler"] = fmt::format("GCC {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+  return m;
+}
+
+// ---------------------------------------------------------------- statistics
+
+struct Stats {
+  double median = 0, min = 0, mean = 0;
+};
+
+Stats stats_of(std::vector<double> v) {
+  Stats s;
+  if (v.empty()) return s;
+  std::sort(v.begin(), v.end());
+  const std::size_t k = v.size();
+  s.median = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
+  s.min = v.front();
+  double sum = 0;
+  for (double x : v) sum += x;
+  s.mean = sum / static_cast<double>(k);
+  return s;
+}
+
+// ---------------------------------------------------------------- STREAM triad
+
+// a[i] = b[i] + s*c[i] over three arrays of `mib` MiB each, OpenMP static
+// schedule, arrays first touched by the same threads. Counts 3 arrays of
+// traffic per pass (STREAM's convention: write-allocate not counted).
+// Returns the best of `trials` in GB/s (1e9 bytes).
+struct Stream {
+  std::size_t n = 0;
+  double* a = nullptr;
+  double* b = nullptr;
+  double* c = nullptr;
+  explicit Stream(std::size_t mib) : n(mib * (1u << 20) / sizeof(double)) {
+    a = static_cast<double*>(std::aligned_alloc(64, n * sizeof(double)));
+    b = static_cast<double*>(std::aligned_alloc(64, n * sizeof(double)));
+    c = static_cast<double*>(std::aligned_alloc(64, n * sizeof(double)));
+    if (!a || !b || !c) throw trustprop::InternalError("STREAM: cannot allocate the arrays");
+    const std::int64_t nn = static_cast<std::int64_t>(n);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < nn; ++i) {
+      a[i] = 0.0;
+      b[i] = 1.0;
+      c[i] = 2.0;
+    }
+  }
+  ~Stream() {
+    std::free(a);
+    std::free(b);
+    std::free(c);
+  }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+
+  double triad_gbps(int trials) {
+    const double s = 3.0;
+    const std::int64_t nn = static_cast<std::int64_t>(n);
+    double best = 1e300;
+    for (int t = 0; t < trials; ++t) {
+      const auto t0 = Clock::now();
+#pragma omp parallel for schedule(static)
+      for (std::int64_t i = 0; i < nn; ++i) a[i] = b[i] + s * c[i];
+      best = std::min(best, seconds(t0, Clock::now()));
+    }
+    volatile double sink = a[n / 2];  // keep the loop
+    (void)sink;
+    return 3.0 * static_cast<double>(n) * sizeof(double) / best / 1e9;
+  }
+};
+
+// ---------------------------------------------------------------- systems
+
+class System {
+ public:
+  virtual ~System() = default;
+  virtual std::string name() const = 0;
+  virtual void reset() = 0;          // t = p
+  virtual double step() = 0;         // one iteration; returns ‖Δ‖₁
+  virtual std::vector<double> result() const = 0;
+  // Compulsory bytes of one iteration in this system's own storage format.
+  virtual double format_bytes() const = 0;
+};
+
+class TrustpropSystem final : public System {
+ public:
+  TrustpropSystem(std::shared_ptr<const tk::cpu::CpuExecutor> ex, const tk::Transition& tr, double restart)
+      : ex_(std::move(ex)), tr_(tr), restart_(restart) {
+    const auto n = static_cast<std::size_t>(tr_.ct.rows);
+    p_ = tk::Array<double>::from_host(ex_, std::vector<double>(n, 1.0 / static_cast<double>(n)));
+    t_ = tk::Array<double>(ex_, n);
+    t_next_ = tk::Array<double>(ex_, n);
+  }
+  std::string name() const override { return "trustprop"; }
+  void reset() override { t_.copy_from(p_); }
+  double step() override {
+    const double res =
+        tk::cpu::eigentrust_step(*ex_, tr_.ct.view(), tr_.dangling.data(), static_cast<std::int64_t>(tr_.dangling.size()),
+                                 p_.data(), restart_, t_.data(), t_next_.data());
+    std::swap(t_, t_next_);
+    return res;
+  }
+  std::vector<double> result() const override { return t_.to_host(); }
+  double format_bytes() const override {
+    const double n = static_cast<double>(tr_.ct.rows), nnz = static_cast<double>(tr_.ct.nnz());
+    return nnz * (4 + 4) + (n + 1) * 8 + n * 8 * 3 + static_cast<double>(tr_.dangling.size()) * 4;
+  }
+
+ private:
+  std::shared_ptr<const tk::cpu::CpuExecutor> ex_;
+  const tk::Transition& tr_;
+  double restart_;
+  tk::Array<double> p_, t_, t_next_;
+};
+
+// The type-dependent GraphBLAS objects of one precision.
+template <class FP>
+struct GrbTypes;
+template <>
+struct GrbTypes<float> {
+  static GrB_Type type() { return GrB_FP32; }
+  static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP32; }
+  static GrB_BinaryOp plus() { return GrB_PLUS_FP32; }
+  static GrB_BinaryOp minus() { return GrB_MINUS_FP32; }
+  static GrB_UnaryOp abs() { return GrB_ABS_FP32; }
+  static GrB_Monoid plus_monoid() { return GrB_PLUS_MONOID_FP32; }
+  static GrB_Info assign(GrB_Vector w, float x, GrB_Index n) {
+    return GrB_Vector_assign_FP32(w, nullptr, nullptr, x, GrB_ALL, n, nullptr);
+  }
+  static GrB_Info reduce(float* x, GrB_Vector u) {
+    return GrB_Vector_reduce_FP32(x, nullptr, GrB_PLUS_MONOID_FP32, u, nullptr);
+  }
+  static GrB_Info tuples(GrB_Index* i, float* x, GrB_Index* k, GrB_Vector v) {
+    return GrB_Vector_extractTuples_FP32(i, x, k, v);
+  }
+  static const char* name() { return "graphblas_fp32"; }
+};
+template <>
+struct GrbTypes<double> {
+  static GrB_Type type() { return GrB_FP64; }
+  static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP64; }
+  static GrB_BinaryOp plus() { return GrB_PLUS_FP64; }
+  static GrB_BinaryOp minus() { return GrB_MINUS_FP64; }
+  static GrB_UnaryOp abs() { return GrB_ABS_FP64; }
+  static GrB_Monoid plus_monoid() { return GrB_PLUS_MONOID_FP64; }
+  static GrB_Info assign(GrB_Vector w, double x, GrB_Index n) {
+    return GrB_Vector_assign_FP64(w, nullptr, nullptr, x, GrB_ALL, n, nullptr);
+  }
+  static GrB_Info reduce(double* x, GrB_Vector u) {
+    return GrB_Vector_reduce_FP64(x, nullptr, GrB_PLUS_MONOID_FP64, u, nullptr);
+  }
+  static GrB_Info tuples(GrB_Index* i, double* x, GrB_Index* k, GrB_Vector v) {
+    return GrB_Vector_extractTuples_FP64(i, x, k, v);
+  }
+  static const char* name() { return "graphblas_fp64"; }
+};
+
+// LAGr_PageRank's iteration on Cᵀ (see the top of this file).
+template <class FP>
+class GraphblasSystem final : public System {
+  using T = GrbTypes<FP>;
+
+ public:
+  GraphblasSystem(const tk::Transition& tr, double restart) : restart_(restart) {
+    const tk::CsrView ct = tr.ct.view();
+    n_ = static_cast<GrB_Index>(ct.rows);
+    nnz_ = static_cast<GrB_Index>(ct.nnz);
+    // GraphBLAS 7.4 keeps 64-bit indices: copy Cᵀ into malloc'd arrays that
+    // GxB_Matrix_import_CSR takes over (no second copy inside GraphBLAS).
+    auto* ap = static_cast<GrB_Index*>(std::malloc((n_ + 1) * sizeof(GrB_Index)));
+    auto* aj = static_cast<GrB_Index*>(std::malloc(std::max<GrB_Index>(nnz_, 1) * sizeof(GrB_Index)));
+    auto* ax = static_cast<FP*>(std::malloc(std::max<GrB_Index>(nnz_, 1) * sizeof(FP)));
+    if (!ap || !aj || !ax) throw trustprop::InternalError("GraphBLAS: cannot allocate the import arrays");
+    const double keep = 1.0 - restart_;
+    const std::int64_t rows = ct.rows, nnz = ct.nnz;
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i <= rows; ++i) ap[i] = static_cast<GrB_Index>(ct.indptr[i]);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t k = 0; k < nnz; ++k) {
+      aj[k] = static_cast<GrB_Index>(ct.indices[k]);
+      ax[k] = static_cast<FP>(keep * static_cast<double>(ct.values[k]));  // damping folded in, as LAGraph does
+    }
+    GRB_OK(GxB_Matrix_import_CSR(&a_, T::type(), n_, n_, &ap, &aj, reinterpret_cast<void**>(&ax),
+                              (n_ + 1) * sizeof(GrB_Index), std::max<GrB_Index>(nnz_, 1) * sizeof(GrB_Index),
+                              std::max<GrB_Index>(nnz_, 1) * sizeof(FP), false, false, nullptr));
+    GRB_OK(GrB_Matrix_wait(a_, GrB_MATERIALIZE));
+    int format = -1;
+    GRB_OK(GxB_Matrix_Option_get(a_, GxB_FORMAT, &format));
+    TRUSTPROP_ASSERT(format == GxB_BY_ROW, "GraphBLAS matrix is not stored by row");
+    sinks_.assign(tr.dangling.data(), tr.dangling.data() + tr.dangling.size());
+    GRB_OK(GrB_Vector_new(&t_, T::type(), n_));
+    GRB_OK(GrB_Vector_new(&r_, T::type(), n_));
+    GRB_OK(GrB_Vector_new(&sink_vals_, T::type(), std::max<GrB_Index>(sinks_.size(), 1)));
+  }
+  ~GraphblasSystem() override {
+    GrB_Vector_free(&sink_vals_);
+    GrB_Vector_free(&r_);
+    GrB_Vector_free(&t_);
+    GrB_Matrix_free(&a_);
+  }
+  std::string name() const override { return T::name(); }
+
+  void reset() override {
+    GRB_OK(T::assign(t_, static_cast<FP>(1.0 / static_cast<double>(n_)), n_));  // t = 1/n, as LAGraph starts
+    GRB_OK(GrB_Vector_wait(t_, GrB_MATERIALIZE));
+  }
+
+  double step() override {
+    // Dangling (sink) mass: t at the dangling agents, reduced.
+    FP m = 0;
+    if (!sinks_.empty()) {
+      GRB_OK(GrB_Vector_extract(sink_vals_, nullptr, nullptr, t_, sinks_.data(), sinks_.size(), nullptr));
+      GRB_OK(T::reduce(&m, sink_vals_));
+    }
+    const FP teleport = static_cast<FP>((restart_ + (1.0 - restart_) * static_cast<double>(m)) / static_cast<double>(n_));
+    GRB_OK(T::assign(r_, teleport, n_));                                                  // r = teleport
+    GRB_OK(GrB_mxv(r_, nullptr, T::plus(), T::plus_times(), a_, t_, nullptr));           // r += Cᵀ t
+    GRB_OK(GrB_Vector_assign(t_, nullptr, T::minus(), r_, GrB_ALL, n_, nullptr));         // t -= r
+    GRB_OK(GrB_Vector_apply(t_, nullptr, nullptr, T::abs(), t_, nullptr));                // t = |t|
+    FP rdiff = 0;
+    GRB_OK(T::reduce(&rdiff, t_));                                                        // rdiff = Σ t
+    GRB_OK(GrB_Vector_wait(r_, GrB_MATERIALIZE));
+    std::swap(t_, r_);
+    return static_cast<double>(rdiff);
+  }
+
+  std::vector<double> result() const override {
+    GrB_Index k = n_;
+    std::vector<GrB_Index> idx(n_);
+    std::vector<FP> val(n_);
+    GRB_OK(T::tuples(idx.data(), val.data(), &k, t_));
+    std::vector<double> out(n_, 0.0);
+    for (GrB_Index q = 0; q < k; ++q) out[idx[q]] = static_cast<double>(val[q]);
+    return out;
+  }
+
+  double format_bytes() const override {
+    const double n = static_cast<double>(n_), nnz = static_cast<double>(nnz_);
+    return nnz * (8 + sizeof(FP)) + (n + 1) * 8 + n * sizeof(FP) * 2 + static_cast<double>(sinks_.size()) * 8;
+  }
+
+ private:
+  double restart_;
+  GrB_Index n_ = 0, nnz_ = 0;
+  GrB_Matrix a_ = nullptr;
+  GrB_Vector t_ = nullptr, r_ = nullptr, sink_vals_ = nullptr;
+  std::vector<GrB_Index> sinks_;
+};
+
+double l1_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  double s = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) s += std::fabs(a[i] - b[i]);
+  return s;
+}
+double sum_of(const std::vector<double>& a) {
+  double s = 0;
+  for (double x : a) s += x;
+  return s;
+}
+
+std::vector<int> parse_threads(const std::string& spec) {
+  std::vector<int> out;
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    const int k = std::stoi(item);
+    if (k < 1) throw trustprop::UsageError("--threads: thread counts must be >= 1");
+    out.push_back(k);
+  }
+  if (out.empty()) throw trustprop::UsageError("--threads: give at least one thread count");
+  return out;
+}
+
+std::string fmt_s(double s) { return s < 1e-2 ? fmt::format("{:.3f} ms", s * 1e3) : fmt::format("{:.4f} s", s); }
+
+int run(int argc, char** argv) {
+  CLI::App app{"trustprop CPU EigenTrust iteration vs SuiteSparse:GraphBLAS, with a STREAM probe and the bytes floor"};
+  std::string graph_path, out_path, label, threads_spec = "1,2";
+  int repeats = 20, rounds = 4, stream_trials = 10;
+  double restart = 0.15;
+  std::size_t stream_mib = 128;
+  app.add_option("graph", graph_path, "graph file (HDF5, DESIGN §2)")->required()->check(CLI::ExistingFile);
+  app.add_option("--out,-o", out_path, "write the JSON result here")->required();
+  app.add_option("--label", label, "name of the graph in the results (default: the file name)");
+  app.add_option("--repeats", repeats, "timed iterations per system and thread count (>= 20 recommended)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--rounds", rounds, "interleaving rounds the timed iterations are split into")->check(CLI::Range(1, 1000));
+  app.add_option("--threads", threads_spec, "comma-separated thread counts");
+  app.add_option("--restart", restart, "restart probability a (same p and a for every system)")->check(CLI::Range(0.0, 1.0));
+  app.add_option("--stream-mib", stream_mib, "size of each STREAM array in MiB")->check(CLI::Range(1, 1 << 16));
+  app.add_option("--stream-trials", stream_trials, "STREAM triad trials (best is reported)")->check(CLI::Range(1, 1000));
+  CLI11_PARSE(app, argc, argv);
+  const std::vector<int> thread_counts = parse_threads(threads_spec);
+  rounds = std::min(rounds, repeats);
+  const int per_round = (repeats + rounds - 1) / rounds;
+  repeats = per_round * rounds;
+  if (label.empty()) {
+    label = graph_path.substr(graph_path.find_last_of('/') + 1);
+    label = label.substr(0, label.rfind(".h5"));
+  }
+  const int max_threads = *std::max_element(thread_counts.begin(), thread_counts.end());
+
+  json out;
+  out["benchmark"] = "cpu_eigentrust";
+  out["label"] = label;
+  out["date_utc"] = utc_now();
+  out["machine"] = machine_info();
+  out["load_average_before"] = read_first_line("/proc/loadavg");
+  out["trustprop"] = {{"version", trustprop::version_string}, {"git_revision", trustprop::git_revision}};
+
+  // ---- graph and transition
+  auto t0 = Clock::now();
+  const trustprop::io::Graph g = trustprop::io::read_graph(graph_path);
+  const double read_s = seconds(t0, Clock::now());
+  auto ex = std::make_shared<tk::cpu::CpuExecutor>(max_threads);
+  t0 = Clock::now();
+  tk::Transition tr;
+  {
+    tk::CsrMatrix w;
+    w.rows = w.cols = g.n;
+    w.indptr = tk::Array<std::int64_t>::from_host(ex, g.indptr);
+    w.indices = tk::Array<std::int32_t>::from_host(ex, g.indices);
+    w.values = tk::Array<float>::from_host(ex, g.data);
+    tr = tk::cpu::build_transition(*ex, w.view());
+  }
+  const double transition_s = seconds(t0, Clock::now());
+  const std::int64_t n = g.n, nnz_ct = tr.ct.nnz(), n_dangling = static_cast<std::int64_t>(tr.dangling.size());
+  std::fprintf(stderr, "[bench] %s: n=%lld nnz=%lld (Cᵀ %lld), dangling=%lld; read %.2fs, transition %.2fs\n",
+               label.c_str(), (long long)n, (long long)g.nnz(), (long long)nnz_ct, (long long)n_dangling, read_s,
+               transition_s);
+  out["graph"] = {{"label", label},          {"path", graph_path},      {"source", g.source},
+                  {"n", n},                  {"nnz", g.nnz()},          {"nnz_transition", nnz_ct},
+                  {"dangling", n_dangling},  {"content_hash", g.content_hash}};
+
+  // ---- GraphBLAS
+  GRB_OK(GrB_init(GrB_NONBLOCKING));
+  GRB_OK(GxB_Global_Option_set(GxB_BURBLE, false));
+  {
+    int v[3] = {0, 0, 0};
+    GxB_Global_Option_get(GxB_LIBRARY_VERSION, v);
+    out["graphblas"] = {{"library", "SuiteSparse:GraphBLAS"},
+                        {"version", fmt::format("{}.{}.{}", v[0], v[1], v[2])},
+                        {"method", "LAGr_PageRank iteration on the row-normalised Cᵀ (by row, pull GrB_mxv, "
+                                   "PLUS_TIMES, accum PLUS), damping folded into the values; sink mass by "
+                                   "GrB_Vector_extract + reduce; residual t -= r, abs, reduce"}};
+  }
+  GRB_OK(GxB_Global_Option_set(GxB_GLOBAL_NTHREADS, max_threads));
+  t0 = Clock::now();
+  std::vector<std::unique_ptr<System>> systems;
+  systems.push_back(std::make_unique<TrustpropSystem>(ex, tr, restart));
+  systems.push_back(std::make_unique<GraphblasSystem<float>>(tr, restart));
+  systems.push_back(std::make_unique<GraphblasSystem<double>>(tr, restart));
+  const double import_s = seconds(t0, Clock::now());
+  out["setup_seconds"] = {{"read_graph", read_s}, {"build_transition", transition_s}, {"graphblas_import", import_s}};
+
+  // ---- the floor
+  const double floor_bytes = static_cast<double>(nnz_ct) * (4 + 4) + static_cast<double>(n + 1) * 8 +
+                             static_cast<double>(n) * 8 * 3 + static_cast<double>(n_dangling) * 4;
+  out["floor"] = {{"bytes", floor_bytes},
+                  {"definition", "per edge of Cᵀ 4 B column index + 4 B value; per agent 8 B row pointer, 8 B t read "
+                                 "once, 8 B t_next written once, 8 B pre-trust read once; 4 B per dangling agent"},
+                  {"edge_bytes", static_cast<double>(nnz_ct) * 8},
+                  {"agent_bytes", static_cast<double>(n + 1) * 8 + static_cast<double>(n) * 24},
+                  {"dangling_bytes", static_cast<double>(n_dangling) * 4}};
+
+  const int warmup = 2;
+  const int iterations = warmup + rounds * (1 + per_round);
+  out["method"] = {{"restart", restart},
+                   {"pretrust", "uniform over all agents (p = 1/n), every system"},
+                   {"start", "t = p"},
+                   {"timer", "std::chrono::steady_clock around one iteration"},
+                   {"warmup_iterations", warmup},
+                   {"rounds", rounds},
+                   {"timed_iterations", repeats},
+                   {"untimed_iteration_per_round", 1},
+                   {"iterations_per_system", iterations},
+                   {"stream_array_mib", stream_mib},
+                   {"stream_trials", stream_trials}};
+
+  Stream stream(stream_mib);
+  std::vector<double> reference_1;  // trustprop's vector at the first thread count
+  json runs = json::array();
+  for (const int k : thread_counts) {
+    omp_set_num_threads(k);
+    GRB_OK(GxB_Global_Option_set(GxB_GLOBAL_NTHREADS, k));
+    const double stream_gbps = stream.triad_gbps(stream_trials);
+    const double floor_s = floor_bytes / (stream_gbps * 1e9);
+    std::fprintf(stderr, "[bench] %d thread(s): STREAM triad %.2f GB/s\n", k, stream_gbps);
+
+    const auto wall0 = Clock::now();
+    const double machine0 = machine_busy_seconds(), self0 = self_busy_seconds();
+    std::vector<std::vector<double>> samples(systems.size());
+    std::vector<double> last_residual(systems.size(), 0.0);
+    for (auto& s : systems) {
+      s->reset();
+      for (int w = 0; w < warmup; ++w) s->step();
+    }
+    for (int r = 0; r < rounds; ++r) {
+      for (std::size_t q = 0; q < systems.size(); ++q) {
+        systems[q]->step();  // untimed: bring this system's data back after the others ran
+        for (int i = 0; i < per_round; ++i) {
+          const auto a = Clock::now();
+          last_residual[q] = systems[q]->step();
+          samples[q].push_back(seconds(a, Clock::now()));
+        }
+      }
+    }
+
+    const double wall = seconds(wall0, Clock::now());
+    const double others = std::max(0.0, (machine_busy_seconds() - machine0) - (self_busy_seconds() - self0));
+    const double background_share = others / (wall * omp_get_num_procs());
+    std::vector<std::vector<double>> results;
+    for (auto& s : systems) results.push_back(s->result());
+    json sys = json::object();
+    std::vector<Stats> st;
+    for (auto& v : samples) st.push_back(stats_of(v));
+    for (std::size_t q = 0; q < systems.size(); ++q) {
+      json e;
+      e["median_seconds"] = st[q].median;
+      e["min_seconds"] = st[q].min;
+      e["mean_seconds"] = st[q].mean;
+      e["bandwidth_GBps"] = floor_bytes / st[q].median / 1e9;
+      e["ratio_to_floor"] = st[q].median / floor_s;
+      e["ratio_to_graphblas_fp32"] = st[q].median / st[1].median;
+      e["ratio_to_graphblas_fp64"] = st[q].median / st[2].median;
+      e["format_bytes"] = systems[q]->format_bytes();
+      e["format_bandwidth_GBps"] = systems[q]->format_bytes() / st[q].median / 1e9;
+      e["last_residual"] = last_residual[q];
+      e["sum_t"] = sum_of(results[q]);
+      e["samples_seconds"] = samples[q];
+      sys[systems[q]->name()] = e;
+    }
+    json agreement = {{"iterations", iterations},
+                      {"l1_trustprop_vs_graphblas_fp32", l1_diff(results[0], results[1])},
+                      {"l1_trustprop_vs_graphblas_fp64", l1_diff(results[0], results[2])},
+                      {"l1_graphblas_fp32_vs_fp64", l1_diff(results[1], results[2])}};
+    if (reference_1.empty()) {
+      reference_1 = results[0];
+    } else {
+      agreement["trustprop_bitwise_equal_to_first_thread_count"] = (reference_1 == results[0]);
+    }
+    runs.push_back({{"threads", k},
+                    {"stream_triad_GBps", stream_gbps},
+                    {"floor_seconds", floor_s},
+                    {"measurement_wall_seconds", wall},
+                    {"background_cpu_share", background_share},
+                    {"systems", sys},
+                    {"agreement", agreement}});
+
+    // ---- readable table
+    std::printf("\n%s  n=%lld  nnz(Cᵀ)=%lld  dangling=%lld  threads=%d  STREAM triad %.2f GB/s  floor %.1f MB = %s\n",
+                label.c_str(), (long long)n, (long long)nnz_ct, (long long)n_dangling, k, stream_gbps,
+                floor_bytes / 1e6, fmt_s(floor_s).c_str());
+    std::printf("  %-16s %12s %12s %10s %9s %10s %10s\n", "system", "median/iter", "min/iter", "GB/s", "x floor",
+                "x GrB32", "x GrB64");
+    for (std::size_t q = 0; q < systems.size(); ++q) {
+      std::printf("  %-16s %12s %12s %10.2f %9.2f %10.3f %10.3f\n", systems[q]->name().c_str(),
+                  fmt_s(st[q].median).c_str(), fmt_s(st[q].min).c_str(), floor_bytes / st[q].median / 1e9,
+                  st[q].median / floor_s, st[q].median / st[1].median, st[q].median / st[2].median);
+    }
+    std::printf("  other processes used %.0f%% of the machine during the measurement%s\n", 100.0 * background_share,
+                background_share > 0.05 ? "  (NOISY: timings are not trustworthy)" : "");
+    std::printf("  agreement after %d iterations: L1(trustprop, GrB fp32) = %.3e, L1(trustprop, GrB fp64) = %.3e%s\n",
+                iterations, agreement["l1_trustprop_vs_graphblas_fp32"].get<double>(),
+                agreement["l1_trustprop_vs_graphblas_fp64"].get<double>(),
+                agreement.contains("trustprop_bitwise_equal_to_first_thread_count")
+                    ? (agreement["trustprop_bitwise_equal_to_first_thread_count"].get<bool>()
+                           ? ", trustprop bitwise equal across thread counts"
+                           : ", trustprop DIFFERS across thread counts")
+                    : "");
+    std::fflush(stdout);
+  }
+  out["runs"] = runs;
+  out["load_average_after"] = read_first_line("/proc/loadavg");
+
+  systems.clear();
+  GrB_finalize();
+
+  std::ofstream f(out_path);
+  if (!f) throw trustprop::IoError("cannot write " + out_path);
+  f << out.dump(2) << "\n";
+  if (!f) throw trustprop::IoError("error writing " + out_path);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const trustprop::Error& e) {
+    std::fprintf(stderr, "bench_cpu_graphblas: %s\n", e.what());
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench_cpu_graphblas: %s\n", e.what());
+    return 70;
+  }
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/python3
+"""Plot (or tabulate) benchmarks/results/cpu_eigentrust.json.
+
+  plot_cpu_eigentrust.py RESULTS.json OUT.png   time per iteration against
+                                                edges, one line per system and
+                                                thread count, floor dashed
+  plot_cpu_eigentrust.py --table RESULTS.json   Markdown table on stdout (the
+                                                one in docs/benchmarks.md)
+
+Needs matplotlib for the plot (Debian: python3-matplotlib); run with /usr/bin/python3.
+"""
+import json
+import sys
+
+SYSTEMS = [("trustprop", "trustprop", "tab:blue"),
+           ("graphblas_fp32", "GraphBLAS FP32", "tab:orange"),
+           ("graphblas_fp64", "GraphBLAS FP64", "tab:green")]
+STYLES = {1: "-", 2: "--"}
+
+
+def rows(doc):
+    for g in doc["graphs"]:
+        for run in g["runs"]:
+            yield g, run
+
+
+def fmt_s(s):
+    return f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.3f} s"
+
+
+def table(doc):
+    m = doc["machine"]
+    print(f"Machine: {m['cpu_model']}, {m['cores']} cores, L3 {m.get('l3_cache', '?')}, "
+          f"{m.get('memory_gib', '?')} GiB ({m.get('hypervisor') or 'bare metal'} guest); "
+          f"{doc['graphblas']['library']} {doc['graphblas']['version']}; "
+          f"trustprop {doc['trustprop_version']} at git {doc['git_revision']}"
+          f"{' + %d uncommitted paths' % doc['git_uncommitted_paths'] if doc.get('git_uncommitted_paths') else ''}; "
+          f"{doc['date_utc']}.")
+    print()
+    print("| graph | n | nnz | threads | STREAM GB/s | floor | system | median / iter | min / iter "
+          "| GB/s | × floor | × GrB FP32 | × GrB FP64 | L1 vs trustprop | busy |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for g, run in rows(doc):
+        gr = g["graph"]
+        agree = run["agreement"]
+        for key, name, _ in SYSTEMS:
+            s = run["systems"][key]
+            l1 = {"trustprop": "—",
+                  "graphblas_fp32": f"{agree['l1_trustprop_vs_graphblas_fp32']:.1e}",
+                  "graphblas_fp64": f"{agree['l1_trustprop_vs_graphblas_fp64']:.1e}"}[key]
+            print(f"| {gr['label']} | {gr['n']:,} | {gr['nnz_transition']:,} | {run['threads']} "
+                  f"| {run['stream_triad_GBps']:.1f} | {fmt_s(run['floor_seconds'])} | {name} "
+                  f"| {fmt_s(s['median_seconds'])} | {fmt_s(s['min_seconds'])} | {s['bandwidth_GBps']:.2f} "
+                  f"| {s['ratio_to_floor']:.2f} | {s['ratio_to_graphblas_fp32']:.2f} "
+                  f"| {s['ratio_to_graphblas_fp64']:.2f} | {l1} | {100 * run.get('background_cpu_share', 0):.0f}% |")
+
+
+def plot(doc, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    graphs = sorted(doc["graphs"], key=lambda g: g["graph"]["nnz_transition"])
+    threads = sorted({run["threads"] for g in graphs for run in g["runs"]})
+    fig, ax = plt.subplots(figsize=(8.5, 5.5))
+    for key, name, color in SYSTEMS:
+        for k in threads:
+            xs, ys = [], []
+            for g in graphs:
+                for run in g["runs"]:
+                    if run["threads"] == k:
+                        xs.append(g["graph"]["nnz_transition"])
+                        ys.append(run["systems"][key]["median_seconds"])
+            ax.plot(xs, ys, STYLES.get(k, ":"), marker="o", color=color, label=f"{name}, {k} thread{'s' * (k > 1)}")
+    for k in threads:
+        xs = [g["graph"]["nnz_transition"] for g in graphs]
+        ys = [next(r["floor_seconds"] for r in g["runs"] if r["threads"] == k) for g in graphs]
+        ax.plot(xs, ys, STYLES.get(k, ":"), color="grey", alpha=0.7, label=f"compulsory-bytes floor, {k} thread{'s' * (k > 1)}")
+    for g in graphs:
+        x = g["graph"]["nnz_transition"]
+        y = max(r["systems"][key]["median_seconds"] for r in g["runs"] for key, _, _ in SYSTEMS)
+        ax.annotate(g["graph"]["label"], (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("edges of Cᵀ (nnz)")
+    ax.set_ylabel("seconds per EigenTrust iteration (median)")
+    m = doc["machine"]
+    ax.set_title(f"CPU EigenTrust iteration: trustprop vs SuiteSparse:GraphBLAS {doc['graphblas']['version']}\n"
+                 f"{m['cpu_model']}, {m['cores']} cores, git {doc['git_revision']}, {doc['date_utc'][:10]}", fontsize=10)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(out, dpi=120)
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--table":
+        table(json.load(open(sys.argv[2])))
+    elif len(sys.argv) == 3:
+        plot(json.load(open(sys.argv[1])), sys.argv[2])
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

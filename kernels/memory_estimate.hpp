@@ -1,0 +1,37 @@
+// Device memory that EigenTrust needs, known before anything is allocated,
+// so that a graph too large for the GPU is refused with a clear message
+// ("needs 31.2 GiB of device memory, cuda:0 has 20.5 GiB free") instead of
+// failing half-way through setup.
+//
+// The estimate follows the CUDA kernels' allocations (kernels/cuda/
+// eigentrust.cu) for n agents and nnz entries of W, assuming every entry is
+// positive (the worst case):
+//   setup     W on the device (8 B/entry + 8 B/row) while Cᵀ is built: Cᵀ
+//             (8 B/entry + 8 B/row) plus the segmented sort's second buffer
+//             (8 B/entry), and per agent at most 16 B of scratch (row-sum
+//             inverses, scatter cursors, sort partitions, dangling list)
+//             -> 24 B/entry + 32 B/agent at the peak;
+//   iterate   Cᵀ, the dangling list, p, t and t_next, and a workspace of
+//             40 B per tile of at least 2048 merge-path items -> 8 B/entry + 36 B/agent + ~2%.
+// The result is the larger phase plus a stated margin of 5% and 256 MiB for
+// the pool's allocation granularity and CUB's temporary storage.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "kernels/executor.hpp"
+
+namespace trustprop::kernels {
+
+// Peak device bytes of build_transition + eigentrust_step on an n-agent
+// graph with nnz entries, margin included.
+std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz);
+
+// Throws InternalError (exit 70) "<what> needs X GiB of device memory, <device>
+// has Y GiB free ..." when `exec` is a GPU with less than `bytes` available.
+// Does nothing for the CPU backend.
+void require_device_memory(const Executor& exec, std::size_t bytes, const std::string& what);
+
+}  // namespace trustprop::kernels

@@ -1,0 +1,75 @@
+// The EigenTrust device-memory estimate (kernels/memory_estimate.hpp): it
+// covers the arrays the CUDA kernels hold at their peak, grows with the
+// graph, and the refusal names what is needed and what is free.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "common/error.hpp"
+#include "kernels/cpu/executor.hpp"
+#include "kernels/memory_estimate.hpp"
+
+using namespace trustprop;
+
+namespace {
+
+constexpr double gib = double(1ull << 30);
+
+// A GPU as far as the check can tell, with a fixed amount of free memory.
+class FakeGpu final : public kernels::Executor {
+ public:
+  explicit FakeGpu(std::size_t free_bytes) : free_(free_bytes) {}
+  kernels::BackendKind kind() const override { return kernels::BackendKind::cuda; }
+  std::string description() const override { return "cuda:0 fake"; }
+  std::string name() const override { return "cuda:0"; }
+  std::string device_name() const override { return "fake"; }
+  void* allocate(std::size_t) const override { return nullptr; }
+  void deallocate(void*) const noexcept override {}
+  void copy_from_host(void*, const void*, std::size_t) const override {}
+  void copy_to_host(void*, const void*, std::size_t) const override {}
+  void copy(void*, const void*, std::size_t) const override {}
+  void synchronize() const override {}
+  std::size_t available_memory() const override { return free_; }
+
+ private:
+  std::size_t free_;
+};
+
+}  // namespace
+
+TEST(MemoryEstimate, CoversThePeakArraysAndGrows) {
+  for (const std::int64_t n : {std::int64_t{1000}, std::int64_t{1000000}, std::int64_t{50000000}}) {
+    for (const std::int64_t nnz : {std::int64_t{0}, 10 * n, 40 * n}) {
+      const std::size_t bytes = kernels::eigentrust_device_bytes(n, nnz);
+      // Setup peak: W, Cᵀ and the sort's second buffer (24 B/entry), row offsets twice.
+      EXPECT_GE(static_cast<double>(bytes), 24.0 * nnz + 16.0 * n);
+      // Iteration: Cᵀ, the dangling list, p, t and t' (36 B/agent).
+      EXPECT_GE(static_cast<double>(bytes), 8.0 * nnz + 36.0 * n);
+      EXPECT_GT(kernels::eigentrust_device_bytes(n + 1, nnz), bytes);
+      EXPECT_GT(kernels::eigentrust_device_bytes(n, nnz + 1), bytes);
+    }
+  }
+}
+
+TEST(MemoryEstimate, BillionEdgeCityFitsAnH100) {
+  // 21M agents at the city generator's mean degree 48: about 1e9 ties.
+  const double bytes = static_cast<double>(kernels::eigentrust_device_bytes(21000000, 1000000000));
+  EXPECT_GT(bytes, 24.0 * 1e9);
+  EXPECT_LT(bytes, 70.0 * gib);  // an H100 has about 79 GiB
+}
+
+TEST(MemoryEstimate, RefusalNamesNeededAndFree) {
+  const FakeGpu gpu(static_cast<std::size_t>(2.0 * gib));
+  EXPECT_NO_THROW(kernels::require_device_memory(gpu, static_cast<std::size_t>(1.5 * gib), "EigenTrust"));
+  try {
+    kernels::require_device_memory(gpu, static_cast<std::size_t>(3.0 * gib), "EigenTrust on g.h5");
+    FAIL() << "expected a refusal";
+  } catch (const InternalError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("EigenTrust on g.h5 needs 3.0 GiB"), std::string::npos) << what;
+    EXPECT_NE(what.find("cuda:0 has 2.0 GiB free"), std::string::npos) << what;
+  }
+  // The CPU backend is never refused by this check.
+  const kernels::cpu::CpuExecutor cpu;
+  EXPECT_NO_THROW(kernels::require_device_memory(cpu, std::size_t{1} << 62, "EigenTrust"));
+}
