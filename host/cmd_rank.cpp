@@ -19,6 +19,7 @@
 #include "host/pretrust.hpp"
 #include "host/top_agents.hpp"
 #include "io/graph_file.hpp"
+#include "kernels/memory_estimate.hpp"
 #include "io/results_file.hpp"
 
 namespace trustprop::host {
@@ -32,7 +33,7 @@ struct RankOptions {
   double tolerance = 1e-6;
   int max_iterations = -1;  // -1: the model's default
   int top = 10;
-  bool json = false, require_convergence = false;
+  bool json = false, require_convergence = false, dry_run = false;
 };
 
 std::vector<double> read_warm_start(const std::string& path, std::int64_t n) {
@@ -159,9 +160,30 @@ void run_eigentrust_model(const RankOptions& o, const io::Graph& g, const Global
   report_convergence(o, "EigenTrust", c, o.eigentrust.tolerance);
 }
 
+// --dry-run: read only the graph header and print the plan as JSON.
+void print_plan(const RankOptions& o, const GlobalOptions& global) {
+  const io::GraphHeader h = io::read_graph_header(o.graph);
+  const auto exec = global.executor();
+  const bool gpu = exec->kind() == kernels::BackendKind::cuda;
+  const std::size_t need = kernels::eigentrust_device_bytes(h.n, h.nnz);
+  nlohmann::json plan{{"model", o.model},
+                      {"graph", o.graph},
+                      {"agents", h.n},
+                      {"edges", h.nnz},
+                      {"backend", exec->name()},
+                      {"device", exec->description()},
+                      {"memory_bytes_estimate", need},
+                      {"memory_bytes_available", exec->available_memory()},
+                      {"fits", !gpu || need <= exec->available_memory()},
+                      {"config", resolved_config(o)}};
+  std::printf("%s\n", plan.dump(2).c_str());
+}
+
 void run_rank(RankOptions o, const GlobalOptions& global, const std::string& command) {
   o.eigentrust.tolerance = o.fairness_goodness.tolerance = o.tolerance;
   if (o.max_iterations >= 0) o.eigentrust.max_iterations = o.fairness_goodness.max_iterations = o.max_iterations;
+  if (o.dry_run) return print_plan(o, global);
+  if (o.output.empty()) throw UsageError("rank: -o/--output is required");
   const io::Graph g = io::read_graph(o.graph);
   spdlog::info("{}: {} agents, {} edges", o.graph, g.n, g.nnz());
   if (o.model == "fairness-goodness")
@@ -176,7 +198,7 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
   auto o = std::make_shared<RankOptions>();
   auto* cmd = app.add_subcommand("rank", "Propagate trust over a graph and rank the agents");
   cmd->add_option("graph", o->graph, "Graph file (HDF5)")->required();
-  cmd->add_option("-o,--output", o->output, "Results file to write (HDF5)")->required();
+  cmd->add_option("-o,--output", o->output, "Results file to write (HDF5; required unless --dry-run)");
   cmd->add_option("--model", o->model, "Trust model")
       ->check(CLI::IsMember({"eigentrust", "fairness-goodness"}))
       ->capture_default_str();
@@ -198,6 +220,8 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--top", o->top, "How many of the most trusted agents to print")->check(CLI::NonNegativeNumber)
       ->capture_default_str();
   cmd->add_flag("--json", o->json, "Print the summary as JSON");
+  cmd->add_flag("--dry-run", o->dry_run,
+                "Read only the graph header and print the plan (backend, memory estimate) as JSON");
   cmd->add_flag("--require-convergence", o->require_convergence,
                 "Exit 65 when the iteration does not converge within --max-iterations");
   cmd->callback([o, &global] { run_rank(*o, global, command_line()); });

@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
+#include "kernels/memory_estimate.hpp"
 
 namespace trustprop::host {
 
@@ -31,6 +32,9 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   validate(options);
   const auto n = static_cast<std::size_t>(g.n);
   TRUSTPROP_ASSERT(pretrust.size() == n, "pre-trust vector must have one entry per agent");
+  // Refuse a graph the device cannot hold before allocating anything.
+  kernels::require_device_memory(*exec, kernels::eigentrust_device_bytes(g.n, g.nnz()),
+                                 "EigenTrust on " + (g.source.empty() ? std::string("the graph") : g.source));
   EigenTrustResult r;
   const auto t0 = std::chrono::steady_clock::now();
 

@@ -57,7 +57,6 @@ constexpr double kLocalSuppliers = 4, kPopularSuppliers = 6;
 constexpr double kEnterpriseScaled = kLocalSuppliers + kPopularSuppliers;
 // Fixed ties: employer 1 and 2 institutions per resident; staff, registrar
 // and 1 more institution per enterprise.
-constexpr double kResidentFixed = 3;
 constexpr double kResidentInstitutions = 2;
 constexpr double kEnterpriseFixed = kStaff + 2;
 // Duplicates (merged) and self-draws (dropped) lose a few ties; scaled

@@ -118,7 +118,7 @@ RmatCsr build(const Rmat& g) {
   const auto n = static_cast<std::int64_t>(g.n);
   const auto m = static_cast<std::int64_t>(g.m);
   c.n = n;
-  const int bucket_bits = std::min(g.p.scale, 10);
+  const int bucket_bits = std::min(g.p.scale, 8);
   const int row_bits = g.p.scale - bucket_bits;
   const std::int64_t buckets = std::int64_t{1} << bucket_bits;
   const std::int64_t rows_per_bucket = std::int64_t{1} << row_bits;

@@ -119,8 +119,8 @@ revision=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 {
   echo "git_revision=$revision"
   echo "built=$(date -u +%Y-%m-%dT%H:%M:%SZ) on $(. /etc/os-release && echo "$PRETTY_NAME")"
-  nvcc=$(sed -n 's/^CMAKE_CUDA_COMPILER:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")
-  echo "cuda=$("$nvcc" --version | grep -o 'release [0-9.]*')"
+  echo "cuda=$(sed -n 's/^set(CMAKE_CUDA_COMPILER_VERSION "\(.*\)")/\1/p' "$BUILD_DIR"/CMakeFiles/*/CMakeCUDACompiler.cmake | head -1)"
+  echo "cuda_architectures=$(sed -n 's/^CMAKE_CUDA_ARCHITECTURES:[A-Z]*=//p' "$BUILD_DIR/CMakeCache.txt")"
   echo "source_dir=$ROOT"
   echo "build_dir=$BUILD_DIR"
   echo "needs_glibc=$(newest GLIBC_2.)"

@@ -52,7 +52,7 @@ case $DIST in /*) ;; *) DIST=$ROOT/$DIST ;; esac
 [[ -x $DIST/trustprop ]] || { echo "gpu_round: no bundle at $DIST: run scripts/gpu_bundle.sh and carry dist/gpu" >&2; exit 66; }
 mkdir -p "$OUT" "$WORK_DIR"
 OUT=$(cd "$OUT" && pwd)
-export LD_LIBRARY_PATH="$DIST:$CUDA_HOME/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$DIST:$CUDA_HOME/lib64:$CUDA_HOME/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$CUDA_HOME/bin:$PATH"
 failed=0
 
@@ -77,12 +77,13 @@ link_build_paths() {
 }
 
 stage_env() {
+  local rc=0
   {
     echo "== date: $(date -u +%Y-%m-%dT%H:%M:%SZ)  host: $(hostname)  kernel: $(uname -r)"
     echo "== checkout: $ROOT (git $(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown))"
     echo "== bundle MANIFEST"; cat "$DIST/MANIFEST"
     echo "== glibc: $(ldd --version | head -1)"
-    echo "== nvidia-smi"; nvidia-smi
+    echo "== nvidia-smi"; nvidia-smi || rc=1
     nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.mem,clocks.max.sm,clocks.max.mem,power.limit,persistence_mode --format=csv
     echo "== nvcc"; nvcc --version | tail -2
     echo "== compute-sanitizer: $(command -v compute-sanitizer || echo 'not found')"
@@ -90,16 +91,24 @@ stage_env() {
     local f
     for f in "$DIST"/trustprop "$DIST"/trustprop_tests "$DIST"/bench_gpu_*; do
       echo "-- $(basename "$f")"; ldd "$f" | grep -v "=> $DIST/"
-      if ldd "$f" | grep -q "not found"; then echo "MISSING LIBRARIES in $(basename "$f")"; return 1; fi
+      if ldd "$f" | grep -q "not found"; then echo "MISSING LIBRARIES in $(basename "$f")"; rc=1; fi
     done
-    "$DIST/trustprop" --version
+    "$DIST/trustprop" --version || rc=1
     link_build_paths
   } >"$OUT/environment.txt" 2>&1
+  return "$rc"
 }
 
 stage_tests() {
   link_build_paths >/dev/null
-  "$DIST/trustprop_tests" --gtest_filter='*Cuda*:*Gpu*' --gtest_color=no >"$OUT/gpu_tests.log" 2>&1
+  local rc=0
+  "$DIST/trustprop_tests" --gtest_filter='*Cuda*:*Gpu*' --gtest_color=no >"$OUT/gpu_tests.log" 2>&1 || rc=$?
+  # On a GPU round a skipped GPU test is a failure: it means no device was found.
+  if [[ $rc == 0 ]] && grep -q '^\[  SKIPPED \]' "$OUT/gpu_tests.log"; then
+    echo "gpu_round: GPU tests were skipped: no usable CUDA device?" >>"$OUT/gpu_tests.log"
+    rc=1
+  fi
+  return "$rc"
 }
 
 stage_sanitizer() {
@@ -166,7 +175,7 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 it = r["trustprop"]["iteration"]
 print(f'{r["label"]:>6}: n={r["graph"]["agents"]} ties={r["graph"]["ties"]}  iteration {it["median_ms"]:.3f} ms'
-      f'  {it["achieved_gb_per_s"]:.0f} GB/s  x{it["vs_floor"]:.2f} floor  x{it["vs_cusparse_spmv"]:.2f} cuSPARSE'
+      f'  {it["achieved_gb_per_s"]:.0f} GB/s  x{it["vs_floor"]:.2f} floor  x{it.get("vs_cusparse_spmv", float("nan")):.2f} cuSPARSE'
       f'  (copy {r["device_copy"]["achieved_gb_per_s"]:.0f} GB/s on {r["device"]["name"]})')
 EOF
 done

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "cli_runner.hpp"
 #include "common/error.hpp"
 #include "io/graph_file.hpp"
 
@@ -21,60 +22,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string kBinary = TRUSTPROP_BINARY;
-const std::string kBad = std::string(TRUSTPROP_TEST_DATA) + "/bad";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "trustprop-bad-XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ec);
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  // Files in the directory other than the given ones.
-  std::set<std::string> entries() const {
-    std::set<std::string> s;
-    for (const auto& e : fs::directory_iterator(path_)) s.insert(e.path().filename().string());
-    return s;
-  }
-
- private:
-  fs::path path_;
-};
-
-struct RunResult {
-  int rc = -1;
-  std::string out, err;
-};
-
-// Runs `trustprop ARGS` with stdout and stderr captured in `scratch`.
-RunResult run(const std::string& args, const fs::path& scratch) {
-  const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string cmd = kBinary + " " + args + " >" + out.string() + " 2>" + err.string();
-  const int status = std::system(cmd.c_str());
-  RunResult r;
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  fs::remove(out);
-  fs::remove(err);
-  return r;
-}
-
-std::string quoted(const std::string& s) { return "'" + s + "'"; }
+using namespace trustprop::testing::cli;
 
 // ---------------------------------------------------------------------------
 // Text inputs for `trustprop import`.
@@ -130,7 +78,7 @@ TEST_P(BadImport, RejectedWithFileLineCodeAndNoOutput) {
   const std::string input = kBad + "/" + c.file;
   ASSERT_TRUE(fs::exists(input)) << input;
   const fs::path output = tmp.path() / "out.h5";
-  const RunResult r = run("import " + quoted(input) + " -o " + quoted(output.string()) + " " + c.extra, tmp.path());
+  const RunResult r = run("import " + shell_quoted(input) + " -o " + shell_quoted(output.string()) + " " + c.extra, tmp.path());
   EXPECT_EQ(r.rc, c.rc) << r.err;
   std::string where = input + ":";
   if (c.line > 0) where += std::to_string(c.line) + ":";
@@ -218,7 +166,7 @@ TEST_P(BadGraph, InfoVerifyExitsWithCodeAndMessage) {
   const GraphCase& c = GetParam();
   TempDir tmp;
   const std::string path = kBad + "/" + c.file;
-  const RunResult r = run("info " + quoted(path) + " --verify", tmp.path());
+  const RunResult r = run("info " + shell_quoted(path) + " --verify", tmp.path());
   EXPECT_EQ(r.rc, c.rc) << r.err;
   EXPECT_NE(r.err.find(path + ":"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(c.what), std::string::npos) << "message lacks '" << c.what << "': " << r.err;
@@ -248,7 +196,7 @@ TEST(BadInputCorpus, ControlFileIsValid) {
   EXPECT_EQ(g.n, 3);
   EXPECT_EQ(g.nnz(), 4);
   TempDir tmp;
-  EXPECT_EQ(run("info " + quoted(kBad + "/control_valid.h5"), tmp.path()).rc, 0);
+  EXPECT_EQ(run("info " + shell_quoted(kBad + "/control_valid.h5"), tmp.path()).rc, 0);
 }
 
 // ---------------------------------------------------------------------------
@@ -257,7 +205,7 @@ TEST(BadInputCorpus, ControlFileIsValid) {
 TEST(BadPaths, ImportOfADirectoryIsNoInput) {
   TempDir tmp;
   const fs::path out = tmp.path() / "out.h5";
-  const RunResult r = run("import " + quoted(kBad) + " -o " + quoted(out.string()), tmp.path());
+  const RunResult r = run("import " + shell_quoted(kBad) + " -o " + shell_quoted(out.string()), tmp.path());
   EXPECT_EQ(r.rc, 66) << r.err;
   EXPECT_NE(r.err.find(kBad + ": is a directory"), std::string::npos) << r.err;
   EXPECT_TRUE(tmp.entries().empty());
@@ -266,7 +214,7 @@ TEST(BadPaths, ImportOfADirectoryIsNoInput) {
 TEST(BadPaths, ImportOfAMissingFileIsNoInput) {
   TempDir tmp;
   const std::string missing = kBad + "/no_such_file.txt";
-  const RunResult r = run("import " + quoted(missing) + " -o " + quoted((tmp.path() / "out.h5").string()), tmp.path());
+  const RunResult r = run("import " + shell_quoted(missing) + " -o " + shell_quoted((tmp.path() / "out.h5").string()), tmp.path());
   EXPECT_EQ(r.rc, 66) << r.err;
   EXPECT_NE(r.err.find(missing + ": cannot open"), std::string::npos) << r.err;
   EXPECT_TRUE(tmp.entries().empty());
@@ -274,7 +222,7 @@ TEST(BadPaths, ImportOfAMissingFileIsNoInput) {
 
 TEST(BadPaths, InfoOfADirectoryIsNoInput) {
   TempDir tmp;
-  const RunResult r = run("info " + quoted(tmp.path().string()) + " --verify", tmp.path());
+  const RunResult r = run("info " + shell_quoted(tmp.path().string()) + " --verify", tmp.path());
   EXPECT_EQ(r.rc, 66) << r.err;
   EXPECT_NE(r.err.find(tmp.path().string() + ": is a directory"), std::string::npos) << r.err;
 }
@@ -293,7 +241,7 @@ const std::string& good_input() {
 class BadOutput : public ::testing::Test {
  protected:
   void expect_io_error(const std::string& output, const std::string& what) {
-    const RunResult r = run("import " + quoted(good_input()) + " -o " + quoted(output), tmp.path());
+    const RunResult r = run("import " + shell_quoted(good_input()) + " -o " + shell_quoted(output), tmp.path());
     EXPECT_EQ(r.rc, 74) << r.err;
     EXPECT_NE(r.err.find(output + ":"), std::string::npos) << r.err;
     EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
@@ -332,7 +280,7 @@ TEST_F(BadOutput, ReadOnlyDirectory) {
 TEST_F(BadOutput, FailedImportKeepsTheOldOutput) {
   const fs::path out = tmp.path() / "out.h5";
   std::ofstream(out) << "previous contents";
-  const RunResult r = run("import " + quoted(kBad + "/nan_weight.csv") + " -o " + quoted(out.string()), tmp.path());
+  const RunResult r = run("import " + shell_quoted(kBad + "/nan_weight.csv") + " -o " + shell_quoted(out.string()), tmp.path());
   EXPECT_EQ(r.rc, 65) << r.err;
   EXPECT_EQ(slurp(out), "previous contents");
   EXPECT_EQ(tmp.entries(), std::set<std::string>{"out.h5"});
@@ -340,11 +288,11 @@ TEST_F(BadOutput, FailedImportKeepsTheOldOutput) {
 
 TEST(BadUsage, UnknownOptionValuesAreUsageErrors) {
   TempDir tmp;
-  const std::string out = quoted((tmp.path() / "out.h5").string());
-  EXPECT_EQ(run("import " + quoted(good_input()) + " --duplicates newest -o " + out, tmp.path()).rc, 64);
-  EXPECT_EQ(run("import " + quoted(good_input()) + " --format tsv -o " + out, tmp.path()).rc, 64);
-  EXPECT_EQ(run("import " + quoted(good_input()) + " --compress 12 -o " + out, tmp.path()).rc, 64);
-  EXPECT_EQ(run("import " + quoted(good_input()), tmp.path()).rc, 64);  // no -o
+  const std::string out = shell_quoted((tmp.path() / "out.h5").string());
+  EXPECT_EQ(run("import " + shell_quoted(good_input()) + " --duplicates newest -o " + out, tmp.path()).rc, 64);
+  EXPECT_EQ(run("import " + shell_quoted(good_input()) + " --format tsv -o " + out, tmp.path()).rc, 64);
+  EXPECT_EQ(run("import " + shell_quoted(good_input()) + " --compress 12 -o " + out, tmp.path()).rc, 64);
+  EXPECT_EQ(run("import " + shell_quoted(good_input()), tmp.path()).rc, 64);  // no -o
   EXPECT_TRUE(tmp.entries().empty());
 }
 

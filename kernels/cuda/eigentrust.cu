@@ -76,6 +76,7 @@ constexpr int step_items = 9;
 constexpr int tile_items = step_threads * step_items;  // 2304
 constexpr int reduce_threads = 256;
 constexpr int fixup_warps = 8;     // fix-up kernel: one tile per warp
+static_assert(fixup_warps * warp_size == reduce_threads, "sum_partials runs in the fix-up kernel's blocks too");
 
 cudaStream_t stream_of(const CudaExecutor& exec) { return static_cast<cudaStream_t>(exec.stream()); }
 

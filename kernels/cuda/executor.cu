@@ -12,7 +12,9 @@
 //
 // Host copies are synchronous with respect to the host buffer (the caller may
 // reuse or free it on return); device-to-device copies and kernels are
-// ordered on the stream.
+// ordered on the stream. Every kernel and library call that touches this
+// executor's memory must go on stream(): allocations and frees are ordered
+// on that stream, not on the legacy default stream.
 #include "kernels/cuda/executor.hpp"
 
 #include <cuda_runtime.h>

@@ -1,0 +1,130 @@
+// The command line end to end: generate, info, rank and demo through the
+// real binary, with their exit codes (DESIGN §5) and outputs.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.hpp"
+#include "io/graph_file.hpp"
+
+using namespace trustprop::testing::cli;
+
+namespace {
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    graph = (dir.path() / "city.h5").string();
+    const auto r = run("generate city --agents 3000 --seed 5 -o " + shell_quoted(graph), dir.path());
+    ASSERT_EQ(r.rc, 0) << r.err;
+  }
+  TempDir dir;
+  std::string graph;
+};
+
+}  // namespace
+
+TEST_F(Cli, VersionAndHelpExitZero) {
+  EXPECT_EQ(run("--version", dir.path()).rc, 0);
+  const auto r = run("rank --help", dir.path());
+  EXPECT_EQ(r.rc, 0);
+  EXPECT_NE(r.out.find("--restart-probability"), std::string::npos);
+}
+
+TEST_F(Cli, UsageErrorsExit64) {
+  EXPECT_EQ(run("", dir.path()).rc, 64);
+  EXPECT_EQ(run("rank " + shell_quoted(graph) + " --model nonsense -o x.h5", dir.path()).rc, 64);
+  EXPECT_EQ(run("--device gpu-please rank " + shell_quoted(graph) + " -o x.h5", dir.path()).rc, 64);
+  EXPECT_EQ(run("rank " + shell_quoted(graph), dir.path()).rc, 64);  // no -o
+}
+
+TEST_F(Cli, InfoJsonDescribesTheGraph) {
+  const auto r = run("info " + shell_quoted(graph) + " --json --verify", dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  const auto g = trustprop::io::read_graph(graph);
+  EXPECT_EQ(j["agents"], 3000);
+  EXPECT_EQ(j["edges"], g.nnz());
+  EXPECT_EQ(j["verify"]["content_hash"], "ok");
+  EXPECT_EQ(j["self_loops"], 0);
+  EXPECT_GT(j["kinds"]["institution"].get<int>(), 0);
+  EXPECT_EQ(j["content_hash"], g.content_hash);
+}
+
+TEST_F(Cli, RankWritesResultsWithProvenance) {
+  const std::string out = (dir.path() / "r.h5").string();
+  const auto r = run("--device cpu rank " + shell_quoted(graph) + " --json --top 3 -o " + shell_quoted(out), dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["converged"].get<bool>());
+  EXPECT_EQ(j["top"].size(), 3u);
+  EXPECT_GE(j["top"][0]["trust"].get<double>(), j["top"][1]["trust"].get<double>());
+  const auto f = trustprop::io::h5::File::open_read(out);
+  EXPECT_EQ(f.read_attr_string("/", "backend").value(), "cpu");
+  EXPECT_EQ(f.read_attr_string("/", "graph_content_hash").value(), trustprop::io::read_graph(graph).content_hash);
+  EXPECT_NE(f.read_attr_string("/", "config").value().find("restart_probability"), std::string::npos);
+  EXPECT_EQ(f.read_1d<double>("/trust/eigentrust").size(), 3000u);
+}
+
+TEST_F(Cli, NonConvergenceIsReportedAndOptionallyAnError) {
+  const std::string out = (dir.path() / "r.h5").string();
+  auto r = run("--device cpu rank " + shell_quoted(graph) + " --max-iterations 2 -o " + shell_quoted(out), dir.path());
+  EXPECT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("NOT CONVERGED"), std::string::npos);
+  EXPECT_NE(r.err.find("did not converge"), std::string::npos);
+  r = run("--device cpu rank " + shell_quoted(graph) + " --max-iterations 2 --require-convergence -o " + shell_quoted(out),
+          dir.path());
+  EXPECT_EQ(r.rc, 65);
+}
+
+TEST_F(Cli, BadParametersExit78AndLeaveNothing) {
+  const std::string out = (dir.path() / "r.h5").string();
+  const auto r = run("--device cpu rank " + shell_quoted(graph) + " --restart-probability 1.5 -o " + shell_quoted(out), dir.path());
+  EXPECT_EQ(r.rc, 78);
+  EXPECT_NE(r.err.find("restart_probability"), std::string::npos);
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(Cli, UnknownPretrustIdNamesFileAndLine) {
+  const std::string ids = (dir.path() / "ids.txt").string(), out = (dir.path() / "r.h5").string();
+  std::ofstream(ids) << "1\n999999\n";
+  const auto r = run("--device cpu rank " + shell_quoted(graph) + " --pretrust " + shell_quoted(ids) + " -o " + shell_quoted(out),
+                     dir.path());
+  EXPECT_EQ(r.rc, 65);
+  EXPECT_NE(r.err.find(ids + ":2"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
+}
+
+TEST_F(Cli, AskingForAMissingGpuExits70) {
+  // In a build without CUDA, or on a machine without a GPU, cuda:7 cannot exist.
+  const auto r = run("--device cuda:7 rank " + shell_quoted(graph) + " -o " + shell_quoted((dir.path() / "r.h5").string()),
+                     dir.path());
+  EXPECT_EQ(r.rc, 70);
+  EXPECT_FALSE(r.err.empty());
+  EXPECT_FALSE(fs::exists(dir.path() / "r.h5"));
+}
+
+TEST_F(Cli, WarmStartFromAnEarlierResult) {
+  const std::string a = (dir.path() / "a.h5").string(), b = (dir.path() / "b.h5").string();
+  ASSERT_EQ(run("--device cpu rank " + shell_quoted(graph) + " --tolerance 1e-10 -o " + shell_quoted(a), dir.path()).rc, 0);
+  const auto r = run("--device cpu rank " + shell_quoted(graph) + " --tolerance 1e-9 --json --warm-start " + shell_quoted(a) +
+                         " -o " + shell_quoted(b), dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["iterations"], 1);
+}
+
+TEST_F(Cli, DryRunPrintsThePlanWithoutWriting) {
+  const auto r = run("--device cpu rank " + shell_quoted(graph) + " --dry-run", dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["backend"], "cpu");
+  EXPECT_GT(j["memory_bytes_estimate"].get<double>(), 0);
+}
+
+TEST_F(Cli, DemoRunsTheQuickStartJob) {
+  const std::string run_dir = (dir.path() / "demo").string();
+  const auto r = run("--device cpu demo --agents 2000 --run-dir " + shell_quoted(run_dir), dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("converged"), std::string::npos);
+  EXPECT_TRUE(fs::exists(run_dir + "/results.h5"));
+  EXPECT_TRUE(fs::exists(run_dir + "/city.h5"));
+}
