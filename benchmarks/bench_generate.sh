@@ -60,12 +60,14 @@ run_case rmat_s22_ef16 generate rmat --scale 22 --edge-factor 16 --seed 1
 model=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 cores=$(nproc)
 revision=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# Local changes to the sources measured (the benchmark may run before a commit).
+dirty=$(git -C "$root" status --porcelain -- common io host CMakeLists.txt 2>/dev/null | wc -l)
 version=$("$bin" --version 2>/dev/null | head -1 || echo unknown)
 
-"$python" - "$records" "$out_json" "$model" "$cores" "$revision" "$version" <<'EOF'
+"$python" - "$records" "$out_json" "$model" "$cores" "$revision" "$version" "$dirty" <<'EOF'
 import datetime, json, statistics, sys
 
-records_path, out_path, model, cores, revision, version = sys.argv[1:]
+records_path, out_path, model, cores, revision, version, dirty = sys.argv[1:]
 runs = [json.loads(l) for l in open(records_path)]
 cases = {}
 for r in runs:
@@ -99,6 +101,7 @@ result = {
     "benchmark": "generate",
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "git_revision": revision,
+    "git_uncommitted_source_changes": int(dirty) > 0,
     "trustprop_version": version,
     "machine": {"cpu_model": model, "cores": int(cores)},
     "notes": "seconds include generation, the HDF5 write and the commit (fsync + rename); "

@@ -316,7 +316,9 @@ City::City(const CityParams& p) : p_(p), n_(p.agents) {
   const double ent_fixed = ne_ > 0 ? kEnterpriseFixed - (ni_ > 0 ? 0 : 2) : 0;
   const double res_fixed = household_mean_ties() + (ne_ > 0 ? 1 : 0) + (ni_ > 0 ? kResidentInstitutions : 0);
   const double fixed = static_cast<double>(nr_) * res_fixed + static_cast<double>(ne_) * ent_fixed + inst_ties;
-  const double scaled = static_cast<double>(nr_) * kResidentScaled + static_cast<double>(ne_) * kEnterpriseScaled;
+  // Without enterprises residents have no coworkers and are nobody's customers.
+  const double resident_scaled = ne_ > 0 ? kResidentScaled : kNeighbours + kFriends;
+  const double scaled = static_cast<double>(nr_) * resident_scaled + static_cast<double>(ne_) * kEnterpriseScaled;
   scale_ = (p.mean_degree * static_cast<double>(n_) - fixed) / scaled;
   if (scale_ < 0.05) {
     std::ostringstream msg;
@@ -377,7 +379,7 @@ void City::build() {
     std::int64_t i = res_first_[h];
     const std::int64_t end = res_first_[h] + residents_in(h);
     while (i < end) {
-      const double u = rng::to_double01(r.next_u32(), r.next_u32());
+      const double u = r.uniform01();
       int size = 1;
       while (size < 6 && u >= cdf[size - 1]) ++size;
       size = static_cast<int>(std::min<std::int64_t>(size, end - i));

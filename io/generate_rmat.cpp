@@ -5,6 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#if defined(__SSE4_1__)
+#include <smmintrin.h>
+#endif
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -49,7 +52,7 @@ inline std::uint64_t scramble(std::uint64_t v, int scale, const ScrambleKey& key
 struct Rmat {
   RmatParams p;
   std::uint64_t n = 0, m = 0;
-  std::uint32_t ta = 0, tab = 0, tabc = 0;  // quadrant thresholds on 16 random bits
+  std::uint32_t ta = 0, tab = 0, tabc = 0;  // quadrant thresholds on 16 random bits (65536: never)
   ScrambleKey key;
 
   explicit Rmat(const RmatParams& params) : p(params), key(params.seed) {
@@ -62,23 +65,19 @@ struct Rmat {
   }
 
   // Edge k: source, target and weight, from the 16 words of the first four
-  // Philox blocks of (seed, kStreamEdge, k). Level l takes 16 bits (the low
-  // half of word l/2 for even l, the high half for odd l), so the
-  // initiator probabilities are resolved to 2^-16; a uniform weight takes
-  // word 15 (scale <= 30 uses at most words 0..14).
+  // Philox blocks of (seed, kStreamEdge, k), read as 32 halves of 16 bits
+  // (word j = halves 2j (low) and 2j + 1 (high)). Level l uses half l and
+  // sets bit l of the source and target: quadrant a, b, c or d as half l
+  // falls below ta, tab, tabc or above, so the initiator probabilities are
+  // resolved to 2^-16. A uniform weight takes word 15 (scale <= 30 uses at
+  // most halves 0..29).
   void edge(std::uint64_t k, std::uint64_t& u, std::uint64_t& v, float& w) const {
-    std::uint32_t words[16];
+    alignas(16) std::uint32_t words[16];
     rng::philox4x32_10_blocks<4>(static_cast<std::uint32_t>(p.seed), static_cast<std::uint32_t>(p.seed >> 32),
                                  static_cast<std::uint32_t>(k), static_cast<std::uint32_t>(k >> 32), kStreamEdge, 0,
                                  words);
-    std::uint64_t s = 0, t = 0;
-    for (int level = 0; level < p.scale; ++level) {
-      const std::uint32_t x = (words[level >> 1] >> ((level & 1) * 16)) & 0xffffu;
-      const std::uint64_t right = (x >= ta) & ((x < tab) | (x >= tabc));  // b or d
-      const std::uint64_t down = x >= tab;                                // c or d
-      s = (s << 1) | down;
-      t = (t << 1) | right;
-    }
+    std::uint64_t s, t;
+    levels(words, s, t);
     if (p.scramble) {
       s = scramble(s, p.scale, key);
       t = scramble(t, p.scale, key);
@@ -86,6 +85,41 @@ struct Rmat {
     u = s;
     v = t;
     w = p.uniform_weights ? rng::to_float01_open0(words[15]) : 1.0f;
+  }
+
+  void levels(const std::uint32_t* words, std::uint64_t& s, std::uint64_t& t) const {
+    const std::uint64_t mask = (std::uint64_t{1} << p.scale) - 1;
+#if defined(__SSE4_1__)
+    // All 32 halves at once: 16-bit unsigned compares, then one bit per half.
+    auto ge = [](__m128i x, std::uint32_t thr) {  // x >= thr, per 16-bit lane
+      if (thr > 0xffff) return _mm_setzero_si128();
+      const __m128i c = _mm_set1_epi16(static_cast<short>(thr));
+      return _mm_cmpeq_epi16(_mm_max_epu16(x, c), x);
+    };
+    std::uint64_t down = 0, right = 0;
+    for (int half = 0; half < 2; ++half) {
+      const __m128i x0 = _mm_load_si128(reinterpret_cast<const __m128i*>(words + 8 * half));
+      const __m128i x1 = _mm_load_si128(reinterpret_cast<const __m128i*>(words + 8 * half + 4));
+      const __m128i d0 = ge(x0, tab), d1 = ge(x1, tab);
+      const __m128i r0 = _mm_or_si128(_mm_andnot_si128(d0, ge(x0, ta)), ge(x0, tabc));
+      const __m128i r1 = _mm_or_si128(_mm_andnot_si128(d1, ge(x1, ta)), ge(x1, tabc));
+      down |= static_cast<std::uint64_t>(_mm_movemask_epi8(_mm_packs_epi16(d0, d1))) << (16 * half);
+      right |= static_cast<std::uint64_t>(_mm_movemask_epi8(_mm_packs_epi16(r0, r1))) << (16 * half);
+    }
+    s = down & mask;
+    t = right & mask;
+#else
+    s = t = 0;
+    for (int level = 0; level < p.scale; ++level) {
+      const std::uint32_t x = (words[level >> 1] >> ((level & 1) * 16)) & 0xffffu;
+      const std::uint64_t down = x >= tab;                                // c or d
+      const std::uint64_t right = ((x >= ta) & (x < tab)) | (x >= tabc);  // b or d
+      s |= down << level;
+      t |= right << level;
+    }
+    s &= mask;
+    t &= mask;
+#endif
   }
 };
 

@@ -96,7 +96,10 @@ bool File::exists(const std::string& object) const {
 }
 
 void File::create_group(const std::string& name) {
-  Handle g(H5Gcreate2(h_.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+  // No modification times: the same contents give the same bytes.
+  Handle gcpl(H5Pcreate(H5P_GROUP_CREATE));
+  H5Pset_obj_track_times(gcpl.get(), false);
+  Handle g(H5Gcreate2(h_.get(), name.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT));
   if (!g.valid()) throw IoError(path_ + ": cannot create group " + name);
 }
 
@@ -274,7 +277,9 @@ template <class T>
 void File::write_2d(const std::string& name, const T* values, std::int64_t rows, std::int64_t cols) {
   const hsize_t dims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(cols)};
   Handle space(H5Screate_simple(2, dims, nullptr));
-  Handle ds(H5Dcreate2(h_.get(), name.c_str(), native_type<T>(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_obj_track_times(dcpl.get(), false);
+  Handle ds(H5Dcreate2(h_.get(), name.c_str(), native_type<T>(), space.get(), H5P_DEFAULT, dcpl.get(),
                        H5P_DEFAULT));
   if (!ds.valid() || H5Dwrite(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0)
     throw IoError(path_ + ": cannot write dataset " + name);
@@ -287,6 +292,7 @@ AppendableDataset::AppendableDataset(File& file, const std::string& name, hid_t 
   const hsize_t chunk[1] = {static_cast<hsize_t>(std::max<std::int64_t>(chunk_elems, 1))};
   Handle space(H5Screate_simple(1, dims, maxdims));
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_obj_track_times(dcpl.get(), false);
   H5Pset_chunk(dcpl.get(), 1, chunk);
   if (deflate > 0) {
     H5Pset_shuffle(dcpl.get());

@@ -128,3 +128,10 @@ TEST_F(Cli, DemoRunsTheQuickStartJob) {
   EXPECT_TRUE(fs::exists(run_dir + "/results.h5"));
   EXPECT_TRUE(fs::exists(run_dir + "/city.h5"));
 }
+
+TEST_F(Cli, GeneratedFilesAreByteIdenticalForAnyThreadCount) {
+  const std::string a = (dir.path() / "t1.h5").string(), b = (dir.path() / "t2.h5").string();
+  ASSERT_EQ(run("--threads 1 generate city --agents 5000 --seed 9 -o " + shell_quoted(a), dir.path()).rc, 0);
+  ASSERT_EQ(run("--threads 2 generate city --agents 5000 --seed 9 -o " + shell_quoted(b), dir.path()).rc, 0);
+  EXPECT_EQ(slurp(a), slurp(b));
+}

@@ -245,6 +245,11 @@ TEST(GenerateCity, MeanDegreeFollowsTheTarget) {
     const io::Graph g = io::generate_city_graph(p);
     EXPECT_NEAR(static_cast<double>(g.nnz()) / 100000.0, d, 0.1 * d) << "--mean-degree " << d;
   }
+  io::CityParams p = city(100000, 6);
+  p.enterprise_share = 0.2;
+  p.institution_share = 0.01;
+  const io::Graph g = io::generate_city_graph(p);
+  EXPECT_NEAR(static_cast<double>(g.nnz()) / 100000.0, 48.0, 4.8) << "many enterprises and institutions";
 }
 
 TEST(GenerateCity, SignedShare) {
@@ -272,12 +277,13 @@ TEST(GenerateCity, TinyAndOddCities) {
     EXPECT_GE(std::count(g.kind.begin(), g.kind.end(), 2), 1) << n;
     EXPECT_GE(std::count(g.kind.begin(), g.kind.end(), 1), 1) << n;
   }
-  io::CityParams p = city(5000, 1);
+  io::CityParams p = city(50000, 1);
   p.institution_share = 0;
   p.enterprise_share = 0;
   const io::Graph g = io::generate_city_graph(p);  // residents only
   EXPECT_NO_THROW(io::validate_graph(g, "residents only"));
-  EXPECT_EQ(std::count(g.kind.begin(), g.kind.end(), 0), 5000);
+  EXPECT_EQ(std::count(g.kind.begin(), g.kind.end(), 0), 50000);
+  EXPECT_NEAR(static_cast<double>(g.nnz()) / 50000.0, 48.0, 4.8);
 }
 
 TEST(GenerateCity, FileHasKindsAndProvenance) {
