@@ -1,0 +1,85 @@
+// `trustprop rank --model eigentrust`: global trust (DESIGN §3, docs/models.md).
+#include <cstdio>
+
+#include "host/pretrust.hpp"
+#include "host/rank_model.hpp"
+#include "host/top_agents.hpp"
+#include "io/h5.hpp"
+#include "kernels/memory_estimate.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+class EigenTrustModel final : public RankModel {
+ public:
+  std::string name() const override { return "eigentrust"; }
+
+  void add_options(CLI::App& rank) override {
+    rank.add_option("--restart-probability", options_.restart,
+                    "eigentrust: probability a of restarting at the pre-trust distribution (PageRank damping = 1 - a)")
+        ->capture_default_str();
+    rank.add_option("--pretrust", pretrust_,
+                    "eigentrust: pre-trusted agents: institutions (all agents if none), all, or a file of agent ids")
+        ->capture_default_str();
+    rank.add_option("--warm-start", warm_start_, "eigentrust: start from /trust/eigentrust of an earlier results file");
+  }
+
+  toml::table config(const RankSettings& s) const override {
+    return toml::table{{"restart_probability", options_.restart},
+                       {"tolerance", s.tolerance},
+                       {"max_iterations", s.max_iterations >= 0 ? s.max_iterations : options_.max_iterations},
+                       {"pretrust", pretrust_},
+                       {"warm_start", warm_start_}};
+  }
+
+  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+    return kernels::eigentrust_device_bytes(n, nnz);
+  }
+
+  void run(const RankRun& run) override {
+    const io::Graph& g = run.graph;
+    EigenTrustOptions o = options_;
+    o.tolerance = run.settings.tolerance;
+    if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
+    const Pretrust pre = build_pretrust(g, pretrust_);
+    std::vector<double> start;
+    if (!warm_start_.empty()) start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
+    auto out = open_results(run);
+
+    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start);
+    const Convergence& c = r.convergence;
+    const auto top = top_agents(r.trust, run.settings.top);
+    out.write("/trust/eigentrust", r.trust);
+    if (!g.id.empty()) out.write("/agents/id", g.id);
+    write_convergence(out, "eigentrust", c, o.tolerance, r.iterate_seconds);
+    out.commit();
+
+    if (run.settings.json) {
+      nlohmann::json j = summary_json(run, c, r.iterate_seconds);
+      j["pretrust"] = pre.description;
+      j["setup_seconds"] = r.setup_seconds;
+      for (const auto& a : top)
+        j["top"].push_back({{"agent", a.agent}, {"id", g.id.empty() ? a.agent : g.id[a.agent]}, {"trust", a.value}});
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      print_run_header(run);
+      std::printf("restart     %g\n", o.restart);
+      std::printf("pre-trust   %s (%lld agents)\n", pre.description.c_str(), static_cast<long long>(pre.agents));
+      print_convergence(c, o.tolerance, r.iterate_seconds);
+      print_top_agents(g, top, "trust");
+      std::printf("results     %s\n", run.settings.output.c_str());
+    }
+    check_convergence(run, c, o.tolerance);
+  }
+
+ private:
+  EigenTrustOptions options_;
+  std::string pretrust_ = "institutions", warm_start_;
+};
+
+}  // namespace
+
+std::unique_ptr<RankModel> make_eigentrust_model() { return std::make_unique<EigenTrustModel>(); }
+
+}  // namespace trustprop::host

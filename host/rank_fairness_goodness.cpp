@@ -1,0 +1,70 @@
+// `trustprop rank --model fairness-goodness`: Kumar et al. ICDM 2016
+// (DESIGN §3, docs/models.md).
+#include <cstdio>
+
+#include "host/fairness_goodness.hpp"
+#include "host/rank_model.hpp"
+#include "host/top_agents.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+class FairnessGoodnessModel final : public RankModel {
+ public:
+  std::string name() const override { return "fairness-goodness"; }
+
+  void add_options(CLI::App& rank) override {
+    rank.add_option("--weight-divisor", options_.weight_divisor,
+                    "fairness-goodness: divide weights by this in float64 first (10 for raw Bitcoin OTC ratings)")
+        ->capture_default_str();
+  }
+
+  toml::table config(const RankSettings& s) const override {
+    return toml::table{{"tolerance", s.tolerance},
+                       {"max_iterations", s.max_iterations >= 0 ? s.max_iterations : options_.max_iterations},
+                       {"weight_divisor", options_.weight_divisor}};
+  }
+
+  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+    // Both directions with float64 weights (12 B per tie each), two float64
+    // vectors, the per-agent change array and two row-pointer arrays.
+    return static_cast<std::size_t>(24 * nnz + 40 * n);
+  }
+
+  void run(const RankRun& run) override {
+    const io::Graph& g = run.graph;
+    FairnessGoodnessOptions o = options_;
+    o.tolerance = run.settings.tolerance;
+    if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
+    auto out = open_results(run);
+    const auto r = run_fairness_goodness(run.exec, g, o, run.settings.graph);
+    const Convergence& c = r.convergence;
+    out.write("/trust/fairness", r.fairness);
+    out.write("/trust/goodness", r.goodness);
+    if (!g.id.empty()) out.write("/agents/id", g.id);
+    write_convergence(out, "fairness-goodness", c, o.tolerance, r.iterate_seconds);
+    out.write("/convergence/fairness-goodness/fairness_change", r.fairness_change);
+    out.write("/convergence/fairness-goodness/goodness_change", r.goodness_change);
+    out.commit();
+    if (run.settings.json) {
+      std::printf("%s\n", summary_json(run, c, r.iterate_seconds).dump(2).c_str());
+    } else {
+      print_run_header(run);
+      print_convergence(c, o.tolerance, r.iterate_seconds);
+      std::printf("goodness (how well an agent is rated, fairness-weighted):\n");
+      print_top_agents(g, top_agents(r.goodness, run.settings.top), "goodness");
+      std::printf("results     %s\n", run.settings.output.c_str());
+    }
+    check_convergence(run, c, o.tolerance);
+  }
+
+ private:
+  FairnessGoodnessOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<RankModel> make_fairness_goodness_model() { return std::make_unique<FairnessGoodnessModel>(); }
+
+}  // namespace trustprop::host

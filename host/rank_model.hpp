@@ -1,0 +1,76 @@
+// `trustprop rank` is one command over several models. Each model is a
+// RankModel in its own host/rank_<model>.cpp: it registers its own options on
+// the rank subcommand, resolves its configuration, estimates its memory and
+// runs. host/cmd_rank.cpp holds the list of models and the shared settings;
+// adding a model is a new file and one line there.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+#include <vector>
+
+#include "host/commands.hpp"
+#include "host/eigentrust.hpp"
+#include "io/graph.hpp"
+#include "io/results_file.hpp"
+#include "kernels/executor.hpp"
+
+namespace trustprop::host {
+
+// Settings every model shares (one vocabulary, docs/models.md).
+struct RankSettings {
+  std::string graph, output, model = "eigentrust";
+  double tolerance = 1e-6;
+  int max_iterations = -1;  // -1: the model's default
+  int top = 10;
+  bool json = false, require_convergence = false, dry_run = false;
+};
+
+// What a model's run is handed.
+struct RankRun {
+  const RankSettings& settings;
+  const io::Graph& graph;
+  std::shared_ptr<const kernels::Executor> exec;
+  std::string command;     // for provenance
+  std::string config;      // the resolved configuration, TOML
+};
+
+class RankModel {
+ public:
+  virtual ~RankModel() = default;
+  virtual std::string name() const = 0;
+  // Registers the model's own options on `rank` (help text says which model).
+  virtual void add_options(CLI::App& rank) = 0;
+  // The model's section of the resolved configuration.
+  virtual toml::table config(const RankSettings& settings) const = 0;
+  // Peak device bytes for an n-agent graph with nnz ties (for --dry-run).
+  virtual std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const = 0;
+  virtual void run(const RankRun& run) = 0;
+};
+
+std::unique_ptr<RankModel> make_eigentrust_model();
+std::unique_ptr<RankModel> make_fairness_goodness_model();
+
+// --- shared reporting -----------------------------------------------------
+
+// Opens the results file with provenance (before computing, so an unusable
+// path fails at once).
+io::ResultsWriter open_results(const RankRun& run);
+// /convergence/<model>: residual history and the attributes iterations,
+// residual, converged, tolerance, seconds_per_iteration.
+void write_convergence(io::ResultsWriter& out, const std::string& model, const Convergence& c, double tolerance,
+                       double seconds);
+// The header lines of the text summary: model, graph, device.
+void print_run_header(const RankRun& run);
+void print_convergence(const Convergence& c, double tolerance, double seconds);
+// Warns on non-convergence; throws DataError (exit 65) when --require-convergence.
+void check_convergence(const RankRun& run, const Convergence& c, double tolerance);
+// The fields of --json every model shares.
+nlohmann::json summary_json(const RankRun& run, const Convergence& c, double seconds);
+
+}  // namespace trustprop::host
