@@ -58,7 +58,7 @@ void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& glob
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
   const io::Graph g = io::read_graph(s.graph);
   spdlog::info("{}: {} agents, {} edges", s.graph, g.n, g.nnz());
-  model.run({s, g, global.executor(), command_line(), resolved_config(s, model)});
+  model.run({s, g, global.executor(), command_line(), resolved_config(s, model), global.progress});
 }
 
 }  // namespace

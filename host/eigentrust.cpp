@@ -28,7 +28,7 @@ void validate(const EigenTrustOptions& o) {
 
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start) {
+                                const std::vector<double>& start, const IterationObserver& observe) {
   validate(options);
   const auto n = static_cast<std::size_t>(g.n);
   TRUSTPROP_ASSERT(pretrust.size() == n, "pre-trust vector must have one entry per agent");
@@ -74,6 +74,7 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
     c.residual = res;
     c.residuals.push_back(res);
     if (!std::isfinite(res)) throw InternalError("EigenTrust iteration produced a non-finite residual");
+    if (observe) observe(c);
     if (res < options.tolerance) {
       c.converged = true;
       break;

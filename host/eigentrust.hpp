@@ -4,6 +4,7 @@
 // says converged = false and the caller decides (DESIGN §3).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,10 +38,13 @@ struct EigenTrustResult {
 // Checks the options; throws ConfigError naming the bad parameter.
 void validate(const EigenTrustOptions& options);
 
+// Called after every iteration with the record so far (progress reports).
+using IterationObserver = std::function<void(const Convergence&)>;
+
 // `pretrust` is the distribution p (n entries summing to 1); `start`, when
 // not empty, is the warm-start vector (n entries, normalised here).
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start = {});
+                                const std::vector<double>& start = {}, const IterationObserver& observe = {});
 
 }  // namespace trustprop::host

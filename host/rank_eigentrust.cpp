@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "host/pretrust.hpp"
+#include "host/progress.hpp"
 #include "host/rank_model.hpp"
 #include "host/top_agents.hpp"
 #include "io/h5.hpp"
@@ -47,7 +48,13 @@ class EigenTrustModel final : public RankModel {
     if (!warm_start_.empty()) start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
     auto out = open_results(run);
 
-    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start);
+    Progress progress(run.progress, "eigentrust");
+    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start, [&](const Convergence& c) {
+      char status[48];
+      std::snprintf(status, sizeof status, "residual %.2e", c.residual);
+      progress.update(c.iterations, o.max_iterations, status);
+    });
+    progress.finish();
     const Convergence& c = r.convergence;
     const auto top = top_agents(r.trust, run.settings.top);
     out.write("/trust/eigentrust", r.trust);

@@ -38,6 +38,7 @@ struct RankRun {
   std::shared_ptr<const kernels::Executor> exec;
   std::string command;     // for provenance
   std::string config;      // the resolved configuration, TOML
+  std::string progress;    // --progress mode (host/progress.hpp)
 };
 
 class RankModel {
