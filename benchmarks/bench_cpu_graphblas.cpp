@@ -450,7 +450,7 @@ std::string fmt_s(double s) { return s < 1e-2 ? fmt::format("{:.3f} ms", s * 1e3
 int run(int argc, char** argv) {
   CLI::App app{"trustprop CPU EigenTrust iteration vs SuiteSparse:GraphBLAS, with a STREAM probe and the bytes floor"};
   std::string graph_path, out_path, label, threads_spec = "1,2";
-  int repeats = 20, rounds = 4, stream_trials = 10;
+  int repeats = 20, rounds = 4, stream_trials = 20;
   double restart = 0.15;
   std::size_t stream_mib = 128;
   app.add_option("graph", graph_path, "graph file (HDF5, DESIGN §2)")->required()->check(CLI::ExistingFile);

@@ -62,7 +62,9 @@ def plot(doc, out):
 
     graphs = sorted(doc["graphs"], key=lambda g: g["graph"]["nnz_transition"])
     threads = sorted({run["threads"] for g in graphs for run in g["runs"]})
-    fig, ax = plt.subplots(figsize=(8.5, 5.5))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 5.8), gridspec_kw={"width_ratios": [1.15, 1]})
+
+    # left: seconds per iteration against edges, log-log
     for key, name, color in SYSTEMS:
         for k in threads:
             xs, ys = [], []
@@ -75,7 +77,8 @@ def plot(doc, out):
     for k in threads:
         xs = [g["graph"]["nnz_transition"] for g in graphs]
         ys = [next(r["floor_seconds"] for r in g["runs"] if r["threads"] == k) for g in graphs]
-        ax.plot(xs, ys, STYLES.get(k, ":"), color="grey", alpha=0.7, label=f"compulsory-bytes floor, {k} thread{'s' * (k > 1)}")
+        ax.plot(xs, ys, STYLES.get(k, ":"), color="grey", alpha=0.7,
+                label=f"compulsory-bytes floor, {k} thread{'s' * (k > 1)}")
     for g in graphs:
         x = g["graph"]["nnz_transition"]
         y = max(r["systems"][key]["median_seconds"] for r in g["runs"] for key, _, _ in SYSTEMS)
@@ -84,13 +87,32 @@ def plot(doc, out):
     ax.set_yscale("log")
     ax.set_xlabel("edges of Cᵀ (nnz)")
     ax.set_ylabel("seconds per EigenTrust iteration (median)")
-    m = doc["machine"]
-    ax.set_title(f"CPU EigenTrust iteration: trustprop vs SuiteSparse:GraphBLAS {doc['graphblas']['version']}\n"
-                 f"{m['cpu_model']}, {m['cores']} cores, git {doc['git_revision']}, {doc['date_utc'][:10]}", fontsize=10)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("time per iteration against graph size", fontsize=10)
+
+    # right: nanoseconds per edge, grouped by graph
+    groups = [(key, name, color, k) for key, name, color in SYSTEMS for k in threads]
+    width = 0.8 / len(groups)
+    for q, (key, name, color, k) in enumerate(groups):
+        xs = [i + (q - (len(groups) - 1) / 2) * width for i in range(len(graphs))]
+        ys = [1e9 * next(r["systems"][key]["median_seconds"] for r in g["runs"] if r["threads"] == k)
+              / g["graph"]["nnz_transition"] for g in graphs]
+        bx.bar(xs, ys, width, color=color, alpha=1.0 if k == threads[0] else 0.55,
+               hatch=None if k == threads[0] else "//", edgecolor="white", label=f"{name}, {k} thr")
+    bx.set_xticks(range(len(graphs)))
+    bx.set_xticklabels([g["graph"]["label"] for g in graphs])
+    bx.set_ylabel("nanoseconds per edge (median iteration / nnz)")
+    bx.grid(True, axis="y", alpha=0.3)
+    bx.legend(fontsize=7, ncol=2)
+    bx.set_title("cost per edge (lower is better)", fontsize=10)
+
+    m = doc["machine"]
+    fig.suptitle(f"CPU EigenTrust iteration: trustprop vs SuiteSparse:GraphBLAS {doc['graphblas']['version']} — "
+                 f"{m['cpu_model']}, {m['cores']} cores, git {doc['git_revision']}, {doc['date_utc'][:10]}",
+                 fontsize=11)
     fig.tight_layout()
-    fig.savefig(out, dpi=120)
+    fig.savefig(out, dpi=110)
 
 
 def main():

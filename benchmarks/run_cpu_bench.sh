@@ -10,26 +10,31 @@
 # Graphs are made in a temporary directory under /tmp and deleted afterwards.
 #
 #   benchmarks/run_cpu_bench.sh [--quick] [--graphs rmat20,rmat22,city2m,epinions]
-#                               [--threads 1,2] [--out-dir DIR] [--no-wait]
+#                               [--threads 1,2] [--out-dir DIR] [--no-wait] [--merge]
 #
 #   --quick      small graphs (R-MAT 14 and 16, a city of 50,000, Epinions),
 #                results to /tmp unless --out-dir is given: a smoke test
 #   --no-wait    do not wait for the machine to be quiet before each graph
+#   --merge      replace only the graphs measured now in an existing
+#                cpu_eigentrust.json (each graph keeps its own date and git
+#                revision): re-measure one graph that a busy machine spoiled
 #
 # Environment: BUILD_DIR (default build-bench), EPINIONS (the SNAP file),
-# QUIET_MAX_WAIT (seconds to wait for a quiet machine per graph, default 900).
+# QUIET_MAX_WAIT (seconds to wait for a quiet machine per graph, default 300).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$ROOT/build-bench}
 PY=/usr/bin/python3  # needs numpy, h5py, matplotlib (python3-matplotlib)
 EPINIONS=${EPINIONS:-/work/shared/data/epinions/soc-Epinions1.txt}
-QUIET_MAX_WAIT=${QUIET_MAX_WAIT:-900}
+QUIET_MAX_WAIT=${QUIET_MAX_WAIT:-300}
 GRAPHS=rmat20,rmat22,city2m,epinions
 THREADS=1,2
 OUT_DIR=$ROOT/benchmarks/results
 QUICK=0
 WAIT=1
+MERGE=0
+ORIG_ARGS="$*"
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -38,6 +43,7 @@ while [[ $# -gt 0 ]]; do
     --threads) THREADS=$2; shift 2 ;;
     --out-dir) OUT_DIR=$2; OUT_DIR_SET=$2; shift 2 ;;
     --no-wait) WAIT=0; shift ;;
+    --merge) MERGE=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_cpu_bench.sh: unknown argument $1" >&2; exit 64 ;;
   esac
@@ -150,11 +156,15 @@ done
 # --- one JSON for all graphs, then the plot
 REV=$(git -C "$ROOT" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 DIRTY=$(git -C "$ROOT" status --porcelain 2>/dev/null | wc -l)
-"$PY" - "$OUT_DIR/cpu_eigentrust.json" "$REV" "$DIRTY" "$*" "${RESULTS[@]}" <<'EOF'
-import json, sys
-out, rev, dirty, args, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5:]
-graphs = [json.load(open(f)) for f in files]
-first = graphs[0]
+"$PY" - "$OUT_DIR/cpu_eigentrust.json" "$REV" "$DIRTY" "$MERGE" "$ORIG_ARGS" "${RESULTS[@]}" <<'EOF'
+import json, os, sys
+out, rev, dirty, merge, args, files = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5], sys.argv[6:]
+new = []
+for f in files:
+    g = json.load(open(f))
+    g["git_revision"], g["git_uncommitted_paths"] = rev, dirty
+    new.append(g)
+first = new[0]
 doc = {
     "benchmark": "cpu_eigentrust",
     "command": "benchmarks/run_cpu_bench.sh" + (" " + args if args else ""),
@@ -167,11 +177,24 @@ doc = {
     "graphblas": first["graphblas"],
     "graphs": [],
 }
-for g in graphs:
+kept = []
+if merge and os.path.exists(out):
+    old = json.load(open(out))
+    labels = {g["label"] for g in new}
+    for g in old["graphs"]:
+        if g["label"] not in labels:
+            g.setdefault("git_revision", old.get("git_revision"))
+            g.setdefault("git_uncommitted_paths", old.get("git_uncommitted_paths"))
+            kept.append(g)
+    doc["commands"] = old.get("commands", [old.get("command")]) + [doc["command"]]
+for g in kept + new:
     g = dict(g)
     for k in ("benchmark", "machine", "trustprop", "graphblas"):
         g.pop(k, None)
     doc["graphs"].append(g)
+doc["graphs"].sort(key=lambda g: g["graph"]["nnz_transition"])
+dates = sorted(g["date_utc"] for g in doc["graphs"])
+doc["date_utc"] = dates[0] if dates[0][:10] == dates[-1][:10] and dates[0][:13] == dates[-1][:13] else f"{dates[0]} .. {dates[-1]}"
 with open(out, "w") as f:
     json.dump(doc, f, indent=2)
     f.write("\n")

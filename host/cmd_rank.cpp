@@ -23,6 +23,9 @@ Models all_models() {
   Models m;
   m.push_back(make_eigentrust_model());
   m.push_back(make_fairness_goodness_model());
+  m.push_back(make_signed_model());
+  m.push_back(make_sybilrank_model());
+  m.push_back(make_personalized_model());
   return m;
 }
 

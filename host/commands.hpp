@@ -29,5 +29,6 @@ void add_generate(CLI::App& app, GlobalOptions& global);
 void add_info(CLI::App& app, GlobalOptions& global);
 void add_rank(CLI::App& app, GlobalOptions& global);
 void add_demo(CLI::App& app, GlobalOptions& global);
+void add_simulate(CLI::App& app, GlobalOptions& global);
 
 }  // namespace trustprop::host

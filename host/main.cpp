@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   host::add_info(app, global);
   host::add_rank(app, global);
   host::add_demo(app, global);
+  host::add_simulate(app, global);
 
   try {
     app.parse(argc, argv);

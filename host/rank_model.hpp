@@ -56,6 +56,9 @@ class RankModel {
 
 std::unique_ptr<RankModel> make_eigentrust_model();
 std::unique_ptr<RankModel> make_fairness_goodness_model();
+std::unique_ptr<RankModel> make_signed_model();
+std::unique_ptr<RankModel> make_sybilrank_model();
+std::unique_ptr<RankModel> make_personalized_model();
 
 // --- shared reporting -----------------------------------------------------
 

@@ -1,0 +1,444 @@
+// The epoch driver of the city dynamics (host/dynamics.hpp; the model is
+// docs/dynamics.md). The static structure and the initial state are built
+// on the host from (graph, parameters, seed) and uploaded once; an epoch is
+// a fixed sequence of kernel calls through kernels::dispatch.
+#include "host/dynamics.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <initializer_list>
+#include <limits>
+#include <utility>
+
+#include "common/error.hpp"
+#include "common/philox.hpp"
+#include "host/pretrust.hpp"
+#include "kernels/dispatch.hpp"
+#include "kernels/dynamics_rules.hpp"
+#include "kernels/eigentrust.hpp"
+#include "kernels/memory_estimate.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+namespace dyn = kernels::dynamics_rules;
+using kernels::Array;
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void check_range(const char* name, double v, double lo, double hi, bool lo_open = false) {
+  const bool ok = std::isfinite(v) && (lo_open ? v > lo : v >= lo) && v <= hi;
+  if (!ok) {
+    const std::string range = std::string(lo_open ? "(" : "[") + std::to_string(lo) + ", " +
+                              (std::isinf(hi) ? std::string("inf)") : std::to_string(hi) + "]");
+    throw ConfigError(std::string(name) + " = " + std::to_string(v) + ": must be in " + range);
+  }
+}
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+double mean_or_nan(double sum, std::int64_t count) {
+  return count > 0 ? sum / static_cast<double>(count) : std::numeric_limits<double>::quiet_NaN();
+}
+
+template <class T>
+Array<T> filled(const std::shared_ptr<const kernels::Executor>& exec, std::size_t size, T value) {
+  return Array<T>::from_host(exec, std::vector<T>(size, value));
+}
+
+}  // namespace
+
+void validate(const DynamicsParameters& p) {
+  check_range("[interaction] rate", p.interaction_rate, 0.0, inf);
+  check_range("[interaction] benefit", p.benefit, 0.0, inf);
+  check_range("[interaction] cost", p.cost, 0.0, inf);
+  check_range("[interaction] avoid_below", p.avoid_below, 0.0, 1.0);
+  check_range("[interaction] initial_cooperation", p.initial_cooperation, 0.0, 1.0);
+  check_range("[evidence] forgetting", p.forgetting, 0.0, 1.0);
+  check_range("[platform] registered_share", p.registered_share, 0.0, 1.0);
+  check_range("[platform] supervision", p.supervision, 0.0, 1.0);
+  check_range("[platform] fine", p.fine, 0.0, inf);
+  check_range("[propagation] restart_probability", p.propagation.restart, 0.0, 1.0, true);
+  check_range("[propagation] tolerance", p.propagation.tolerance, 0.0, inf);
+  if (p.propagation.max_iterations < 1)
+    throw ConfigError("[propagation] max_iterations = " + std::to_string(p.propagation.max_iterations) +
+                      ": must be >= 1");
+  check_range("[recognition] reward", p.reward, 0.0, inf);
+  check_range("[recognition] sharing", p.sharing, 0.0, 1.0);
+  check_range("[adaptation] noise", p.noise, 0.0, inf, true);
+  check_range("[adaptation] revision", p.revision, 0.0, 1.0);
+}
+
+HostDynamicsState download(const DynamicsState& s) {
+  HostDynamicsState h;
+  h.seed = s.seed;
+  h.epoch = s.epoch;
+  h.r = s.r.to_host();
+  h.s = s.s.to_host();
+  h.pool_r = s.pool_r.to_host();
+  h.pool_s = s.pool_s.to_host();
+  h.strategy = s.strategy.to_host();
+  h.payoff = s.payoff.to_host();
+  h.trust = s.trust.to_host();
+  return h;
+}
+
+DynamicsState upload(const std::shared_ptr<const kernels::Executor>& exec, const HostDynamicsState& h) {
+  DynamicsState s;
+  s.seed = h.seed;
+  s.epoch = h.epoch;
+  s.r = Array<float>::from_host(exec, h.r);
+  s.s = Array<float>::from_host(exec, h.s);
+  s.pool_r = Array<double>::from_host(exec, h.pool_r);
+  s.pool_s = Array<double>::from_host(exec, h.pool_s);
+  s.strategy = Array<std::uint8_t>::from_host(exec, h.strategy);
+  s.payoff = Array<double>::from_host(exec, h.payoff);
+  s.trust = Array<double>::from_host(exec, h.trust);
+  return s;
+}
+
+std::vector<std::int32_t> derive_registrar(const io::Graph& g, Registration how, double share, std::uint64_t seed) {
+  const auto n = static_cast<std::size_t>(g.n);
+  std::vector<std::int32_t> registrar(n, -1);
+  if (g.kind.empty() || how == Registration::none) return registrar;
+  std::vector<std::int32_t> institutions;
+  for (std::size_t i = 0; i < n; ++i)
+    if (g.kind[i] == kernels::kind_institution) institutions.push_back(static_cast<std::int32_t>(i));
+  if (institutions.empty()) return registrar;
+
+  if (how == Registration::graph) {
+    std::vector<float> best(n, 0.0f);
+    for (std::int32_t inst : institutions)  // ascending: on equal ties the lowest id stays
+      for (std::int64_t k = g.indptr[static_cast<std::size_t>(inst)]; k < g.indptr[static_cast<std::size_t>(inst) + 1];
+           ++k) {
+        const auto j = static_cast<std::size_t>(g.indices[static_cast<std::size_t>(k)]);
+        const float w = g.data[static_cast<std::size_t>(k)];
+        if (g.kind[j] == kernels::kind_enterprise && w > best[j]) {
+          best[j] = w;
+          registrar[j] = inst;
+        }
+      }
+    return registrar;
+  }
+  const std::uint64_t threshold = dyn::threshold32(share);
+  for (std::size_t j = 0; j < n; ++j) {
+    if (g.kind[j] != kernels::kind_enterprise) continue;
+    const rng::Words4 w = rng::draw4(seed, dyn::purpose_registration, j, 0);
+    if (w.w[0] >= threshold) continue;
+    const std::uint64_t pick = (static_cast<std::uint64_t>(w.w[2]) << 32) | w.w[1];
+    registrar[j] = institutions[static_cast<std::size_t>(rng::to_below64(pick, institutions.size()))];
+  }
+  return registrar;
+}
+
+// Executor memory of a simulation, per edge of W:
+//   static   W's columns and weights (8 B), edge_registered (1 B), Wᵀ's
+//            sources and edge permutation (12 B), Cᵀ's values (4 B)
+//   state    r, s (8 B)
+//   scratch  edge records: local trust and outcome (8 B)      = 41 B/edge
+// and per agent: row offsets of W and Wᵀ (16 B), kind, registered, two
+// strategy arrays (4 B), pools, payoff, trust, t_next, pre-trust and the
+// inverse row sums (56 B), tallies (32 B), imitated neighbour and dangling
+// list (8 B), long-row lists (at most 8 B)                     = 124 B/agent.
+// While Wᵀ is built (dyn_in_pattern) the GPU's segmented sort holds a
+// second copy of the sources and the permutation (12 B/edge) before the
+// records exist: the peak is the steady state. Plus a margin of 5 % and
+// 256 MiB (allocation granularity, CUB's temporary storage).
+std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz) {
+  const double bytes = 41.0 * static_cast<double>(std::max<std::int64_t>(nnz, 0)) +
+                       124.0 * static_cast<double>(std::max<std::int64_t>(n, 0));
+  return static_cast<std::size_t>(bytes * 1.05 + 256.0 * (1 << 20));
+}
+
+struct Simulation::Impl {
+  std::shared_ptr<const kernels::Executor> exec;
+  DynamicsParameters params;
+  kernels::DynamicsRules rules;
+  std::int64_t n = 0, nnz = 0;
+  std::vector<std::int32_t> registrar;
+  std::int64_t registered = 0;
+
+  // static structure
+  Array<std::int64_t> indptr;
+  Array<std::int32_t> indices;
+  Array<float> weight;
+  kernels::InPattern in;
+  Array<std::uint8_t> kind, is_registered, edge_registered;
+  Array<std::int32_t> long_rows, long_in_rows;
+  Array<double> pretrust;
+  kernels::DynamicsGraphView view;
+
+  DynamicsState state;
+
+  // scratch of one epoch
+  Array<kernels::EdgeRecord> record;
+  Array<float> ct_values;
+  Array<double> inverse_row_sum;
+  Array<std::uint8_t> next_strategy;
+  Array<std::int32_t> dangling, tallies, model;
+  Array<double> t_next;
+
+  Impl(std::shared_ptr<const kernels::Executor> e, const io::Graph& g, const DynamicsParameters& p,
+       std::uint64_t seed)
+      : exec(std::move(e)), params(p), n(g.n), nnz(g.nnz()) {
+    validate(p);
+    if (g.n > std::numeric_limits<std::int32_t>::max())
+      throw DataError("the simulation supports at most 2^31 - 1 agents (32-bit agent ids)");
+    if (g.nnz() >= dyn::max_edges) throw DataError("the simulation supports fewer than 2^34 ties");
+    kernels::require_device_memory(*exec, dynamics_device_bytes(n, nnz),
+                                   "The simulation of " + (g.source.empty() ? std::string("the graph") : g.source));
+    const auto un = static_cast<std::size_t>(n), unnz = static_cast<std::size_t>(nnz);
+
+    rules.seed = seed;
+    rules.interaction_rate = p.interaction_rate;
+    rules.forgetting = static_cast<float>(p.forgetting);
+    rules.avoid_below = p.avoid_below;
+    rules.detection = p.supervision;
+    rules.pooled_feedback = p.pooled_feedback;
+    rules.benefit = p.benefit;
+    rules.cost = p.cost;
+    rules.fine = p.fine;
+    rules.reward_per_trust = (1.0 - p.sharing) * p.reward * static_cast<double>(n);
+    rules.reward_shared = p.sharing * p.reward;
+    rules.revision = p.revision;
+    rules.noise = p.noise;
+
+    // Agents: kinds (all residents when the graph has none), registration.
+    std::vector<std::uint8_t> kinds = g.kind.empty() ? std::vector<std::uint8_t>(un, kernels::kind_resident) : g.kind;
+    registrar = derive_registrar(g, p.registration, p.registered_share, seed);
+    std::vector<std::uint8_t> reg(un, 0), edge_reg(unnz, 0);
+    for (std::size_t i = 0; i < un; ++i) reg[i] = registrar[i] >= 0;
+    for (std::size_t k = 0; k < unnz; ++k) edge_reg[k] = reg[static_cast<std::size_t>(g.indices[k])];
+    for (std::uint8_t x : reg) registered += x;
+    if (p.registration != Registration::none && registered == 0)
+      spdlog::warn("no provider is registered with an institution (the graph has no {}): supervision and pooled "
+                   "feedback have no effect",
+                   g.kind.empty() ? "agent kinds" : "institution -> enterprise ties or institutions");
+
+    // W, Wᵀ with the edge permutation, long rows.
+    indptr = Array<std::int64_t>::from_host(exec, g.indptr);
+    indices = Array<std::int32_t>::from_host(exec, g.indices);
+    weight = Array<float>::from_host(exec, g.data);
+    const kernels::CsrView w{n, n, nnz, indptr.data(), indices.data(), weight.data()};
+    in = kernels::dispatch(*exec, [&](const auto& x) { return dyn_in_pattern(x, w); });
+    const std::vector<std::int64_t> in_indptr = in.indptr.to_host();
+    std::vector<std::int32_t> long_w, long_in;
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto u = static_cast<std::size_t>(i);
+      if (g.indptr[u + 1] - g.indptr[u] > kernels::dyn_long_row) long_w.push_back(static_cast<std::int32_t>(i));
+      if (in_indptr[u + 1] - in_indptr[u] > kernels::dyn_long_row) long_in.push_back(static_cast<std::int32_t>(i));
+    }
+    kind = Array<std::uint8_t>::from_host(exec, kinds);
+    is_registered = Array<std::uint8_t>::from_host(exec, reg);
+    edge_registered = Array<std::uint8_t>::from_host(exec, edge_reg);
+    long_rows = Array<std::int32_t>::from_host(exec, long_w);
+    long_in_rows = Array<std::int32_t>::from_host(exec, long_in);
+
+    const Pretrust pre = build_pretrust(g, "institutions");
+    pretrust = Array<double>::from_host(exec, pre.p);
+
+    view.n = n;
+    view.nnz = nnz;
+    view.indptr = indptr.data();
+    view.indices = indices.data();
+    view.weight = weight.data();
+    view.in_indptr = in.indptr.data();
+    view.in_source = in.source.data();
+    view.in_edge = in.edge.data();
+    view.kind = kind.data();
+    view.registered = is_registered.data();
+    view.edge_registered = edge_registered.data();
+    view.long_rows = long_rows.data();
+    view.n_long_rows = static_cast<std::int64_t>(long_w.size());
+    view.long_in_rows = long_in_rows.data();
+    view.n_long_in_rows = static_cast<std::int64_t>(long_in.size());
+
+    // The initial state: no evidence, trust = pre-trust, strategies drawn
+    // with Philox keyed by (seed, agent); institutions always cooperate.
+    HostDynamicsState h;
+    h.seed = seed;
+    h.r.assign(unnz, 0.0f);
+    h.s.assign(unnz, 0.0f);
+    h.pool_r.assign(un, 0.0);
+    h.pool_s.assign(un, 0.0);
+    h.strategy.resize(un);
+    const std::uint64_t cooperate = dyn::threshold32(p.initial_cooperation);
+    for (std::size_t i = 0; i < un; ++i)
+      h.strategy[i] = kinds[i] == kernels::kind_institution ||
+                      rng::draw4(seed, dyn::purpose_initial, i, 0).w[0] < cooperate;
+    h.payoff.assign(un, 0.0);
+    h.trust = pre.p;
+    state = upload(exec, h);
+
+    record = filled<kernels::EdgeRecord>(exec, unnz, kernels::EdgeRecord{});
+    ct_values = Array<float>(exec, unnz);
+    inverse_row_sum = Array<double>(exec, un);
+    next_strategy = Array<std::uint8_t>(exec, un);
+    dangling = Array<std::int32_t>(exec, un);
+    tallies = filled<std::int32_t>(exec, un * kernels::tally_count, 0);
+    model = filled<std::int32_t>(exec, un, -1);
+    t_next = Array<double>(exec, un);
+  }
+
+  EpochMetrics run_epoch() {
+    const auto t0 = std::chrono::steady_clock::now();
+    const std::uint32_t epoch = state.epoch + 1;
+    if (epoch == 0) throw InternalError("epoch counter overflow (2^32 epochs)");
+    EpochMetrics m;
+    m.epoch = epoch;
+
+    // 1–3. Interactions, supervision, pooled feedback, local trust.
+    std::int64_t n_dangling = 0;
+    kernels::dispatch(*exec, [&](const auto& x) {
+      dyn_interact(x, view, rules, epoch, state.strategy.data(), state.pool_r.data(), state.pool_s.data(),
+                   state.r.data(), state.s.data(), record.data(), inverse_row_sum.data(), tallies.data());
+      exec->synchronize();
+      m.seconds_interactions = seconds_since(t0);
+      dyn_tally(x, view, rules, record.data(), inverse_row_sum.data(), ct_values.data(), tallies.data(),
+                state.pool_r.data(), state.pool_s.data());
+      n_dangling = dyn_dangling(x, n, inverse_row_sum.data(), dangling.data());
+    });
+    m.dangling = n_dangling;
+    m.seconds_edges = seconds_since(t0);
+
+    // 4. EigenTrust on Cᵀ, warm-started from the last epoch's trust.
+    const auto t1 = std::chrono::steady_clock::now();
+    const kernels::CsrView ct{n, n, nnz, in.indptr.data(), in.source.data(), ct_values.data()};
+    const EigenTrustOptions& prop = params.propagation;
+    while (m.propagation_iterations < prop.max_iterations) {
+      const double residual = kernels::dispatch(*exec, [&](const auto& x) {
+        return eigentrust_step(x, ct, dangling.data(), n_dangling, pretrust.data(), prop.restart,
+                               state.trust.data(), t_next.data());
+      });
+      std::swap(state.trust, t_next);
+      ++m.propagation_iterations;
+      m.propagation_residual = residual;
+      if (!std::isfinite(residual)) throw InternalError("EigenTrust produced a non-finite residual in epoch " +
+                                                        std::to_string(epoch));
+      if (residual < prop.tolerance) {
+        m.propagation_converged = 1;
+        break;
+      }
+    }
+    if (!m.propagation_converged)
+      spdlog::warn("epoch {}: EigenTrust did not converge in {} iterations (residual {:.3e}, tolerance {:.1e}); "
+                   "continuing from where it stopped",
+                   epoch, m.propagation_iterations, m.propagation_residual, prop.tolerance);
+    m.seconds_propagation = seconds_since(t1);
+
+    // 5–7. Payoffs with recognition and value sharing, imitation, metrics.
+    const auto t2 = std::chrono::steady_clock::now();
+    kernels::DynamicsSummary sum;
+    kernels::TrustInequality ineq;
+    kernels::dispatch(*exec, [&](const auto& x) {
+      dyn_payoff(x, n, rules, tallies.data(), state.trust.data(), state.payoff.data());
+      dyn_imitate(x, view, rules, epoch, state.strategy.data(), state.payoff.data(), next_strategy.data(),
+                  model.data());
+      sum = dyn_summary(x, view, state.strategy.data(), next_strategy.data(), model.data(), state.payoff.data(),
+                        state.trust.data(), tallies.data());
+      ineq = dyn_trust_inequality(x, n, state.trust.data());
+    });
+    std::swap(state.strategy, next_strategy);
+    state.epoch = epoch;
+    m.seconds_agents = seconds_since(t2);
+    fill_metrics(sum, ineq, m);
+    m.seconds = seconds_since(t0);
+    return m;
+  }
+
+  // Turns the class sums into the epoch's rates and means.
+  void fill_metrics(const kernels::DynamicsSummary& s, const kernels::TrustInequality& ineq, EpochMetrics& m) const {
+    auto count = [&](int cls, int strat) { return s.count[2 * cls + strat]; };
+    auto rate = [&](std::initializer_list<int> classes) {
+      std::int64_t coop = 0, all = 0;
+      for (int c : classes) {
+        coop += count(c, 1);
+        all += count(c, 0) + count(c, 1);
+      }
+      return mean_or_nan(static_cast<double>(coop), all);
+    };
+    // Mean reputation n·t_i over groups (1 = the average agent).
+    auto reputation = [&](std::initializer_list<int> groups) {
+      double t = 0;
+      std::int64_t k = 0;
+      for (int grp : groups) {
+        t += s.trust[grp];
+        k += s.count[grp];
+      }
+      return mean_or_nan(t * static_cast<double>(n), k);
+    };
+    auto payoff = [&](std::initializer_list<int> groups) {
+      double p = 0;
+      std::int64_t k = 0;
+      for (int grp : groups) {
+        p += s.payoff[grp];
+        k += s.count[grp];
+      }
+      return mean_or_nan(p, k);
+    };
+    m.cooperation_rate = rate({0, 1, 2});
+    m.cooperation_rate_residents = rate({0});
+    m.cooperation_rate_enterprises = rate({1, 2});
+    m.cooperation_rate_registered = rate({2});
+    m.cooperation_rate_unregistered = rate({1});
+    auto total = [&](int tally, std::initializer_list<int> groups) {
+      std::int64_t t = 0;
+      for (int grp : groups) t += s.tally[grp][tally];
+      return t;
+    };
+    const auto all = {0, 1, 2, 3, 4, 5, 6, 7};
+    m.interactions = total(kernels::tally_interactions, all);
+    m.cooperations = total(kernels::tally_received, all);
+    m.defections = total(kernels::tally_defections, all);
+    m.defections_detected = total(kernels::tally_fines, all);
+    m.avoided = total(kernels::tally_avoided, all);
+    m.avoided_defectors = total(kernels::tally_avoided_defectors, all);
+    m.cooperative_interaction_share = mean_or_nan(static_cast<double>(m.cooperations), m.interactions);
+    // Of the interactions drawn with defecting providers, the share their customers refused.
+    auto refusal = [&](std::initializer_list<int> groups) {
+      const std::int64_t refused = total(kernels::tally_refused, groups);
+      return mean_or_nan(static_cast<double>(refused), refused + total(kernels::tally_defections, groups));
+    };
+    m.refusal_rate_defectors = refusal({0, 2, 4});
+    m.refusal_rate_registered_defectors = refusal({4});
+    m.refusal_rate_unregistered_defectors = refusal({2});
+    m.imitations = s.imitations;
+    m.switches = s.switches;
+    m.trust_gini = ineq.gini;
+    m.trust_top1_share = ineq.top1_share;
+    m.trust_cooperators = reputation({1, 3, 5});
+    m.trust_defectors = reputation({0, 2, 4});
+    m.trust_residents = reputation({0, 1});
+    m.trust_enterprises = reputation({2, 3, 4, 5});
+    m.trust_registered = reputation({4, 5});
+    m.trust_institutions = reputation({6, 7});
+    m.payoff_cooperators = payoff({1, 3, 5});
+    m.payoff_defectors = payoff({0, 2, 4});
+  }
+};
+
+Simulation::Simulation(std::shared_ptr<const kernels::Executor> exec, const io::Graph& graph,
+                       const DynamicsParameters& params, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>(std::move(exec), graph, params, seed)) {}
+
+Simulation::~Simulation() = default;
+
+EpochMetrics Simulation::run_epoch() { return impl_->run_epoch(); }
+const DynamicsState& Simulation::state() const { return impl_->state; }
+const std::vector<std::int32_t>& Simulation::registrar() const { return impl_->registrar; }
+std::int64_t Simulation::registered_count() const { return impl_->registered; }
+std::vector<std::uint8_t> Simulation::last_outcomes() const {
+  const std::vector<kernels::EdgeRecord> records = impl_->record.to_host();
+  std::vector<std::uint8_t> outcomes(records.size());
+  for (std::size_t k = 0; k < records.size(); ++k) outcomes[k] = records[k].outcome;
+  return outcomes;
+}
+std::vector<std::int32_t> Simulation::last_models() const { return impl_->model.to_host(); }
+std::vector<std::int32_t> Simulation::last_tallies() const { return impl_->tallies.to_host(); }
+
+}  // namespace trustprop::host

@@ -1,0 +1,336 @@
+// The batched personalized-trust driver and seed-set parsing
+// (host/personalized.hpp; kernels in kernels/personalized.hpp).
+#include "host/personalized.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <optional>
+
+#include "common/error.hpp"
+#include "host/pretrust.hpp"
+#include "kernels/dispatch.hpp"
+#include "kernels/eigentrust.hpp"
+#include "kernels/memory_estimate.hpp"
+#include "kernels/personalized.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+std::string size_text(double bytes) {
+  char buf[32];
+  if (bytes >= double(1ull << 30))
+    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / double(1ull << 30));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / double(1ull << 20));
+  return buf;
+}
+
+std::optional<std::int64_t> parse_id(const std::string& token) {
+  std::int64_t id = 0;
+  const char* end = token.data() + token.size();
+  const auto [ptr, ec] = std::from_chars(token.data(), end, id);
+  if (token.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return id;
+}
+
+// The sets of a seed file as written: ids per set, and the line of each set.
+struct SeedFile {
+  std::vector<std::vector<std::int64_t>> sets;
+  std::vector<std::int64_t> lines;
+};
+
+SeedFile parse_seed_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw NoInputError(path + ": cannot open the --seeds-file: " + std::strerror(errno));
+  SeedFile f;
+  std::string line;
+  for (std::int64_t lineno = 1; std::getline(in, line); ++lineno) {
+    line = line.substr(0, line.find('#'));
+    std::vector<std::int64_t> ids;
+    std::size_t pos = 0;
+    while (true) {
+      pos = line.find_first_not_of(" \t\r,", pos);
+      if (pos == std::string::npos) break;
+      const std::size_t end = std::min(line.find_first_of(" \t\r,", pos), line.size());
+      const std::string token = line.substr(pos, end - pos);
+      const auto id = parse_id(token);
+      if (!id) throw DataError(path + ":" + std::to_string(lineno) + ": '" + token + "' is not an agent id");
+      ids.push_back(*id);
+      pos = end;
+    }
+    if (ids.empty()) continue;
+    f.sets.push_back(std::move(ids));
+    f.lines.push_back(lineno);
+  }
+  if (in.bad()) throw NoInputError(path + ": cannot read the --seeds-file: " + std::strerror(errno));
+  return f;
+}
+
+// The ids of `--seeds`, in order; UsageError for an empty or malformed one.
+std::vector<std::int64_t> parse_seed_list(const std::string& list) {
+  std::vector<std::int64_t> ids;
+  std::size_t pos = 0;
+  while (true) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    std::string token = list.substr(pos, comma - pos);
+    const auto first = token.find_first_not_of(" \t");
+    token = first == std::string::npos ? std::string() : token.substr(first, token.find_last_not_of(" \t") - first + 1);
+    const auto id = parse_id(token);
+    if (!id) throw UsageError("--seeds " + list + ": '" + token + "' is not an agent id (give ids separated by commas, or institutions)");
+    ids.push_back(*id);
+    if (comma == list.size()) break;
+    pos = comma + 1;
+  }
+  return ids;
+}
+
+SeedSets institution_seeds(const io::Graph& g, const std::string& graph_name) {
+  SeedSets s;
+  for (std::size_t i = 0; i < g.kind.size(); ++i) {
+    if (g.kind[i] != static_cast<std::uint8_t>(io::AgentKind::institution)) continue;
+    s.agents.push_back(static_cast<std::int64_t>(i));
+    s.offsets.push_back(s.entries());
+  }
+  if (s.count() == 0)
+    throw DataError(graph_name + ": the graph has no institutions" + (g.kind.empty() ? " (no /agents/kind)" : "") +
+                    " to make seed sets of (one set per institution is the default: give --seeds or --seeds-file)");
+  s.description = "one set per institution";
+  return s;
+}
+
+// Adds one set (agents in any order, repeats allowed) to `s`.
+void add_set(SeedSets& s, std::vector<std::int64_t> agents) {
+  std::sort(agents.begin(), agents.end());
+  agents.erase(std::unique(agents.begin(), agents.end()), agents.end());
+  s.agents.insert(s.agents.end(), agents.begin(), agents.end());
+  s.offsets.push_back(s.entries());
+}
+
+// Refuses, before anything is allocated, a batch the backend cannot hold.
+void require_memory(const kernels::Executor& exec, const io::Graph& g, const SeedSets& seeds,
+                    const std::string& graph_name) {
+  const std::int64_t k = seeds.count(), entries = seeds.entries();
+  const std::size_t need = personalized_bytes(g.n, g.nnz(), k, entries);
+  const std::size_t available = exec.available_memory();
+  if (need <= available) return;
+  // The most seed sets (of the same mean size) that fit.
+  std::int64_t fit = 0, hi = k;
+  while (fit < hi) {
+    const std::int64_t mid = fit + (hi - fit + 1) / 2;
+    if (personalized_bytes(g.n, g.nnz(), mid, entries * mid / k) <= available)
+      fit = mid;
+    else
+      hi = mid - 1;
+  }
+  const std::string what = "personalized trust for " + std::to_string(k) + " seed sets on " + graph_name +
+                           " (16 B per agent per seed set; " +
+                           (fit > 0 ? "at most " + std::to_string(fit) + " seed sets fit: run them in batches"
+                                    : "not even one seed set fits") +
+                           ")";
+  kernels::require_device_memory(exec, need, what);  // the GPU's refusal, in its words
+  throw InternalError(what + " needs " + size_text(static_cast<double>(need)) + " of memory, " + exec.name() +
+                      " has " + size_text(static_cast<double>(available)) + " available");
+}
+
+}  // namespace
+
+SeedSets seeds_from_list(const io::Graph& g, const std::string& list, const std::string& graph_name) {
+  if (list == "institutions") return institution_seeds(g, graph_name);
+  const std::vector<std::int64_t> ids = parse_seed_list(list);
+  const std::vector<std::int64_t> agents = agents_of_ids(g, ids);
+  SeedSets s;
+  for (std::size_t c = 0; c < ids.size(); ++c) {
+    if (agents[c] < 0)
+      throw UsageError("--seeds: agent id " + std::to_string(ids[c]) + " is not in the graph " + graph_name);
+    add_set(s, {agents[c]});
+  }
+  s.description = "one set per id given with --seeds";
+  return s;
+}
+
+SeedSets seeds_from_file(const io::Graph& g, const std::string& path) {
+  const SeedFile f = parse_seed_file(path);
+  if (f.sets.empty()) throw UsageError("--seeds-file " + path + ": the file lists no seed sets");
+  std::vector<std::int64_t> ids;
+  for (const auto& set : f.sets) ids.insert(ids.end(), set.begin(), set.end());
+  const std::vector<std::int64_t> agents = agents_of_ids(g, ids);
+  SeedSets s;
+  std::size_t at = 0;
+  for (std::size_t c = 0; c < f.sets.size(); ++c) {
+    std::vector<std::int64_t> set;
+    for (std::size_t i = 0; i < f.sets[c].size(); ++i, ++at) {
+      if (agents[at] < 0)
+        throw DataError(path + ":" + std::to_string(f.lines[c]) + ": agent id " + std::to_string(ids[at]) +
+                        " is not in the graph");
+      set.push_back(agents[at]);
+    }
+    add_set(s, std::move(set));
+  }
+  s.description = "one set per line of " + path;
+  return s;
+}
+
+SeedCount count_seed_list(const std::string& list) {
+  const auto ids = parse_seed_list(list);
+  return {static_cast<std::int64_t>(ids.size()), static_cast<std::int64_t>(ids.size())};
+}
+
+SeedCount count_seed_file(const std::string& path) {
+  const SeedFile f = parse_seed_file(path);
+  SeedCount c{static_cast<std::int64_t>(f.sets.size()), 0};
+  for (const auto& set : f.sets) c.entries += static_cast<std::int64_t>(set.size());
+  return c;
+}
+
+std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k, std::int64_t seed_entries) {
+  const double agents = static_cast<double>(std::max<std::int64_t>(n, 0));
+  const double entries = static_cast<double>(std::max<std::int64_t>(nnz, 0));
+  const double columns = static_cast<double>(std::max<std::int64_t>(k, 0));
+  const double seeds = static_cast<double>(std::max<std::int64_t>(seed_entries, 0));
+  const double block = static_cast<double>(kernels::reduction_block);
+  // Building Cᵀ: as EigenTrust (W, Cᵀ, the sort's second buffer, scratch).
+  const double setup = 24.0 * entries + 32.0 * agents;
+  // Iterating: Cᵀ (8 B per entry and per row), the dangling list (4 B per
+  // agent), the seed bitmap, the seed matrix (16 B per seed), and per column
+  // T and T' (16 B per agent) with the CUDA step's workspace: block partials
+  // (8 B per reduction block of agents), chunk heads and tails (16 B per 4096
+  // entries), m and ‖Δ‖₁, the active flag.
+  const double per_column = 16.0 * agents + 8.0 * std::ceil(agents / block) + 16.0 * std::ceil(entries / 4096.0) + 17.0;
+  const double iterate = 8.0 * entries + 12.0 * agents + agents / 8.0 + 16.0 * seeds + columns * per_column;
+  return static_cast<std::size_t>(std::max(setup, iterate) * 1.05 + 256.0 * double(1 << 20));
+}
+
+PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                    const SeedSets& seeds, const EigenTrustOptions& options,
+                                    const std::string& graph_name) {
+  validate(options);
+  const std::int64_t n = g.n, k = seeds.count();
+  const auto columns = static_cast<std::size_t>(k);
+  TRUSTPROP_ASSERT(k >= 1, "personalized trust needs at least one seed set");
+  TRUSTPROP_ASSERT(seeds.offsets.back() == seeds.entries(), "seed set offsets do not match the seeds");
+  require_memory(*exec, g, seeds, graph_name);
+
+  PersonalizedResult r;
+  r.n = n;
+  r.k = k;
+  const auto t0 = std::chrono::steady_clock::now();
+  kernels::Transition tr;
+  {
+    // W lives on the backend only while Cᵀ is built.
+    kernels::CsrMatrix w;
+    w.rows = w.cols = n;
+    w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
+    w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
+    w.values = kernels::Array<float>::from_host(exec, g.data);
+    tr = kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
+  }
+
+  // P as (agent, column, 1/|S_c|) sorted by agent then column, and the bitmap of seeded agents.
+  struct Seed {
+    std::int32_t agent, column;
+    double weight;
+  };
+  std::vector<Seed> p;
+  p.reserve(static_cast<std::size_t>(seeds.entries()));
+  for (std::int64_t c = 0; c < k; ++c) {
+    const std::int64_t b = seeds.offsets[static_cast<std::size_t>(c)], e = seeds.offsets[static_cast<std::size_t>(c) + 1];
+    TRUSTPROP_ASSERT(e > b, "seed set " + std::to_string(c) + " is empty");
+    for (std::int64_t s = b; s < e; ++s) {
+      const std::int64_t agent = seeds.agents[static_cast<std::size_t>(s)];
+      TRUSTPROP_ASSERT(agent >= 0 && agent < n, "seed agent out of range");
+      p.push_back({static_cast<std::int32_t>(agent), static_cast<std::int32_t>(c), 1.0 / static_cast<double>(e - b)});
+    }
+  }
+  std::sort(p.begin(), p.end(),
+            [](const Seed& a, const Seed& b) { return a.agent < b.agent || (a.agent == b.agent && a.column < b.column); });
+  std::vector<std::int32_t> p_agent(p.size()), p_column(p.size());
+  std::vector<double> p_weight(p.size());
+  std::vector<std::uint32_t> seeded(static_cast<std::size_t>((n + 31) / 32), 0u);
+  for (std::size_t s = 0; s < p.size(); ++s) {
+    p_agent[s] = p[s].agent;
+    p_column[s] = p[s].column;
+    p_weight[s] = p[s].weight;
+    seeded[static_cast<std::size_t>(p[s].agent / 32)] |= 1u << (p[s].agent % 32);
+  }
+  const auto d_agent = kernels::Array<std::int32_t>::from_host(exec, p_agent);
+  const auto d_column = kernels::Array<std::int32_t>::from_host(exec, p_column);
+  const auto d_weight = kernels::Array<double>::from_host(exec, p_weight);
+  const auto d_seeded = kernels::Array<std::uint32_t>::from_host(exec, seeded);
+  const kernels::SeedMatrixView pv{static_cast<std::int64_t>(p.size()), d_agent.data(), d_column.data(),
+                                   d_weight.data(), d_seeded.data()};
+
+  kernels::Array<double> t(exec, static_cast<std::size_t>(n) * columns), t_next(exec, static_cast<std::size_t>(n) * columns);
+  kernels::dispatch(*exec, [&](const auto& e) { personalized_start(e, n, k, pv, t.data()); });
+  std::vector<std::uint8_t> active(columns, 1);
+  auto d_active = kernels::Array<std::uint8_t>::from_host(exec, active);
+  exec->synchronize();
+  r.setup_seconds = seconds_since(t0);
+
+  const auto t1 = std::chrono::steady_clock::now();
+  const kernels::CsrView ct = tr.ct.view();
+  const auto n_dangling = static_cast<std::int64_t>(tr.dangling.size());
+  Convergence& c = r.convergence;
+  r.column_iterations.assign(columns, 0);
+  r.column_residuals.assign(columns, 0.0);
+  std::int64_t remaining = k;
+  while (remaining > 0 && c.iterations < options.max_iterations) {
+    const std::vector<double> change = kernels::dispatch(*exec, [&](const auto& e) {
+      return personalized_step(e, ct, tr.dangling.data(), n_dangling, pv, k, d_active.data(), options.restart,
+                               t.data(), t_next.data());
+    });
+    std::swap(t, t_next);
+    ++c.iterations;
+    double largest = 0.0;
+    bool frozen = false;
+    for (std::size_t col = 0; col < columns; ++col) {
+      if (!active[col]) continue;
+      const double res = change[col];
+      if (!std::isfinite(res))
+        throw InternalError("personalized trust: seed set " + std::to_string(col) + " produced a non-finite residual");
+      r.column_iterations[col] = c.iterations;
+      r.column_residuals[col] = res;
+      largest = std::max(largest, res);
+      if (res < options.tolerance) {
+        active[col] = 0;
+        --remaining;
+        frozen = true;
+      }
+    }
+    c.residuals.push_back(largest);
+    if (frozen && remaining > 0) exec->copy_from_host(d_active.data(), active.data(), columns);
+  }
+  c.converged = remaining == 0;
+  c.residual = *std::max_element(r.column_residuals.begin(), r.column_residuals.end());
+  r.iterate_seconds = seconds_since(t1);
+
+  // Free the backend's other arrays first: the host copy and the [k, n]
+  // result then need no more memory than the iteration did.
+  tr = kernels::Transition();
+  t_next = kernels::Array<double>();
+  const std::vector<double> agent_major = t.to_host();
+  t = kernels::Array<double>();
+  r.trust.resize(agent_major.size());
+  constexpr std::int64_t tile = 256;
+#pragma omp parallel for schedule(static)
+  for (std::int64_t j0 = 0; j0 < n; j0 += tile) {
+    const std::int64_t j1 = std::min(n, j0 + tile);
+    for (std::size_t col = 0; col < columns; ++col)
+      for (std::int64_t j = j0; j < j1; ++j)
+        r.trust[col * static_cast<std::size_t>(n) + static_cast<std::size_t>(j)] =
+            agent_major[static_cast<std::size_t>(j) * columns + col];
+  }
+  return r;
+}
+
+}  // namespace trustprop::host

@@ -1,0 +1,83 @@
+// Batched personalized trust (DESIGN §3, docs/personalized.md): k seed sets
+// propagated together, each column an EigenTrust run whose pre-trust is
+// uniform over its seed set — "how much does seed set c trust everyone".
+//
+// The driver builds Cᵀ once (kernels::build_transition), places the n × k
+// block (kernels/personalized.hpp) on the backend after checking that it
+// fits, and iterates all columns together; a column that has converged
+// (‖ΔT[:, c]‖₁ < tolerance) is frozen, so each column stops at the same
+// iteration, with the same values, as its own single-seed run
+// (host::run_eigentrust; bitwise on the CPU). It stops when every column has
+// converged or after max_iterations, and says which columns did not.
+//
+// Seed sets come from `--seeds` (original ids, one set per id, or
+// `institutions`: one set per institution, the default) or `--seeds-file`
+// (one set per line); every parse error names the option, or the file and
+// line.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/eigentrust.hpp"
+#include "io/graph.hpp"
+#include "kernels/executor.hpp"
+
+namespace trustprop::host {
+
+// k seed sets in CSR form: set c is agents[offsets[c] .. offsets[c + 1]),
+// agent indices 0..n−1, ascending and unique within a set.
+struct SeedSets {
+  std::vector<std::int64_t> offsets{0};
+  std::vector<std::int64_t> agents;
+  std::string description;  // for logs and provenance
+
+  std::int64_t count() const { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  std::int64_t entries() const { return static_cast<std::int64_t>(agents.size()); }
+};
+
+// `--seeds LIST`: "institutions", or comma-separated original ids (one set
+// per id). Throws UsageError naming --seeds for a malformed or unknown id,
+// DataError naming `graph_name` for "institutions" on a graph without any.
+SeedSets seeds_from_list(const io::Graph& graph, const std::string& list, const std::string& graph_name);
+// `--seeds-file PATH`: one seed set per line, ids separated by spaces, tabs
+// or commas, '#' starts a comment. Throws NoInputError for an unreadable
+// file, DataError naming path:line for a malformed or unknown id, UsageError
+// when the file lists no set.
+SeedSets seeds_from_file(const io::Graph& graph, const std::string& path);
+
+// How many sets and seeds a list or file gives, without the graph (for
+// --dry-run); "institutions" needs the graph's kinds and is not counted here.
+struct SeedCount {
+  std::int64_t sets = 0, entries = 0;
+};
+SeedCount count_seed_list(const std::string& list);
+SeedCount count_seed_file(const std::string& path);
+
+// Peak bytes on the backend for k seed sets with `seed_entries` seeds in all,
+// on an n-agent graph with nnz ties: the larger of building Cᵀ (as for
+// EigenTrust, 24 B per tie + 32 B per agent) and iterating (Cᵀ, the dangling
+// list, the seed matrix, and 16 B per agent per column for T and T' plus the
+// CUDA step's per-column workspace), plus 5% and 256 MiB of margin.
+std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k, std::int64_t seed_entries);
+
+struct PersonalizedResult {
+  std::int64_t n = 0, k = 0;
+  std::vector<double> trust;                    // [k, n] row-major: trust[c·n + j] = seed set c's trust in agent j
+  Convergence convergence;                      // residuals[i]: max over the columns iterated at i; residual: max over columns
+  std::vector<std::int64_t> column_iterations;  // per column: the iteration it converged at (or the last one)
+  std::vector<double> column_residuals;         // per column: its last ‖ΔT[:, c]‖₁
+  double setup_seconds = 0.0;                   // upload, Cᵀ, start block
+  double iterate_seconds = 0.0;
+};
+
+// Throws ConfigError for bad options, and InternalError (exit 70) before
+// allocating anything when the block does not fit in the backend's memory,
+// naming the bytes needed and available and how many seed sets would fit.
+PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
+                                    const SeedSets& seeds, const EigenTrustOptions& options,
+                                    const std::string& graph_name = "graph");
+
+}  // namespace trustprop::host

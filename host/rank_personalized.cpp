@@ -1,0 +1,207 @@
+// `trustprop rank --model personalized`: batched personalized trust
+// (DESIGN §3, docs/personalized.md). Seed sets from --seeds or --seeds-file;
+// writes the top agents of every seed set (default 100) or, with --full, the
+// whole [k, n] block, plus the seed sets and per-column convergence.
+//
+// Options shared with other models (host/rank_options.hpp): --seeds and
+// --seeds-file (SybilRank reads them too, as one seed set), and EigenTrust's
+// --restart-probability are registered by whichever model comes first and
+// read here through the registered option (CLI11 rejects a second
+// registration); --full likewise, for any model that writes a whole block.
+// Without --seeds or --seeds-file there is one seed set per institution.
+#include <cstdio>
+
+#include "common/error.hpp"
+#include "host/personalized.hpp"
+#include "host/rank_model.hpp"
+#include "host/rank_options.hpp"
+#include "host/top_agents.hpp"
+#include "io/h5.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+constexpr int default_top_per_seed = 100;
+constexpr std::int64_t printed_sets = 8;  // seed sets whose top agents are printed
+
+class PersonalizedModel final : public RankModel {
+ public:
+  std::string name() const override { return "personalized"; }
+
+  void add_options(CLI::App& rank) override {
+    seeds_ = shared_rank_option(rank, "--seeds", "LIST",
+                                "personalized: one seed set per original agent id (ids separated by commas), or "
+                                "institutions: one set per institution (the default)");
+    seeds_file_ = shared_rank_option(rank, "--seeds-file", "FILE",
+                                     "personalized: one seed set per line (ids separated by spaces or commas, "
+                                     "'#' comments)");
+    rank.add_option("--top-per-seed", top_per_seed_,
+                    "personalized: store the K most trusted agents of each seed set (default 100 unless --full)")
+        ->check(CLI::PositiveNumber);
+    full_ = rank.get_option_no_throw("--full");
+    if (full_)
+      full_->description(full_->get_description() + "; personalized: store the whole [k, n] block");
+    else
+      full_ = rank.add_flag("--full", "personalized: store the whole [k, n] block of trust (8 B per agent per seed set)");
+    restart_ = shared_rank_option(rank, "--restart-probability", "FLOAT",
+                                  "personalized: the same restart probability a for every seed set (default 0.15)");
+    graph_ = rank.get_option("graph");
+  }
+
+  toml::table config(const RankSettings& s) const override {
+    return toml::table{{"restart_probability", restart()},
+                       {"tolerance", s.tolerance},
+                       {"max_iterations", s.max_iterations >= 0 ? s.max_iterations : options_.max_iterations},
+                       {"seeds", seed_file().empty() ? seed_list() : std::string()},
+                       {"seeds_file", seed_file()},
+                       {"top_per_seed", top_per_seed()},
+                       {"full", full()}};
+  }
+
+  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+    SeedCount count;
+    if (!seed_file().empty()) {
+      count = count_seed_file(seed_file());
+    } else if (seed_list() == "institutions") {
+      const auto file = io::h5::File::open_read(graph_->as<std::string>());
+      if (file.exists("/agents/kind"))
+        for (const auto kind : file.read_1d<std::uint8_t>("/agents/kind", n))
+          count.entries += kind == static_cast<std::uint8_t>(io::AgentKind::institution);
+      count.sets = count.entries;
+    } else {
+      count = count_seed_list(seed_list());
+    }
+    return personalized_bytes(n, nnz, count.sets, count.entries);
+  }
+
+  void run(const RankRun& run) override {
+    const io::Graph& g = run.graph;
+    const std::string& graph_name = run.settings.graph;
+    EigenTrustOptions o = options_;
+    o.restart = restart();
+    o.tolerance = run.settings.tolerance;
+    if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
+    if (seeds_->count() > 0 && seeds_file_->count() > 0)
+      throw UsageError("rank --model personalized: give the seed sets with --seeds or with --seeds-file, not both");
+    const SeedSets seeds =
+        seed_file().empty() ? seeds_from_list(g, seed_list(), graph_name) : seeds_from_file(g, seed_file());
+    auto out = open_results(run);
+
+    const PersonalizedResult r = run_personalized(run.exec, g, seeds, o, graph_name);
+    const Convergence& c = r.convergence;
+    const std::int64_t k = r.k, top_k = std::min<std::int64_t>(top_per_seed(), g.n);
+    std::vector<std::int64_t> seed_ids(seeds.agents);
+    if (!g.id.empty())
+      for (auto& a : seed_ids) a = g.id[static_cast<std::size_t>(a)];
+
+    // Top agents of every column, computed once for the file and the summary.
+    std::vector<std::vector<RankedAgent>> tops(static_cast<std::size_t>(k));
+    const int shown = std::max(run.settings.top, 0);
+    const std::int64_t ranked = std::max<std::int64_t>(top_k, std::min<std::int64_t>(shown, g.n));
+    std::vector<double> column(static_cast<std::size_t>(g.n));
+    for (std::int64_t col = 0; col < k; ++col) {
+      const auto* first = r.trust.data() + col * g.n;
+      column.assign(first, first + g.n);
+      tops[static_cast<std::size_t>(col)] = top_agents(column, static_cast<int>(ranked));
+    }
+
+    const std::string group = "/trust/personalized";
+    out.ensure_group(group);
+    out.write(group + "/seed_indptr", seeds.offsets);
+    out.write(group + "/seed_agent", seeds.agents);
+    out.write(group + "/seed_id", seed_ids);
+    if (full()) out.file().write_2d(group + "/trust", r.trust.data(), k, g.n);
+    if (top_k > 0) {
+      std::vector<std::int64_t> top_agent(static_cast<std::size_t>(k * top_k));
+      std::vector<double> top_trust(top_agent.size());
+      for (std::int64_t col = 0; col < k; ++col)
+        for (std::int64_t i = 0; i < top_k; ++i) {
+          const RankedAgent& a = tops[static_cast<std::size_t>(col)][static_cast<std::size_t>(i)];
+          top_agent[static_cast<std::size_t>(col * top_k + i)] = a.agent;
+          top_trust[static_cast<std::size_t>(col * top_k + i)] = a.value;
+        }
+      out.file().write_2d(group + "/top_agent", top_agent.data(), k, top_k);
+      out.file().write_2d(group + "/top_trust", top_trust.data(), k, top_k);
+    }
+    if (!g.id.empty()) out.write("/agents/id", g.id);
+    write_convergence(out, "personalized", c, o.tolerance, r.iterate_seconds);
+    out.write("/convergence/personalized/column_iterations", r.column_iterations);
+    out.write("/convergence/personalized/column_residuals", r.column_residuals);
+    out.file().write_attr("/convergence/personalized", "seed_sets", k);
+    out.commit();
+
+    auto ids_of = [&](std::int64_t col) {
+      return std::vector<std::int64_t>(seed_ids.begin() + seeds.offsets[static_cast<std::size_t>(col)],
+                                       seed_ids.begin() + seeds.offsets[static_cast<std::size_t>(col) + 1]);
+    };
+    if (run.settings.json) {
+      nlohmann::json j = summary_json(run, c, r.iterate_seconds);
+      j["restart_probability"] = o.restart;
+      j["seed_sets"] = k;
+      j["seeds"] = seeds.description;
+      j["setup_seconds"] = r.setup_seconds;
+      for (std::int64_t col = 0; col < k; ++col) {
+        nlohmann::json set{{"seed_ids", ids_of(col)},
+                           {"iterations", r.column_iterations[static_cast<std::size_t>(col)]},
+                           {"residual", r.column_residuals[static_cast<std::size_t>(col)]},
+                           {"top", nlohmann::json::array()}};
+        const auto& top = tops[static_cast<std::size_t>(col)];
+        for (std::size_t i = 0; i < std::min<std::size_t>(top.size(), static_cast<std::size_t>(shown)); ++i)
+          set["top"].push_back(
+              {{"agent", top[i].agent}, {"id", g.id.empty() ? top[i].agent : g.id[top[i].agent]}, {"trust", top[i].value}});
+        j["columns"].push_back(set);
+      }
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      print_run_header(run);
+      std::printf("restart     %g\n", o.restart);
+      std::printf("seed sets   %lld (%s), %lld seeds\n", static_cast<long long>(k), seeds.description.c_str(),
+                  static_cast<long long>(seeds.entries()));
+      print_convergence(c, o.tolerance, r.iterate_seconds);
+      for (std::int64_t col = 0; col < std::min(k, printed_sets); ++col) {
+        const auto ids = ids_of(col);
+        std::string list;
+        for (std::size_t i = 0; i < std::min<std::size_t>(ids.size(), 5); ++i)
+          list += (i ? "," : "") + std::to_string(ids[i]);
+        if (ids.size() > 5) list += ",... (" + std::to_string(ids.size()) + " agents)";
+        std::printf("seed set %lld: ids %s, %lld iterations, residual %.3e\n", static_cast<long long>(col),
+                    list.c_str(), static_cast<long long>(r.column_iterations[static_cast<std::size_t>(col)]),
+                    r.column_residuals[static_cast<std::size_t>(col)]);
+        const auto& top = tops[static_cast<std::size_t>(col)];
+        print_top_agents(g, {top.begin(), top.begin() + std::min<std::ptrdiff_t>(top.size(), shown)}, "trust");
+      }
+      if (k > printed_sets)
+        std::printf("... %lld more seed sets: their top agents are in %s/top_agent\n",
+                    static_cast<long long>(k - printed_sets), group.c_str());
+      std::printf("results     %s\n", run.settings.output.c_str());
+    }
+    check_convergence(run, c, o.tolerance);
+  }
+
+ private:
+  double restart() const { return restart_->count() > 0 ? restart_->as<double>() : options_.restart; }
+  // --seeds as given (the values joined by commas), or "institutions" when absent.
+  std::string seed_list() const {
+    std::string list;
+    for (const auto& value : seeds_->results()) list += (list.empty() ? "" : ",") + value;
+    return list.empty() ? "institutions" : list;
+  }
+  std::string seed_file() const { return seeds_file_->count() > 0 ? seeds_file_->as<std::string>() : std::string(); }
+  bool full() const { return full_->count() > 0; }
+  std::int64_t top_per_seed() const { return top_per_seed_ > 0 ? top_per_seed_ : full() ? 0 : default_top_per_seed; }
+
+  EigenTrustOptions options_;
+  std::int64_t top_per_seed_ = 0;  // 0: the default
+  CLI::Option* seeds_ = nullptr;
+  CLI::Option* seeds_file_ = nullptr;
+  CLI::Option* full_ = nullptr;
+  CLI::Option* restart_ = nullptr;
+  CLI::Option* graph_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<RankModel> make_personalized_model() { return std::make_unique<PersonalizedModel>(); }
+
+}  // namespace trustprop::host

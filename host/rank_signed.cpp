@@ -1,0 +1,171 @@
+// `trustprop rank --model signed`: signed trust and distrust propagation of
+// Guha, Kumar, Raghavan, Tomkins (WWW 2004) for a list of source agents
+// (DESIGN §3, docs/signed.md). Output: /trust/signed float64[k, n], the
+// belief row of each source, and /trust/signed_sources int64[k], the
+// sources' ids in row order.
+#include <algorithm>
+#include <cstdio>
+#include <sstream>
+
+#include "common/error.hpp"
+#include "host/rank_model.hpp"
+#include "host/rank_options.hpp"
+#include "host/signed_trust.hpp"
+#include "host/top_agents.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+// Without --sources or --sources-file every agent is a source, up to this
+// many agents (a [4096, 4096] float64 block is 128 MiB).
+constexpr std::int64_t all_sources_limit = 4096;
+// How the belief rows are kept finite (docs/signed.md), for provenance.
+constexpr const char* normalisation = "row L1 after every step";
+
+class SignedModel final : public RankModel {
+ public:
+  std::string name() const override { return "signed"; }
+
+  void add_options(CLI::App& rank) override {
+    rank.add_option("--mode", mode_,
+                    "signed: trust-only (B = T), one-step (B = T, then one step of T - D) or propagated (B = T - D)")
+        ->check(CLI::IsMember({"trust-only", "one-step", "propagated"}))
+        ->capture_default_str();
+    rank.add_option("--iteration", iteration_, "signed: eventual (F = P^K) or weighted (F = sum of gamma^j P^j)")
+        ->check(CLI::IsMember({"eventual", "weighted"}))
+        ->capture_default_str();
+    rank.add_option("--alpha", alpha_,
+                    "signed: weights of the direct, co-citation, transpose and coupling propagations, as a1,a2,a3,a4")
+        ->delimiter(',')
+        ->expected(4)
+        ->default_str("0.4,0.4,0.1,0.1");
+    rank.add_option("--gamma", options_.gamma, "signed: weighted iteration: step j counts gamma^j")
+        ->capture_default_str();
+    steps_ = shared_rank_option(rank, "--steps", "INT", "signed: propagation steps K (default 20)");
+    rank.add_option("--sources", sources_,
+                    "signed: source agents (original ids, comma-separated); default: all agents if at most 4096")
+        ->delimiter(',');
+    rank.add_option("--sources-file", sources_file_, "signed: file of source agent ids, one per line");
+    rank.add_option("--source-batch", options_.batch, "signed: sources propagated together (memory: 4 x n x batch doubles)")
+        ->capture_default_str();
+  }
+
+  toml::table config(const RankSettings&) const override {
+    const SignedTrustOptions o = resolved();
+    toml::array alpha;
+    for (double a : o.alpha) alpha.push_back(a);
+    toml::array ids;
+    for (auto id : sources_) ids.push_back(id);
+    return toml::table{{"mode", to_string(o.mode)},        {"iteration", to_string(o.iteration)},
+                       {"alpha", alpha},                    {"gamma", o.gamma},
+                       {"steps", o.steps},                  {"sources", ids},
+                       {"sources_file", sources_file_},     {"source_batch", o.batch},
+                       {"normalisation", normalisation}};
+  }
+
+  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+    const std::int64_t sources = !sources_.empty() ? static_cast<std::int64_t>(sources_.size()) : resolved().batch;
+    return signed_trust_device_bytes(n, nnz, sources, resolved());
+  }
+
+  void run(const RankRun& run) override {
+    const io::Graph& g = run.graph;
+    const SignedTrustOptions o = resolved();
+    validate(o);
+    const std::vector<std::int64_t> sources = resolve_sources(g, run.settings.graph);
+    auto out = open_results(run);
+    const SignedTrustResult r = run_signed_trust(run.exec, g, sources, o, run.settings.graph);
+
+    const auto k = static_cast<std::int64_t>(sources.size());
+    std::vector<std::int64_t> source_ids(sources.size());
+    for (std::size_t s = 0; s < sources.size(); ++s) source_ids[s] = g.id.empty() ? sources[s] : g.id[sources[s]];
+    out.ensure_group("/trust");
+    out.file().write_2d("/trust/signed", r.belief.data(), k, g.n);
+    auto& f = out.file();
+    f.write_attr("/trust/signed", "mode", to_string(o.mode));
+    f.write_attr("/trust/signed", "iteration", to_string(o.iteration));
+    f.write_attr("/trust/signed", "steps", static_cast<std::int64_t>(o.steps));
+    f.write_attr("/trust/signed", "gamma", o.gamma);
+    f.write_attr("/trust/signed", "alpha", alpha_text(o));
+    f.write_attr("/trust/signed", "normalisation", std::string(normalisation));
+    out.write("/trust/signed_sources", source_ids);
+    if (!g.id.empty()) out.write("/agents/id", g.id);
+    out.commit();
+
+    if (run.settings.json) {
+      nlohmann::json j{{"model", run.settings.model},
+                       {"graph", run.settings.graph},
+                       {"agents", g.n},
+                       {"edges", g.nnz()},
+                       {"device", run.exec->description()},
+                       {"mode", to_string(o.mode)},
+                       {"iteration", to_string(o.iteration)},
+                       {"alpha", o.alpha},
+                       {"gamma", o.gamma},
+                       {"steps", o.steps},
+                       {"sources", k},
+                       {"seconds", r.seconds},
+                       {"output", run.settings.output}};
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      print_run_header(run);
+      std::printf("mode        %s, %s iteration, K = %d", to_string(o.mode).c_str(), to_string(o.iteration).c_str(),
+                  o.steps);
+      if (o.iteration == SignedIteration::weighted) std::printf(", gamma = %g", o.gamma);
+      std::printf("\n");
+      std::printf("alpha       %s (direct, co-citation, transpose, coupling)\n", alpha_text(o).c_str());
+      std::printf("sources     %lld, belief block [%lld, %lld] in %.3f s\n", static_cast<long long>(k),
+                  static_cast<long long>(k), static_cast<long long>(g.n), r.seconds);
+      if (k > 0) {
+        const std::vector<double> first(r.belief.begin(), r.belief.begin() + g.n);
+        std::printf("most trusted by the first source (id %lld):\n", static_cast<long long>(source_ids[0]));
+        print_top_agents(g, top_agents(first, run.settings.top), "belief");
+      }
+      std::printf("results     %s\n", run.settings.output.c_str());
+    }
+  }
+
+ private:
+  SignedTrustOptions resolved() const {
+    SignedTrustOptions o = options_;
+    o.mode = parse_signed_mode(mode_);
+    o.iteration = parse_signed_iteration(iteration_);
+    TRUSTPROP_ASSERT(alpha_.size() == 4, "--alpha holds " + std::to_string(alpha_.size()) + " values");  // CLI11: expected(4)
+    std::copy(alpha_.begin(), alpha_.end(), o.alpha.begin());
+    if (steps_->count() > 0) o.steps = steps_->as<int>();
+    return o;
+  }
+
+  static std::string alpha_text(const SignedTrustOptions& o) {
+    std::ostringstream s;
+    s << o.alpha[0] << ',' << o.alpha[1] << ',' << o.alpha[2] << ',' << o.alpha[3];
+    return s.str();
+  }
+
+  std::vector<std::int64_t> resolve_sources(const io::Graph& g, const std::string& graph_name) const {
+    if (!sources_.empty() && !sources_file_.empty())
+      throw UsageError("signed: give --sources or --sources-file, not both");
+    if (!sources_.empty()) return agents_from_ids(g, sources_, "--sources");
+    if (!sources_file_.empty()) return agents_from_file(g, sources_file_, "--sources-file");
+    if (g.n > all_sources_limit)
+      throw UsageError("signed: " + graph_name + " has " + std::to_string(g.n) + " agents, more than " +
+                       std::to_string(all_sources_limit) +
+                       " for an all-sources [n, n] block; choose sources with --sources or --sources-file");
+    std::vector<std::int64_t> all(static_cast<std::size_t>(g.n));
+    for (std::int64_t a = 0; a < g.n; ++a) all[static_cast<std::size_t>(a)] = a;
+    return all;
+  }
+
+  SignedTrustOptions options_;
+  std::string mode_ = "one-step", iteration_ = "eventual", sources_file_;
+  std::vector<double> alpha_ = {0.4, 0.4, 0.1, 0.1};
+  std::vector<std::int64_t> sources_;
+  CLI::Option* steps_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<RankModel> make_signed_model() { return std::make_unique<SignedModel>(); }
+
+}  // namespace trustprop::host

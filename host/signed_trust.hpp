@@ -1,0 +1,66 @@
+// The signed trust and distrust driver (Guha, Kumar, Raghavan, Tomkins,
+// WWW 2004; DESIGN §3, docs/signed.md). For a list of source agents it
+// returns their belief rows F[s, ·], computed batch by batch of sources:
+//
+//   T = max(W, 0), D = max(−W, 0)
+//   B = T (trust-only, one-step distrust) or T − D (propagated distrust)
+//   C = α₁B + α₂BᵀB + α₃Bᵀ + α₄BBᵀ
+//   Y₀ = E_S,  Y_j = N(Y_{j−1}·C)   (N: each row to unit L1 norm)
+//   Z_j = Y_j·(T − D) for one-step distrust, Z_j = Y_j otherwise
+//   eventual: F = Z_K;   weighted: F = Σ_{j=1..K} γʲ·Z_j
+//
+// The operands B, Bᵀ and (one-step) Wᵀ are built on the host once and
+// uploaded; each batch holds four n × batch float64 blocks on the backend.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/graph.hpp"
+#include "kernels/executor.hpp"
+
+namespace trustprop::host {
+
+enum class SignedMode { trust_only, one_step, propagated };
+enum class SignedIteration { eventual, weighted };
+
+struct SignedTrustOptions {
+  SignedMode mode = SignedMode::one_step;
+  SignedIteration iteration = SignedIteration::eventual;
+  std::array<double, 4> alpha = {0.4, 0.4, 0.1, 0.1};  // direct, co-citation, transpose, coupling
+  double gamma = 0.9;                                   // weighted: the weight of step j is γʲ
+  int steps = 20;                                       // K
+  std::int64_t batch = 256;                             // sources per batch
+};
+
+// Command-line spellings: "trust-only", "one-step", "propagated";
+// "eventual", "weighted".
+SignedMode parse_signed_mode(const std::string& text);
+SignedIteration parse_signed_iteration(const std::string& text);
+std::string to_string(SignedMode mode);
+std::string to_string(SignedIteration iteration);
+
+// Throws ConfigError naming the option (--alpha, --gamma, --steps,
+// --source-batch) for a value out of range.
+void validate(const SignedTrustOptions& options);
+
+// Peak backend bytes for an n-agent graph with nnz ties and `sources`
+// sources (the batch is min(sources, options.batch)).
+std::size_t signed_trust_device_bytes(std::int64_t n, std::int64_t nnz, std::int64_t sources,
+                                      const SignedTrustOptions& options);
+
+struct SignedTrustResult {
+  std::vector<double> belief;  // [sources, n], row-major: belief[s·n + a]
+  double seconds = 0.0;        // upload, propagation and download
+};
+
+// `sources` are agents (0..n-1), in output order. Throws DataError naming
+// `graph_name` when a distrust mode meets a graph without negative weights.
+SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
+                                   const std::vector<std::int64_t>& sources, const SignedTrustOptions& options,
+                                   const std::string& graph_name = "graph");
+
+}  // namespace trustprop::host

@@ -1,0 +1,47 @@
+// The SybilRank driver (Cao, Sirivianos, Yang, Pregueiro, NSDI 2012;
+// docs/sybilrank.md). The undirected graph is the symmetrised pattern of
+// the positive ties of W: u and v are neighbours when u trusts v or v
+// trusts u (w > 0; distrust and zero ties are no social link, and
+// self-loops are dropped); deg(v) = |N(v)|. An agent with no neighbour
+// gets a self-loop, so it keeps its trust and has degree 1. The total trust
+// T_G = Σ_v deg(v) (the graph's volume) is placed evenly on the seeds, and
+// `steps` steps of t'(v) = Σ_{u∈N(v)} t(u)/deg(u) follow (default
+// ⌈log₂ n⌉: the paper's early termination, before trust leaks through the
+// few attack edges into a Sybil region). With this T_G a fully mixed walk
+// gives every agent degree-normalised trust 1, so the score reads as a
+// multiple of the stationary value.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "host/eigentrust.hpp"
+#include "io/graph.hpp"
+#include "kernels/executor.hpp"
+
+namespace trustprop::host {
+
+struct SybilRankOptions {
+  int steps = -1;  // -1: ⌈log₂ n⌉
+};
+
+struct SybilRankResult {
+  std::vector<double> trust;       // degree-normalised t(v)/deg(v): the ranking score
+  std::vector<double> raw;         // t(v) after the steps
+  int steps = 0;
+  double total_trust = 0.0;        // T_G
+  std::int64_t seeds = 0;          // distinct seeds
+  Convergence convergence;         // iterations = steps; residuals: ‖Δt‖₁ of each step
+  double iterate_seconds = 0.0;
+};
+
+// ⌈log₂ n⌉ (0 for n <= 1).
+int sybilrank_default_steps(std::int64_t n);
+
+// `seeds` are agents (0..n-1; duplicates count once). Throws UsageError for
+// an empty seed list, ConfigError for steps < -1.
+SybilRankResult run_sybilrank(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
+                              const std::vector<std::int64_t>& seeds, const SybilRankOptions& options);
+
+}  // namespace trustprop::host

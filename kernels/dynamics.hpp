@@ -1,0 +1,196 @@
+// City dynamics kernels (DESIGN §3 "City dynamics", docs/dynamics.md),
+// declared once for every backend.
+//
+// An epoch on a trust graph W (row i lists the partners i trusts; as a
+// customer, i interacts with them):
+//   dyn_interact   one pass over the rows of W: each edge i -> j interacts
+//                  with probability min(1, rate·w_ij) unless i distrusts j;
+//                  j's strategy decides the donation game's outcome; the
+//                  evidence r, s decays and accumulates; a defection of a
+//                  registered provider is detected with probability σ; the
+//                  local trust u_ij = (r+1)/(r+s+2) − 1/2 (above neutral) and
+//                  its row sum (1/Σ_j u_ij normalises the row, as in
+//                  EigenTrust). Per-customer counters are row sums.
+//   dyn_tally      one pass over the rows of Wᵀ (the in-edges of each
+//                  provider j, through the edge permutation): Cᵀ's values
+//                  c_ij = u_ij/Σ u_i·, what j gave, how often it defected and
+//                  was fined, and the platform's pooled evidence about j.
+//   dyn_dangling   the agents whose local trust row is all zero, ascending.
+//   (EigenTrust: kernels/eigentrust.hpp's eigentrust_step on Cᵀ, warm-started.)
+//   dyn_payoff     π_i from the counters, the fines and the recognition reward.
+//   dyn_imitate    the synchronous Fermi imitation of a random neighbour.
+//   dyn_summary, dyn_trust_inequality   the epoch's metrics.
+//
+// Determinism: no floating-point atomics anywhere; counters are integers,
+// per-agent sums over out-edges are row sums of W and over in-edges row
+// sums of Wᵀ. Every random number is Philox4x32-10 keyed by (seed, purpose,
+// edge or agent, epoch) through kernels/dynamics_rules.hpp, where the
+// per-edge and per-agent rules are written once for both backends, with
+// explicitly rounded arithmetic wherever a result decides a discrete outcome
+// or is state: the CPU and the GPU draw the same numbers and take the same
+// discrete decisions on the same inputs.
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/array.hpp"
+#include "kernels/reduction.hpp"
+
+namespace trustprop::kernels {
+
+// What happened on an edge in an epoch (one byte per edge of W).
+enum EdgeOutcome : std::uint8_t {
+  outcome_none = 0,               // no interaction drawn (or a tie of weight <= 0)
+  outcome_avoided = 1,            // an interaction was drawn, the customer refused a distrusted partner
+  outcome_cooperated = 2,         // the provider cooperated: customer gains b, provider pays c
+  outcome_defected = 3,           // the provider defected, not detected
+  outcome_defected_detected = 4,  // the provider defected, detected by its institution and fined
+};
+
+// What edge k of W hands to its provider's side in an epoch: its local
+// trust above neutral in 32-bit fixed point (dynamics_rules::local_fixed)
+// and its outcome, side by side (W order) so that the pass over Wᵀ gathers
+// both with one memory access.
+struct EdgeRecord {
+  std::uint32_t local = 0;
+  std::uint8_t outcome = outcome_none;
+};
+
+// Per-agent integer counters of an epoch, tally t of agent i at
+// tallies[t·n + i]. The first four are row sums of W (the agent as a
+// customer), the last four row sums of Wᵀ (the agent as a provider).
+enum Tally : int {
+  tally_interactions = 0,      // interactions as a customer (refused ones excluded)
+  tally_received = 1,          // of which the partner cooperated
+  tally_avoided = 2,           // interactions the agent refused
+  tally_avoided_defectors = 3, // of which the refused partner was defecting
+  tally_given = 4,             // cooperations given as a provider (each costs c)
+  tally_defections = 5,        // defections as a provider
+  tally_fines = 6,             // of which detected and fined
+  tally_refused = 7,           // interactions the agent's customers refused
+  tally_count = 8,
+};
+
+// Agent kinds (as in the graph file's /agents/kind).
+inline constexpr std::uint8_t kind_resident = 0, kind_enterprise = 1, kind_institution = 2;
+
+// Rows with more than this many entries are processed by a whole thread
+// block on the GPU (the lists in DynamicsGraphView); the CPU ignores them.
+inline constexpr std::int64_t dyn_long_row = 4096;
+
+// The static structure of a simulation in the executor's memory: W's
+// pattern and tie weights, the transposed pattern with the permutation from
+// its entries to W's, and per-agent data. None of it changes between epochs.
+struct DynamicsGraphView {
+  std::int64_t n = 0, nnz = 0;
+  const std::int64_t* indptr = nullptr;        // W, n + 1
+  const std::int32_t* indices = nullptr;       // W, nnz: the partner j of edge k
+  const float* weight = nullptr;               // W, nnz: tie weights (<= 0: never interacts)
+  const std::int64_t* in_indptr = nullptr;     // Wᵀ, n + 1: row j = the customers of j
+  const std::int32_t* in_source = nullptr;     // Wᵀ, nnz: customer i, ascending within a row
+  const std::int64_t* in_edge = nullptr;       // Wᵀ, nnz: position k of that edge in W
+  const std::uint8_t* kind = nullptr;          // n: agent kinds (all residents when the graph has none)
+  const std::uint8_t* registered = nullptr;    // n: 1 = a provider registered with an institution
+  const std::uint8_t* edge_registered = nullptr;  // nnz: registered[indices[k]]
+  const std::int32_t* long_rows = nullptr;     // rows of W longer than dyn_long_row, ascending
+  std::int64_t n_long_rows = 0;
+  const std::int32_t* long_in_rows = nullptr;  // rows of Wᵀ longer than dyn_long_row, ascending
+  std::int64_t n_long_in_rows = 0;
+};
+
+// The transposed pattern of W and the edge permutation (dyn_in_pattern).
+struct InPattern {
+  Array<std::int64_t> indptr;  // n + 1
+  Array<std::int32_t> source;  // nnz
+  Array<std::int64_t> edge;    // nnz
+};
+
+// The model's parameters as the kernels use them (docs/dynamics.md has
+// units and defaults). Derived values are computed once by the host.
+struct DynamicsRules {
+  std::uint64_t seed = 0;
+  double interaction_rate = 0.0;   // an edge interacts with probability min(1, rate·w)
+  float forgetting = 0.0f;         // λ, as float32 so that λ·r is exact in double
+  double avoid_below = 0.0;        // refuse a partner whose (r+1)/(r+s+2) < this
+  double detection = 0.0;          // σ: probability a registered provider's defection is detected
+  bool pooled_feedback = false;    // registered providers: customers use the pooled evidence
+  double benefit = 0.0;            // b
+  double cost = 0.0;               // c
+  double fine = 0.0;               // F, per detected defection
+  double reward_per_trust = 0.0;   // (1 − φ)·ρ·n: reward of an agent per unit of its global trust t_i
+  double reward_shared = 0.0;      // φ·ρ: every agent's equal part of the shared pool
+  double revision = 0.0;           // probability that an agent considers imitation in an epoch
+  double noise = 1.0;              // K of the Fermi rule
+};
+
+// Sums over agents for the metrics, by class (resident, unregistered
+// enterprise, registered enterprise, institution) and the strategy played.
+struct DynamicsSummary {
+  static constexpr int classes = 4;
+  static constexpr int groups = 2 * classes;  // group = 2·class + strategy (1 = cooperate)
+  std::int64_t count[groups] = {};
+  double trust[groups] = {};     // Σ t_i
+  double payoff[groups] = {};    // Σ π_i
+  std::int64_t tally[groups][tally_count] = {};  // Σ tallies
+  std::int64_t imitations = 0;   // agents that adopted a neighbour's strategy
+  std::int64_t switches = 0;     // of which the strategy changed
+};
+
+struct TrustInequality {
+  double gini = 0.0;        // of the trust vector
+  double top1_share = 0.0;  // share of the total held by the top ceil(n/100) agents
+};
+
+// dyn_in_pattern: Wᵀ's pattern (every entry of W, whatever its sign) and
+//   the permutation in_edge (once per graph).
+// dyn_interact: the edge step (see above); reads the strategies and the
+//   pooled evidence published at the start of the epoch; updates r, s;
+//   writes the edge records (W order), inverse_row_sum[i] = 1/Σ_j u_ij (0
+//   for a row without positive local trust: a dangling agent) and the
+//   customer tallies.
+// dyn_tally: ct_values[q] = u·inverse_row_sum[source] of record[in_edge[q]]
+//   and the provider tallies; pool ← λ·pool + this epoch's reports for
+//   registered providers.
+// dyn_dangling: writes the agents whose inverse_row_sum is 0, ascending;
+//   returns how many.
+// dyn_payoff: π_i = b·received − c·given − F·fines + reward_per_trust·t_i + reward_shared.
+// dyn_imitate: next strategies and the neighbour each agent imitated (−1: none).
+// dyn_summary: class sums of the epoch (played: the strategies of the epoch).
+// dyn_trust_inequality: Gini coefficient and top-1 % share of t.
+// dyn_random_words: the four words of draw4(seed, purpose, index, epoch)
+//   for index 0..count-1 (4·count words), to check both backends draw alike.
+#define TRUSTPROP_DYNAMICS_KERNELS(Exec)                                                                        \
+  InPattern dyn_in_pattern(const Exec& exec, const CsrView& w);                                                 \
+  void dyn_interact(const Exec& exec, const DynamicsGraphView& g, const DynamicsRules& rules, std::uint32_t epoch, \
+                    const std::uint8_t* strategy, const double* pool_r, const double* pool_s, float* r, float* s,  \
+                    EdgeRecord* record, double* inverse_row_sum, std::int32_t* tallies);                         \
+  void dyn_tally(const Exec& exec, const DynamicsGraphView& g, const DynamicsRules& rules,                      \
+                 const EdgeRecord* record, const double* inverse_row_sum, float* ct_values,                      \
+                 std::int32_t* tallies,                                                                          \
+                 double* pool_r, double* pool_s);                                                                \
+  std::int64_t dyn_dangling(const Exec& exec, std::int64_t n, const double* inverse_row_sum,                   \
+                            std::int32_t* list);                                                                 \
+  void dyn_payoff(const Exec& exec, std::int64_t n, const DynamicsRules& rules, const std::int32_t* tallies,    \
+                  const double* t, double* payoff);                                                              \
+  void dyn_imitate(const Exec& exec, const DynamicsGraphView& g, const DynamicsRules& rules, std::uint32_t epoch, \
+                   const std::uint8_t* strategy, const double* payoff, std::uint8_t* next, std::int32_t* model); \
+  DynamicsSummary dyn_summary(const Exec& exec, const DynamicsGraphView& g, const std::uint8_t* played,         \
+                              const std::uint8_t* next, const std::int32_t* model, const double* payoff,        \
+                              const double* t, const std::int32_t* tallies);                                    \
+  TrustInequality dyn_trust_inequality(const Exec& exec, std::int64_t n, const double* t);                      \
+  void dyn_random_words(const Exec& exec, std::uint64_t seed, std::uint32_t purpose, std::uint32_t epoch,       \
+                        std::int64_t count, std::uint32_t* words);
+
+namespace cpu {
+class CpuExecutor;
+TRUSTPROP_DYNAMICS_KERNELS(CpuExecutor)
+}  // namespace cpu
+
+namespace cuda {
+class CudaExecutor;
+TRUSTPROP_DYNAMICS_KERNELS(CudaExecutor)
+}  // namespace cuda
+
+#undef TRUSTPROP_DYNAMICS_KERNELS
+
+}  // namespace trustprop::kernels
