@@ -13,13 +13,13 @@
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <variant>
 
 #include "common/error.hpp"
 #include "host/command_line.hpp"
@@ -75,6 +75,11 @@ class RunLog {
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
   void flush() { sink_->flush(); }
+  // Records the error a run ends with in the file (main() reports it on the terminal).
+  void error(const std::string& message) {
+    sink_->log(spdlog::details::log_msg(logger_->name(), spdlog::level::err, message));
+    sink_->flush();
+  }
 
  private:
   std::shared_ptr<spdlog::logger> logger_;
@@ -173,22 +178,9 @@ io::Graph load_graph(const SimulationConfig& c) {
 
 std::vector<std::int64_t> widen(const std::vector<std::int32_t>& v) { return {v.begin(), v.end()}; }
 
-void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
-  if (o.resume != "never")
-    throw UsageError("--resume " + o.resume +
-                     ": checkpoints are not written yet (they arrive with the checkpoint issue); only --resume "
-                     "never is accepted");
-  SimulationConfig c = load_simulation_config(o.config);
-  if (o.epochs > 0) c.epochs = o.epochs;
-  if (o.dry_run) return print_plan(o, c, global);
-
-  const std::string dir = run_dir_of(o, c);
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw IoError(dir + ": cannot create the run directory: " + ec.message());
-  const std::string config_text = resolved_toml(c);
-  write_text_atomically(dir + "/config.toml", config_text);
-  RunLog log(dir + "/log.txt");
+// The run proper: graph, simulation, epochs, outputs.
+void run_epochs(const SimulateOptions& o, const SimulationConfig& c, const std::string& dir,
+                const std::string& config_text, RunLog& log, const GlobalOptions& global) {
   spdlog::info("simulate {}: run directory {}, {} epochs, seed {}", o.config, dir, c.epochs, c.seed);
 
   const auto t0 = std::chrono::steady_clock::now();
@@ -198,7 +190,7 @@ void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
   io::ResultsWriter out(dir + "/results.h5", {command_line(), config_text, c.graph.path.empty() ? g.source : c.graph.path,
                                               g.content_hash, c.seed, exec->name(), exec->device_name()});
   Simulation sim(exec, g, c.model, c.seed);
-  spdlog::info("setup: {:.2f} s; {} providers registered with an institution", 
+  spdlog::info("setup: {:.2f} s; {} providers registered with an institution",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), sim.registered_count());
 
   std::ofstream metrics(dir + "/metrics.jsonl", std::ios::trunc);
@@ -238,6 +230,30 @@ void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
               "seconds=%.2f device=%s\n",
               dir.c_str(), static_cast<long long>(c.epochs), static_cast<long long>(g.n),
               static_cast<long long>(g.nnz()), m.cooperation_rate, m.trust_gini, seconds, exec->name().c_str());
+}
+
+void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
+  if (o.resume != "never")
+    throw UsageError("--resume " + o.resume +
+                     ": checkpoints are not written yet (they arrive with the checkpoint issue); only --resume "
+                     "never is accepted");
+  SimulationConfig c = load_simulation_config(o.config);
+  if (o.epochs > 0) c.epochs = o.epochs;
+  if (o.dry_run) return print_plan(o, c, global);
+
+  const std::string dir = run_dir_of(o, c);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw IoError(dir + ": cannot create the run directory: " + ec.message());
+  const std::string config_text = resolved_toml(c);
+  write_text_atomically(dir + "/config.toml", config_text);
+  RunLog log(dir + "/log.txt");
+  try {
+    run_epochs(o, c, dir, config_text, log, global);
+  } catch (const std::exception& e) {
+    log.error(e.what());
+    throw;
+  }
 }
 
 }  // namespace

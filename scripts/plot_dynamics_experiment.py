@@ -74,9 +74,9 @@ def main():
     c.bar([p - 0.2 for p in pos], registered, width=0.4, label="registered enterprises")
     c.bar([p + 0.2 for p in pos], unregistered, width=0.4, label="unregistered enterprises")
     c.set_xticks(list(pos), [f"σ = {s / 100:g}" for s in sigmas])
-    c.set(title=f"(c) supervision (fine 10): cooperation, mean of the last {LONG_RUN} epochs", ylabel="cooperation rate",
-          ylim=(0, 1.05))
-    c.legend()
+    c.set(title=f"(c) supervision σ (fine 10; mean of the last {LONG_RUN} epochs)", ylabel="cooperation rate",
+          ylim=(0, 1.25))
+    c.legend(loc="upper center", ncol=2)
 
     # (d) Pooled feedback: customers refuse defecting registered providers sooner.
     d = ax[1][1]
@@ -85,8 +85,8 @@ def main():
         d.plot(x, y, marker="o", markersize=3, label=f"{mode} feedback")
         table.append((f"feedback_{mode}", "refusal rate, defecting registered providers (epoch 2 / 5 / long run)",
                        y[0], "{:.3f} / {:.3f} / {:.3f}".format(y[1], y[4], long_run(y))))
-    d.set(title="(d) drawn interactions with defecting registered providers refused", xlabel="epoch",
-          ylabel="refused share (strategies frozen)", ylim=(-0.02, 1.02))
+    d.set(title="(d) pooled feedback: defecting registered providers refused", xlabel="epoch",
+          ylabel="share of drawn interactions refused", ylim=(-0.02, 1.02))
     d.legend()
 
     fig.suptitle("trustprop city dynamics: generated city of 20,000 agents, seed 1")

@@ -8,7 +8,9 @@
 // each of them a whole block (the lists come with the graph). Row results
 // are integers (counters, 32-bit fixed-point local trust) summed by warp or
 // block reductions, so they are exact in any order: the CPU and the GPU
-// write the same outcomes, evidence, Cᵀ values, counters and pools.
+// write the same outcomes, evidence, Cᵀ values, counters and pools. Each
+// lane computes the Philox block of its own edge (four consecutive edges
+// share one block): cheaper on a GPU than handing blocks between lanes.
 // Agent steps are one thread per agent. Class sums for the metrics are
 // per-block partials (fixed trees) added on the host in block order; the
 // Gini coefficient sorts t with CUB's radix sort and sums with

@@ -16,6 +16,7 @@
 namespace trustprop::kernels::cuda {
 
 namespace sum_detail {
+namespace {  // internal linkage: this header is included by several .cu files
 
 constexpr int threads = 256;
 
@@ -40,6 +41,7 @@ __global__ void __launch_bounds__(threads) final_sum(const double* partial, std:
   if (threadIdx.x == 0) *out = s;
 }
 
+}  // namespace
 }  // namespace sum_detail
 
 // Σ values[0..n), returned to the host (synchronises the executor's stream).
