@@ -17,7 +17,7 @@ template <class F>
 double block_sum(std::int64_t n, F&& f) {
   const std::int64_t blocks = (n + reduction_block - 1) / reduction_block;
   std::vector<double> partial(static_cast<std::size_t>(blocks));
-#pragma omp parallel for schedule(dynamic, 4)
+#pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t b = 0; b < blocks; ++b) {
     const std::int64_t end = std::min(n, (b + 1) * reduction_block);
     double s = 0.0;
