@@ -150,7 +150,8 @@ int main(int argc, char** argv) {
     w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
     w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
     w.values = kernels::Array<float>::from_host(exec, g.data);
-    const kernels::Transition tr = kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
+    const kernels::Transition tr =
+        kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
     w = kernels::CsrMatrix();
     const host::Pretrust pre = host::build_pretrust(g, "institutions");
     auto p = kernels::Array<double>::from_host(exec, pre.p);

@@ -187,8 +187,9 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, const std::
   const io::Graph g = load_graph(c);
   spdlog::info("graph: {}: {} agents, {} ties", g.source, g.n, g.nnz());
   const auto exec = global.executor();
-  io::ResultsWriter out(dir + "/results.h5", {command_line(), config_text, c.graph.path.empty() ? g.source : c.graph.path,
-                                              g.content_hash, c.seed, exec->name(), exec->device_name()});
+  const std::string graph = c.graph.path.empty() ? g.source : c.graph.path;
+  io::ResultsWriter out(dir + "/results.h5", {command_line(), config_text, graph, g.content_hash, c.seed, exec->name(),
+                                              exec->device_name()});
   Simulation sim(exec, g, c.model, c.seed);
   spdlog::info("setup: {:.2f} s; {} providers registered with an institution",
                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), sim.registered_count());

@@ -137,7 +137,7 @@ std::vector<std::int32_t> derive_registrar(const io::Graph& g, Registration how,
 }
 
 // Executor memory of a simulation, per edge of W:
-//   static   W's columns and weights (8 B), edge_registered (1 B), Wᵀ's
+//   static   W's columns and interaction thresholds (8 B), edge_registered (1 B), Wᵀ's
 //            sources and edge permutation (12 B), Cᵀ's values (4 B)
 //   state    r, s (8 B)
 //   scratch  edge records: local trust and outcome (8 B)      = 41 B/edge
@@ -166,7 +166,7 @@ struct Simulation::Impl {
   // static structure
   Array<std::int64_t> indptr;
   Array<std::int32_t> indices;
-  Array<float> weight;
+  Array<std::uint32_t> threshold;
   kernels::InPattern in;
   Array<std::uint8_t> kind, is_registered, edge_registered;
   Array<std::int32_t> long_rows, long_in_rows;
@@ -195,7 +195,6 @@ struct Simulation::Impl {
     const auto un = static_cast<std::size_t>(n), unnz = static_cast<std::size_t>(nnz);
 
     rules.seed = seed;
-    rules.interaction_rate = p.interaction_rate;
     rules.forgetting = static_cast<float>(p.forgetting);
     rules.avoid_below = p.avoid_below;
     rules.detection = p.supervision;
@@ -223,8 +222,10 @@ struct Simulation::Impl {
     // W, Wᵀ with the edge permutation, long rows.
     indptr = Array<std::int64_t>::from_host(exec, g.indptr);
     indices = Array<std::int32_t>::from_host(exec, g.indices);
-    weight = Array<float>::from_host(exec, g.data);
-    const kernels::CsrView w{n, n, nnz, indptr.data(), indices.data(), weight.data()};
+    std::vector<std::uint32_t> thresholds(unnz);
+    for (std::size_t k = 0; k < unnz; ++k) thresholds[k] = dyn::interaction_threshold(p.interaction_rate, g.data[k]);
+    threshold = Array<std::uint32_t>::from_host(exec, thresholds);
+    const kernels::CsrView w{n, n, nnz, indptr.data(), indices.data(), nullptr};  // the pattern only
     in = kernels::dispatch(*exec, [&](const auto& x) { return dyn_in_pattern(x, w); });
     const std::vector<std::int64_t> in_indptr = in.indptr.to_host();
     std::vector<std::int32_t> long_w, long_in;
@@ -246,7 +247,7 @@ struct Simulation::Impl {
     view.nnz = nnz;
     view.indptr = indptr.data();
     view.indices = indices.data();
-    view.weight = weight.data();
+    view.threshold = threshold.data();
     view.in_indptr = in.indptr.data();
     view.in_source = in.source.data();
     view.in_edge = in.edge.data();

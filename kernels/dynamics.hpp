@@ -40,7 +40,7 @@ namespace trustprop::kernels {
 
 // What happened on an edge in an epoch (one byte per edge of W).
 enum EdgeOutcome : std::uint8_t {
-  outcome_none = 0,               // no interaction drawn (or a tie of weight <= 0)
+  outcome_none = 0,               // no interaction drawn (a tie of weight <= 0 never draws one)
   outcome_avoided = 1,            // an interaction was drawn, the customer refused a distrusted partner
   outcome_cooperated = 2,         // the provider cooperated: customer gains b, provider pays c
   outcome_defected = 3,           // the provider defected, not detected
@@ -48,7 +48,7 @@ enum EdgeOutcome : std::uint8_t {
 };
 
 // What edge k of W hands to its provider's side in an epoch: its local
-// trust above neutral in 32-bit fixed point (dynamics_rules::local_fixed)
+// trust above neutral in 32-bit fixed point (dynamics_rules::local_trust)
 // and its outcome, side by side (W order) so that the pass over Wᵀ gathers
 // both with one memory access.
 struct EdgeRecord {
@@ -79,13 +79,15 @@ inline constexpr std::uint8_t kind_resident = 0, kind_enterprise = 1, kind_insti
 inline constexpr std::int64_t dyn_long_row = 4096;
 
 // The static structure of a simulation in the executor's memory: W's
-// pattern and tie weights, the transposed pattern with the permutation from
-// its entries to W's, and per-agent data. None of it changes between epochs.
+// pattern and each tie's interaction threshold, the transposed pattern with
+// the permutation from its entries to W's, and per-agent data. None of it
+// changes between epochs.
 struct DynamicsGraphView {
   std::int64_t n = 0, nnz = 0;
   const std::int64_t* indptr = nullptr;        // W, n + 1
   const std::int32_t* indices = nullptr;       // W, nnz: the partner j of edge k
-  const float* weight = nullptr;               // W, nnz: tie weights (<= 0: never interacts)
+  const std::uint32_t* threshold = nullptr;    // W, nnz: edge k interacts when its draw is below this
+                                               //   (dynamics_rules::interaction_threshold of its weight)
   const std::int64_t* in_indptr = nullptr;     // Wᵀ, n + 1: row j = the customers of j
   const std::int32_t* in_source = nullptr;     // Wᵀ, nnz: customer i, ascending within a row
   const std::int64_t* in_edge = nullptr;       // Wᵀ, nnz: position k of that edge in W
@@ -109,7 +111,6 @@ struct InPattern {
 // units and defaults). Derived values are computed once by the host.
 struct DynamicsRules {
   std::uint64_t seed = 0;
-  double interaction_rate = 0.0;   // an edge interacts with probability min(1, rate·w)
   float forgetting = 0.0f;         // λ, as float32 so that λ·r is exact in double
   double avoid_below = 0.0;        // refuse a partner whose (r+1)/(r+s+2) < this
   double detection = 0.0;          // σ: probability a registered provider's defection is detected
@@ -142,7 +143,7 @@ struct TrustInequality {
 };
 
 // dyn_in_pattern: Wᵀ's pattern (every entry of W, whatever its sign) and
-//   the permutation in_edge (once per graph).
+//   the permutation in_edge (once per graph; W's values are not read).
 // dyn_interact: the edge step (see above); reads the strategies and the
 //   pooled evidence published at the start of the epoch; updates r, s;
 //   writes the edge records (W order), inverse_row_sum[i] = 1/Σ_j u_ij (0

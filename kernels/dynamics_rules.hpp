@@ -14,13 +14,12 @@
 // the last bit). Random draws are compared with integer thresholds.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "common/philox.hpp"
 #include "kernels/dynamics.hpp"
-
-#include <cmath>
-#include <limits>
 
 namespace trustprop::kernels::dynamics_rules {
 
@@ -95,6 +94,15 @@ TRUSTPROP_HD inline double fermi_probability(double payoff_self, double payoff_m
   return 1.0 / add_rn(1.0, portable_exp(x));
 }
 
+// The interaction threshold of a tie of weight w: its 32-bit draw must be
+// below it, so it interacts with probability min(1, rate·w), resolved to
+// 2^-32 (a tie with rate·w >= 1 misses only the draw 2^32 − 1; w <= 0 never
+// interacts). Computed once per tie, on the host.
+inline std::uint32_t interaction_threshold(double rate, float w) {
+  const std::uint64_t t = threshold32(mul_rn(rate, w));
+  return t > 0xffffffffu ? 0xffffffffu : static_cast<std::uint32_t>(t);
+}
+
 // Evidence with forgetting (Beta reputation): x <- λ·x + added. λ and x are
 // float32, so λ·x is exact in double; the sum is rounded once, then to float.
 TRUSTPROP_HD inline float decay_add(float forgetting, float x, double added) {
@@ -112,19 +120,16 @@ TRUSTPROP_HD inline bool distrusted(double r, double s, double avoid_below) {
   return add_rn(r, 1.0) < mul_rn(avoid_below, add_rn(add_rn(r, s), 2.0));
 }
 
-// Local trust above neutral: (r+1)/(r+s+2) − 1/2 = (r − s)/(2(r+s+2)); it is
-// positive exactly when r > s (a comparison, the same on every backend).
-TRUSTPROP_HD inline double above_neutral(double r, double s) {
+// Local trust above neutral, (r+1)/(r+s+2) − 1/2 = (r − s)/(2(r+s+2)) when
+// positive (exactly when r > s), else 0, in 32-bit fixed point: multiples
+// of 2^-32, truncated (below 2^-32 counts as no trust; u < 1/2, so q <
+// 2^31). Row sums of q are exact integers whatever the order of the sum,
+// so the row normalisation c = q / Σq, hence Cᵀ, is the same bits on every
+// backend. The clamp at 0 is an integer max, not a branch.
+TRUSTPROP_HD inline std::uint32_t local_trust(double r, double s) {
   const double x = (r - s) / (2.0 * (r + s + 2.0));
-  return x > 0.0 ? x : 0.0;
-}
-
-// Local trust in 32-bit fixed point (multiples of 2^-32; u < 1/2, so q <
-// 2^31). Row sums of q are exact integers whatever the order of the sum, so
-// the row normalisation c = q / Σq, hence Cᵀ, is the same bits on every
-// backend; a u below 2^-32 counts as no trust.
-TRUSTPROP_HD inline std::uint32_t local_fixed(double u) {
-  return static_cast<std::uint32_t>(mul_rn(u, 4294967296.0));
+  const auto v = static_cast<std::int64_t>(mul_rn(x, 4294967296.0));
+  return static_cast<std::uint32_t>(v > 0 ? v : 0);
 }
 
 // c = q · (1 / Σq), rounded to float32.
@@ -164,7 +169,7 @@ inline constexpr std::int64_t max_edges = std::int64_t{1} << 34;
 // One edge k = (i -> j) of an epoch, given its interaction draw `draw`
 // (word_of(interaction_block(seed, k, epoch), k)): applies avoidance, the
 // donation game and supervision, updates r[k], s[k], and returns the
-// outcome; `local` receives the local trust above neutral (local_fixed)
+// outcome; `local` receives the local trust above neutral (local_trust)
 // that the row is normalised with: from the evidence just updated, or
 // (pooled feedback, registered provider) from the pool published at the
 // start of the epoch.
@@ -180,24 +185,22 @@ TRUSTPROP_HD inline std::uint8_t edge_step(const DynamicsGraphView& g, const Dyn
   const bool pooled = rules.pooled_feedback && registered;
   const float r0 = r[k], s0 = s[k];
   const double pr = pooled ? pool_r[j] : 0.0, ps = pooled ? pool_s[j] : 0.0;
-  const bool hit = draw < threshold32(mul_rn(rules.interaction_rate, g.weight[k]));
-  const bool refuse = distrusted(pooled ? pr : r0, pooled ? ps : s0, rules.avoid_below);
-  const bool cooperates = strategy[j] != 0;
-  const bool served = hit && !refuse;
-  const bool good = served && cooperates, bad = served && !cooperates;
-  std::uint8_t outcome = !hit ? outcome_none
-                         : refuse ? outcome_avoided
-                         : cooperates ? outcome_cooperated
-                                      : outcome_defected;
+  const int hit = draw < g.threshold[k];
+  const int refuse = distrusted(pooled ? pr : r0, pooled ? ps : s0, rules.avoid_below);
+  const int cooperates = strategy[j] != 0;
+  const int served = hit & !refuse;
+  const int good = served & cooperates, bad = served & !cooperates;
+  // none 0, avoided 1, cooperated 2, defected 3 (arithmetic, not branches)
+  int outcome = hit * (outcome_avoided + served * (1 + !cooperates));
   if (bad && registered &&
       rng::draw4(rules.seed, purpose_detect, static_cast<std::uint64_t>(k), epoch).w[0] < threshold32(rules.detection))
     outcome = outcome_defected_detected;
-  const float r1 = decay_add(rules.forgetting, r0, good ? 1.0 : 0.0);
-  const float s1 = decay_add(rules.forgetting, s0, bad ? 1.0 : 0.0);
+  const float r1 = decay_add(rules.forgetting, r0, static_cast<double>(good));
+  const float s1 = decay_add(rules.forgetting, s0, static_cast<double>(bad));
   r[k] = r1;
   s[k] = s1;
-  local = local_fixed(pooled ? above_neutral(pr, ps) : above_neutral(r1, s1));
-  return outcome;
+  local = pooled ? local_trust(pr, ps) : local_trust(r1, s1);
+  return static_cast<std::uint8_t>(outcome);
 }
 
 // π_i = b·received − c·given − F·fines + reward_per_trust·t_i + reward_shared.
@@ -236,7 +239,8 @@ TRUSTPROP_HD inline Imitation imitation_step(const DynamicsGraphView& g, const D
   const rng::Words4 a = rng::draw4(rules.seed, purpose_revise, static_cast<std::uint64_t>(i), epoch);
   if (a.w[0] >= threshold32(rules.revision)) return out;
   const std::uint64_t pick = (static_cast<std::uint64_t>(a.w[2]) << 32) | a.w[1];
-  const std::int32_t j = g.indices[begin + static_cast<std::int64_t>(rng::to_below64(pick, static_cast<std::uint64_t>(degree)))];
+  const auto offset = static_cast<std::int64_t>(rng::to_below64(pick, static_cast<std::uint64_t>(degree)));
+  const std::int32_t j = g.indices[begin + offset];
   if (agent_class(g.kind[j], g.registered[j]) != peers) return out;
   const rng::Words4 f = rng::draw4(rules.seed, purpose_fermi, static_cast<std::uint64_t>(i), epoch);
   if (rng::to_double01(f.w[0], f.w[1]) < fermi_probability(payoff[i], payoff[j], rules.noise)) {

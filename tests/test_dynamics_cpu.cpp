@@ -116,15 +116,17 @@ TEST(DynamicsRules, BetaEvidenceAndLocalTrust) {
   EXPECT_EQ(dyn::decay_add(0.5f, 3.0f, 1.0), 2.5f);
   EXPECT_EQ(dyn::decay_add(0.9f, 0.0f, 0.0), 0.0f);
   EXPECT_EQ(dyn::pool_update(0.5f, 10.0, 3), 8.0);
-  // E = (r+1)/(r+s+2): neutral 1/2 without evidence.
-  EXPECT_EQ(dyn::above_neutral(0.0, 0.0), 0.0);
-  EXPECT_DOUBLE_EQ(dyn::above_neutral(2.0, 0.0), 3.0 / 4.0 - 0.5);
-  EXPECT_EQ(dyn::above_neutral(1.0, 3.0), 0.0);
+  // E = (r+1)/(r+s+2): neutral 1/2 without evidence; local trust is E − 1/2
+  // when positive, in multiples of 2^-32.
+  EXPECT_EQ(dyn::local_trust(0.0, 0.0), 0u);
+  EXPECT_EQ(dyn::local_trust(2.0, 0.0), 1u << 30);  // 3/4 − 1/2
+  EXPECT_EQ(dyn::local_trust(1.0, 3.0), 0u);
+  EXPECT_EQ(dyn::local_trust(1.0, 1.0), 0u);
+  EXPECT_EQ(dyn::local_trust(1.0, 0.0), static_cast<std::uint32_t>(4294967296.0 / 6.0));  // 2/3 − 1/2
   EXPECT_FALSE(dyn::distrusted(0.0, 0.0, 0.5));  // E = 1/2 is not below 1/2
   EXPECT_TRUE(dyn::distrusted(0.0, 2.0, 0.3));   // E = 1/4
   EXPECT_FALSE(dyn::distrusted(0.0, 2.0, 0.25));
-  // Fixed-point local trust: exact integers, normalised in double.
-  EXPECT_EQ(dyn::local_fixed(0.25f), 1u << 30);
+  // Row normalisation of fixed-point local trust, in double, to float.
   EXPECT_EQ(dyn::normalised(1u << 30, 1.0 / (3.0 * (1u << 30))), static_cast<float>(1.0 / 3.0));
 }
 

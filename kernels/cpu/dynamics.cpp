@@ -21,8 +21,6 @@ namespace trustprop::kernels::cpu {
 
 namespace dyn = dynamics_rules;
 
-constexpr std::int64_t tally_prefetch = 16;  // entries of Wᵀ ahead
-
 InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
   const std::int64_t n = w.rows;
   auto ex = exec.shared_from_this();
@@ -118,10 +116,7 @@ void dyn_tally(const CpuExecutor&, const DynamicsGraphView& graph, const Dynamic
 #pragma omp parallel for schedule(dynamic, 256)
   for (std::int64_t j = 0; j < n; ++j) {
     std::int32_t given = 0, defections = 0, fines = 0, refused = 0;
-    const std::int64_t b = g.in_indptr[j], e = g.in_indptr[j + 1];
-    for (std::int64_t q = b; q < e; ++q) {
-      // The records are gathered from all over W: ask for them ahead.
-      if (q + tally_prefetch < e) __builtin_prefetch(record + g.in_edge[q + tally_prefetch]);
+    for (std::int64_t q = g.in_indptr[j]; q < g.in_indptr[j + 1]; ++q) {
       const EdgeRecord rec = record[g.in_edge[q]];
       ct_values[q] = dyn::normalised(rec.local, inverse_row_sum[g.in_source[q]]);
       given += rec.outcome == outcome_cooperated;

@@ -64,7 +64,9 @@ void run_cub(const CudaExecutor& exec, const char* name, Algorithm&& algorithm) 
   if (status != cudaSuccess) detail::throw_cuda_error(status, name, __FILE__, __LINE__);
 }
 
-__device__ int warp_sum_int(int v) { return static_cast<int>(__reduce_add_sync(0xffffffffu, static_cast<unsigned>(v))); }
+__device__ int warp_sum_int(int v) {
+  return static_cast<int>(__reduce_add_sync(0xffffffffu, static_cast<unsigned>(v)));
+}
 
 __device__ unsigned long long warp_sum_u64(unsigned long long v) {
 #pragma unroll
@@ -110,7 +112,7 @@ struct InteractArgs {
 
 struct RowCounts {
   int interactions = 0, received = 0, avoided = 0, avoided_defectors = 0;
-  unsigned long long sum = 0;  // Σ local_fixed(u)
+  unsigned long long sum = 0;  // Σ local_trust: exact
 };
 
 // Entry k of row i: the edge step, its record and counters.
