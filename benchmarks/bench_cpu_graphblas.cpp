@@ -12,8 +12,11 @@
 // Every system then iterates from the same start (uniform pre-trust p = 1/n)
 // for the same number of iterations:
 //
-//   trustprop         kernels::cpu::eigentrust_step (float Cᵀ, double vectors,
-//                     one fused pass, returns ‖Δ‖₁)
+//   trustprop         kernels::cpu::eigentrust_step as `trustprop rank` runs it
+//                     (float Cᵀ, gather from a float32 copy of t, double
+//                     accumulation and vectors, one fused pass, returns ‖Δ‖₁)
+//   trustprop_fp64_gather  the same gathering from the double t: the
+//                     reduced-precision lever switched off
 //   graphblas_fp32    LAGr_PageRank's iteration (LAGraph), FP32 as LAGraph
 //   graphblas_fp64    the same in FP64 (like-for-like accumulation)
 //
@@ -256,35 +259,53 @@ class System {
   virtual double format_bytes() const = 0;
 };
 
+// trustprop's step as `trustprop rank` runs it: with float32_gather (the
+// default) Cᵀt gathers from a float32 copy of t; without, from t itself
+// (the lever switched off, to measure it on its own).
 class TrustpropSystem final : public System {
  public:
-  TrustpropSystem(std::shared_ptr<const tk::cpu::CpuExecutor> ex, const tk::Transition& tr, double restart)
-      : ex_(std::move(ex)), tr_(tr), restart_(restart) {
+  TrustpropSystem(std::shared_ptr<const tk::cpu::CpuExecutor> ex, const tk::Transition& tr, double restart,
+                  bool float32_gather)
+      : ex_(std::move(ex)), tr_(tr), restart_(restart), float32_gather_(float32_gather) {
     const auto n = static_cast<std::size_t>(tr_.ct.rows);
     p_ = tk::Array<double>::from_host(ex_, std::vector<double>(n, 1.0 / static_cast<double>(n)));
     t_ = tk::Array<double>(ex_, n);
     t_next_ = tk::Array<double>(ex_, n);
+    if (float32_gather_) {
+      tg_ = tk::Array<float>(ex_, n);
+      tg_next_ = tk::Array<float>(ex_, n);
+    }
   }
-  std::string name() const override { return "trustprop"; }
-  void reset() override { t_.copy_from(p_); }
+  std::string name() const override { return float32_gather_ ? "trustprop" : "trustprop_fp64_gather"; }
+  void reset() override {
+    t_.copy_from(p_);
+    if (float32_gather_) {
+      const std::vector<double> p = p_.to_host();
+      tg_ = tk::Array<float>::from_host(ex_, std::vector<float>(p.begin(), p.end()));
+    }
+  }
   double step() override {
     const double res =
         tk::cpu::eigentrust_step(*ex_, tr_.ct.view(), tr_.dangling.data(), static_cast<std::int64_t>(tr_.dangling.size()),
-                                 p_.data(), restart_, t_.data(), t_next_.data());
+                                 p_.data(), restart_, t_.data(), t_next_.data(), tg_.data(), tg_next_.data());
     std::swap(t_, t_next_);
+    std::swap(tg_, tg_next_);
     return res;
   }
   std::vector<double> result() const override { return t_.to_host(); }
   double format_bytes() const override {
     const double n = static_cast<double>(tr_.ct.rows), nnz = static_cast<double>(tr_.ct.nnz());
-    return nnz * (4 + 4) + (n + 1) * 8 + n * 8 * 3 + static_cast<double>(tr_.dangling.size()) * 4;
+    const double gathered = float32_gather_ ? 4 + 4 : 0;  // the float32 copy read once and written once
+    return nnz * (4 + 4) + (n + 1) * 8 + n * (8 * 3 + gathered) + static_cast<double>(tr_.dangling.size()) * 4;
   }
 
  private:
   std::shared_ptr<const tk::cpu::CpuExecutor> ex_;
   const tk::Transition& tr_;
   double restart_;
+  bool float32_gather_;
   tk::Array<double> p_, t_, t_next_;
+  tk::Array<float> tg_, tg_next_;
 };
 
 // The type-dependent GraphBLAS objects of one precision.
@@ -521,9 +542,11 @@ int run(int argc, char** argv) {
   GRB_OK(GxB_Global_Option_set(GxB_GLOBAL_NTHREADS, max_threads));
   t0 = Clock::now();
   std::vector<std::unique_ptr<System>> systems;
-  systems.push_back(std::make_unique<TrustpropSystem>(ex, tr, restart));
+  // Order matters: [0] trustprop, [1] and [2] the GraphBLAS ratios' denominators.
+  systems.push_back(std::make_unique<TrustpropSystem>(ex, tr, restart, true));
   systems.push_back(std::make_unique<GraphblasSystem<float>>(tr, restart));
   systems.push_back(std::make_unique<GraphblasSystem<double>>(tr, restart));
+  systems.push_back(std::make_unique<TrustpropSystem>(ex, tr, restart, false));
   const double import_s = seconds(t0, Clock::now());
   out["setup_seconds"] = {{"read_graph", read_s}, {"build_transition", transition_s}, {"graphblas_import", import_s}};
 
@@ -607,7 +630,8 @@ int run(int argc, char** argv) {
     json agreement = {{"iterations", iterations},
                       {"l1_trustprop_vs_graphblas_fp32", l1_diff(results[0], results[1])},
                       {"l1_trustprop_vs_graphblas_fp64", l1_diff(results[0], results[2])},
-                      {"l1_graphblas_fp32_vs_fp64", l1_diff(results[1], results[2])}};
+                      {"l1_graphblas_fp32_vs_fp64", l1_diff(results[1], results[2])},
+                      {"l1_float32_gather_vs_float64_gather", l1_diff(results[0], results[3])}};
     if (reference_1.empty()) {
       reference_1 = results[0];
     } else {
@@ -634,9 +658,11 @@ int run(int argc, char** argv) {
     }
     std::printf("  other processes used %.0f%% of the machine during the measurement%s\n", 100.0 * background_share,
                 background_share > 0.05 ? "  (NOISY: timings are not trustworthy)" : "");
-    std::printf("  agreement after %d iterations: L1(trustprop, GrB fp32) = %.3e, L1(trustprop, GrB fp64) = %.3e%s\n",
+    std::printf("  agreement after %d iterations: L1(trustprop, GrB fp32) = %.3e, L1(trustprop, GrB fp64) = %.3e, "
+                "L1(float32 gather, float64 gather) = %.3e%s\n",
                 iterations, agreement["l1_trustprop_vs_graphblas_fp32"].get<double>(),
                 agreement["l1_trustprop_vs_graphblas_fp64"].get<double>(),
+                agreement["l1_float32_gather_vs_float64_gather"].get<double>(),
                 agreement.contains("trustprop_bitwise_equal_to_first_thread_count")
                     ? (agreement["trustprop_bitwise_equal_to_first_thread_count"].get<bool>()
                            ? ", trustprop bitwise equal across thread counts"

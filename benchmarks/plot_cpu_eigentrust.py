@@ -15,6 +15,8 @@ import sys
 SYSTEMS = [("trustprop", "trustprop", "tab:blue"),
            ("graphblas_fp32", "GraphBLAS FP32", "tab:orange"),
            ("graphblas_fp64", "GraphBLAS FP64", "tab:green")]
+# The lever rows of the table (not plotted): trustprop with one lever off.
+LEVERS = [("trustprop_fp64_gather", "trustprop, float64 gather")]
 STYLES = {1: "-", 2: "--"}
 
 
@@ -43,11 +45,14 @@ def table(doc):
     for g, run in rows(doc):
         gr = g["graph"]
         agree = run["agreement"]
-        for key, name, _ in SYSTEMS:
+        for key, name, _ in SYSTEMS + [(k, n, None) for k, n in LEVERS]:
+            if key not in run["systems"]:
+                continue  # a result from before the lever rows existed
             s = run["systems"][key]
             l1 = {"trustprop": "—",
                   "graphblas_fp32": f"{agree['l1_trustprop_vs_graphblas_fp32']:.1e}",
-                  "graphblas_fp64": f"{agree['l1_trustprop_vs_graphblas_fp64']:.1e}"}[key]
+                  "graphblas_fp64": f"{agree['l1_trustprop_vs_graphblas_fp64']:.1e}",
+                  "trustprop_fp64_gather": f"{agree.get('l1_float32_gather_vs_float64_gather', float('nan')):.1e}"}[key]
             print(f"| {gr['label']} | {gr['n']:,} | {gr['nnz_transition']:,} | {run['threads']} "
                   f"| {run['stream_triad_GBps']:.1f} | {fmt_s(run['floor_seconds'])} | {name} "
                   f"| {fmt_s(s['median_seconds'])} | {fmt_s(s['min_seconds'])} | {s['bandwidth_GBps']:.2f} "
@@ -64,22 +69,25 @@ def plot(doc, out):
     threads = sorted({run["threads"] for g in graphs for run in g["runs"]})
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(14, 5.8), gridspec_kw={"width_ratios": [1.15, 1]})
 
-    # left: seconds per iteration against edges, log-log
+    # left: seconds per iteration against edges, log-log, for the graphs as
+    # made (a reordered copy, labelled <graph>-<method>, has the same size:
+    # it is compared on the right)
+    sizes = [g for g in graphs if "-" not in g["graph"]["label"]]
     for key, name, color in SYSTEMS:
         for k in threads:
             xs, ys = [], []
-            for g in graphs:
+            for g in sizes:
                 for run in g["runs"]:
                     if run["threads"] == k:
                         xs.append(g["graph"]["nnz_transition"])
                         ys.append(run["systems"][key]["median_seconds"])
             ax.plot(xs, ys, STYLES.get(k, ":"), marker="o", color=color, label=f"{name}, {k} thread{'s' * (k > 1)}")
     for k in threads:
-        xs = [g["graph"]["nnz_transition"] for g in graphs]
-        ys = [next(r["floor_seconds"] for r in g["runs"] if r["threads"] == k) for g in graphs]
+        xs = [g["graph"]["nnz_transition"] for g in sizes]
+        ys = [next(r["floor_seconds"] for r in g["runs"] if r["threads"] == k) for g in sizes]
         ax.plot(xs, ys, STYLES.get(k, ":"), color="grey", alpha=0.7,
                 label=f"compulsory-bytes floor, {k} thread{'s' * (k > 1)}")
-    for g in graphs:
+    for g in sizes:
         x = g["graph"]["nnz_transition"]
         y = max(r["systems"][key]["median_seconds"] for r in g["runs"] for key, _, _ in SYSTEMS)
         ax.annotate(g["graph"]["label"], (x, y), textcoords="offset points", xytext=(0, 8), ha="center", fontsize=8)
@@ -101,7 +109,7 @@ def plot(doc, out):
         bx.bar(xs, ys, width, color=color, alpha=1.0 if k == threads[0] else 0.55,
                hatch=None if k == threads[0] else "//", edgecolor="white", label=f"{name}, {k} thr")
     bx.set_xticks(range(len(graphs)))
-    bx.set_xticklabels([g["graph"]["label"] for g in graphs])
+    bx.set_xticklabels([g["graph"]["label"] for g in graphs], rotation=30, ha="right", fontsize=8)
     bx.set_ylabel("nanoseconds per edge (median iteration / nnz)")
     bx.grid(True, axis="y", alpha=0.3)
     bx.legend(fontsize=7, ncol=2)

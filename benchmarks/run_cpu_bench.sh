@@ -11,10 +11,15 @@
 #
 #   benchmarks/run_cpu_bench.sh [--quick] [--graphs rmat20,rmat22,city2m,epinions]
 #                               [--threads 1,2] [--out-dir DIR] [--no-wait] [--merge]
+#                               [--reorder degree,rcm|none]
 #
 #   --quick      small graphs (R-MAT 14 and 16, a city of 50,000, Epinions),
 #                results to /tmp unless --out-dir is given: a smoke test
 #   --no-wait    do not wait for the machine to be quiet before each graph
+#   --reorder M  also measure each graph of REORDER_GRAPHS (default rmat20,
+#                city2m) renumbered by `trustprop reorder --method` for each
+#                method in the comma list M (default degree,rcm; "none" skips),
+#                as graphs labelled <graph>-<method> (docs/reorder.md)
 #   --merge      replace only the graphs measured now in an existing
 #                cpu_eigentrust.json (each graph keeps its own date and git
 #                revision): re-measure one graph that a busy machine spoiled
@@ -34,6 +39,8 @@ OUT_DIR=$ROOT/benchmarks/results
 QUICK=0
 WAIT=1
 MERGE=0
+REORDER=degree,rcm
+REORDER_GRAPHS=${REORDER_GRAPHS:-rmat20,city2m}
 ORIG_ARGS="$*"
 
 while [[ $# -gt 0 ]]; do
@@ -44,6 +51,7 @@ while [[ $# -gt 0 ]]; do
     --out-dir) OUT_DIR=$2; OUT_DIR_SET=$2; shift 2 ;;
     --no-wait) WAIT=0; shift ;;
     --merge) MERGE=1; shift ;;
+    --reorder) REORDER=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "run_cpu_bench.sh: unknown argument $1" >&2; exit 64 ;;
   esac
@@ -149,6 +157,17 @@ for item in $SPEC; do
   wait_quiet
   "$BENCH" "$g" --label "$label" --repeats "$repeats" --threads "$THREADS" -o "$WORK/$label.json"
   RESULTS+=("$WORK/$label.json")
+  if [[ $REORDER != none && ,$REORDER_GRAPHS, == *,$name,* ]]; then
+    for method in ${REORDER//,/ }; do
+      log "reordering $label by $method"
+      "$TP" --progress none --log-level warn reorder "$g" --method "$method" -o "$WORK/$label-$method.h5"
+      wait_quiet
+      "$BENCH" "$WORK/$label-$method.h5" --label "$label-$method" --repeats "$repeats" --threads "$THREADS" \
+        -o "$WORK/$label-$method.json"
+      RESULTS+=("$WORK/$label-$method.json")
+      rm -f "$WORK/$label-$method.h5"
+    done
+  fi
   rm -f "$g"
 done
 [[ ${#RESULTS[@]} -gt 0 ]] || { echo "run_cpu_bench.sh: no graph was benchmarked" >&2; exit 70; }

@@ -47,6 +47,10 @@ struct IoError : Error {
 struct ConfigError : Error {
   explicit ConfigError(const std::string& w) : Error(ExitCode::config, w) {}
 };
+// A run stopped early (a signal, --max-walltime) after writing a checkpoint.
+struct StoppedError : Error {
+  explicit StoppedError(const std::string& w) : Error(ExitCode::temp_fail, w) {}
+};
 
 }  // namespace trustprop
 

@@ -1,14 +1,18 @@
 // `trustprop simulate CONFIG.toml [--run-dir D] [--epochs N] [--dry-run]
-// [--resume never]`: the city dynamics (DESIGN §3, §5; docs/dynamics.md).
+// [--resume auto|never|PATH] [--checkpoint-every N] [--keep-checkpoints K]
+// [--max-walltime T] [--allow-config-change]`: the city dynamics (DESIGN §3,
+// §5; docs/dynamics.md, docs/checkpoint.md).
 //
 // Writes the run directory of DESIGN §2: config.toml (the resolved
 // configuration), metrics.jsonl (one JSON object per epoch, flushed as it
-// goes), log.txt (the run's log) and results.h5 (provenance, the metric
-// series /metrics/<name>, trust snapshots /trust/epoch_<e>, the final
-// strategies, payoffs and registration). --dry-run resolves the
-// configuration, reads only the graph header and prints the plan as JSON.
-// Checkpoints and --resume auto|PATH arrive with the checkpoint issue; until
-// then only --resume never is accepted.
+// goes), log.txt (the run's log), checkpoints/ckpt-e<epoch>.h5 and
+// results.h5 (provenance, the metric series /metrics/<name>, trust
+// snapshots /trust/epoch_<e>, the final strategies, payoffs and
+// registration). A resumed run rewrites metrics.jsonl from the checkpoint's
+// record, so the file never holds an epoch twice. SIGTERM, SIGINT and
+// SIGUSR1, and --max-walltime, end a run after the current epoch with a
+// checkpoint and exit 75. --dry-run resolves the configuration, reads only
+// the graph header and prints the plan as JSON.
 #include <fmt/format.h>
 #include <spdlog/sinks/basic_file_sink.h>
 #include <spdlog/spdlog.h>
@@ -20,11 +24,15 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/error.hpp"
+#include "host/checkpointing.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/dynamics.hpp"
+#include "host/signals.hpp"
+#include "host/simulation_checkpoint.hpp"
 #include "host/simulation_config.hpp"
 #include "io/atomic_output.hpp"
 #include "io/generate_city.hpp"
@@ -42,7 +50,11 @@ struct SimulateOptions {
   std::string run_dir;   // default runs/<name>
   std::int64_t epochs = 0;  // 0: the configuration's
   bool dry_run = false;
-  std::string resume = "never";
+  std::string resume = "auto";        // auto | never | PATH of a checkpoint
+  std::int64_t checkpoint_every = -1;  // -1: the configuration's
+  std::int64_t keep_checkpoints = 0;   // 0: the configuration's
+  std::string max_walltime;           // empty: no limit
+  bool allow_config_change = false;
 };
 
 std::string city_description(const io::CityParams& p) {
@@ -54,9 +66,10 @@ std::string city_description(const io::CityParams& p) {
 // message from info up, the terminal keeps --log-level. Restored on exit.
 class RunLog {
  public:
-  explicit RunLog(const std::string& path) : logger_(spdlog::default_logger()), level_(logger_->level()) {
+  // `append`: a resumed run continues the log of the runs before it.
+  RunLog(const std::string& path, bool append) : logger_(spdlog::default_logger()), level_(logger_->level()) {
     try {
-      sink_ = std::make_shared<spdlog::sinks::basic_file_sink_st>(path, true);
+      sink_ = std::make_shared<spdlog::sinks::basic_file_sink_st>(path, !append);
     } catch (const spdlog::spdlog_ex& e) {
       throw IoError(path + ": cannot open the log: " + e.what());
     }
@@ -178,54 +191,125 @@ io::Graph load_graph(const SimulationConfig& c) {
 
 std::vector<std::int64_t> widen(const std::vector<std::int32_t>& v) { return {v.begin(), v.end()}; }
 
-// The run proper: graph, simulation, epochs, outputs.
-void run_epochs(const SimulateOptions& o, const SimulationConfig& c, const std::string& dir,
-                const std::string& config_text, RunLog& log, const GlobalOptions& global) {
+// What the run was started with, beside its options and configuration.
+struct RunContext {
+  std::string dir;
+  std::chrono::steady_clock::time_point started;  // --max-walltime counts from here
+  double walltime = 0;                            // seconds; 0: no limit
+  const StopSignals* signals = nullptr;
+  std::optional<io::CheckpointReader> checkpoint;  // the one to resume from
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+// The run proper: graph, simulation (resumed from a checkpoint), epochs, checkpoints, outputs.
+void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext& run, RunLog& log,
+                const GlobalOptions& global) {
+  const std::string& dir = run.dir;
   spdlog::info("simulate {}: run directory {}, {} epochs, seed {}", o.config, dir, c.epochs, c.seed);
 
   const auto t0 = std::chrono::steady_clock::now();
-  const io::Graph g = load_graph(c);
+  io::Graph g = load_graph(c);
+  if (g.content_hash.empty()) g.content_hash = io::compute_content_hash(g);
   spdlog::info("graph: {}: {} agents, {} ties", g.source, g.n, g.nnz());
   const auto exec = global.executor();
   const std::string graph = c.graph.path.empty() ? g.source : c.graph.path;
+  if (run.checkpoint)
+    check_compatible(run.checkpoint->header(), run.checkpoint->path(), c, g.content_hash, exec->name(),
+                     o.allow_config_change);
+  // Only now, with the checkpoint accepted, does anything in the run directory change.
+  const std::string config_text = resolved_toml(c);
+  write_text_atomically(dir + "/config.toml", config_text);
   io::ResultsWriter out(dir + "/results.h5", {command_line(), config_text, graph, g.content_hash, c.seed, exec->name(),
                                               exec->device_name()});
   Simulation sim(exec, g, c.model, c.seed);
-  spdlog::info("setup: {:.2f} s; {} providers registered with an institution",
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), sim.registered_count());
-
-  std::ofstream metrics(dir + "/metrics.jsonl", std::ios::trunc);
-  if (!metrics) throw IoError(dir + "/metrics.jsonl: cannot open for writing");
-  MetricSeries series;
-  std::vector<std::int64_t> snapshots;
-  auto snapshot = [&](std::int64_t epoch) {
-    out.write("/trust/epoch_" + std::to_string(epoch), sim.state().trust.to_host());
-    snapshots.push_back(epoch);
+  // Epochs whose trust vector goes to results.h5 (for a resumed run, the ones it keeps).
+  const auto snapshot_due = [&c](std::int64_t e) {
+    return (c.trust_every > 0 && e % c.trust_every == 0) || e == c.epochs;
   };
-  EpochMetrics m;
-  for (std::int64_t e = 1; e <= c.epochs; ++e) {
+  RunRecord record;
+  if (run.checkpoint) {
+    record = restore_simulation_checkpoint(*run.checkpoint, sim, out, snapshot_due);
+    spdlog::info("resumed from {} after epoch {}", run.checkpoint->path(), record.metrics.size());
+    run.checkpoint.reset();
+  }
+  spdlog::info("setup: {:.2f} s; {} providers registered with an institution", seconds_since(t0),
+               sim.registered_count());
+
+  // metrics.jsonl holds exactly the epochs of the record: a resumed run drops what came after its checkpoint.
+  std::string lines;
+  for (const EpochMetrics& m : record.metrics) lines += metrics_json(m).dump() + '\n';
+  write_text_atomically(dir + "/metrics.jsonl", lines);
+  std::ofstream metrics(dir + "/metrics.jsonl", std::ios::app);
+  if (!metrics) throw IoError(dir + "/metrics.jsonl: cannot open for writing");
+
+  io::CheckpointHeader header;
+  header.seed = c.seed;
+  header.config_text = config_text;
+  header.config_hash = config_hash(c);
+  header.graph = graph;
+  header.graph_hash = g.content_hash;
+  header.backend = exec->name();
+  header.device = exec->device_name();
+  double longest_epoch = 0, checkpoint_seconds = 0;
+  auto checkpoint = [&] {
+    const auto t = std::chrono::steady_clock::now();
+    const std::string path = checkpoint_path(dir, sim.state().epoch);
+    save_simulation_checkpoint(path, header, sim, record, out);
+    prune_checkpoints(dir, c.checkpoint_keep);
+    checkpoint_seconds = seconds_since(t);
+    spdlog::info("checkpoint {} ({:.2f} s)", path, checkpoint_seconds);
+    return path;
+  };
+  EpochMetrics m = record.metrics.empty() ? EpochMetrics{} : record.metrics.back();
+  for (std::int64_t e = static_cast<std::int64_t>(sim.state().epoch) + 1; e <= c.epochs; ++e) {
     m = sim.run_epoch();
     metrics << metrics_json(m).dump() << '\n';
     metrics.flush();
     if (!metrics) throw IoError(dir + "/metrics.jsonl: write failed");
-    series.add(m);
-    if ((c.trust_every > 0 && e % c.trust_every == 0) || e == c.epochs) snapshot(e);
+    record.metrics.push_back(m);
+    if (snapshot_due(e)) {
+      out.write("/trust/epoch_" + std::to_string(e), sim.state().trust.to_host());
+      record.snapshot_epochs.push_back(e);
+    }
     spdlog::info("epoch {}/{}: cooperation {:.4f}, interactions {}, defections {} ({} detected), trust gini {:.4f}, "
                  "{} propagation iterations, {:.3f} s",
                  e, c.epochs, m.cooperation_rate, m.interactions, m.defections, m.defections_detected, m.trust_gini,
                  m.propagation_iterations, m.seconds);
+    longest_epoch = std::max(longest_epoch, m.seconds);
+
+    // Stop after this epoch? A finished run has nothing to resume, so the last epoch always completes.
+    const bool last = e == c.epochs;
+    const int signal = last ? 0 : run.signals->requested();
+    const bool out_of_time = !last && run.walltime > 0 &&
+                             !walltime_allows_another_epoch(run.walltime, seconds_since(run.started), longest_epoch,
+                                                            checkpoint_seconds);
+    std::string path;
+    if (last || signal || out_of_time || (c.checkpoint_every > 0 && e % c.checkpoint_every == 0)) path = checkpoint();
     log.flush();
+    if (signal || out_of_time)
+      throw StoppedError(fmt::format("stopped after epoch {} of {} ({}); checkpoint {}; resume with --resume auto", e,
+                                     c.epochs,
+                                     signal ? std::string("received ") + StopSignals::name(signal)
+                                            : fmt::format("--max-walltime {} would be exceeded by another epoch",
+                                                          o.max_walltime),
+                                     path));
   }
+  metrics.close();
+  MetricSeries series;
+  for (const EpochMetrics& r : record.metrics) series.add(r);
   series.write(out);
-  out.file().write_attr("/trust", "snapshot_epochs", snapshots);
-  const HostDynamicsState final_state = download(sim.state());
-  out.write("/agents/strategy", std::vector<std::int64_t>(final_state.strategy.begin(), final_state.strategy.end()));
-  out.write("/agents/payoff", final_state.payoff);
+  out.file().write_attr("/trust", "snapshot_epochs", record.snapshot_epochs);
+  const std::vector<std::uint8_t> strategy = sim.state().strategy.to_host();
+  out.write("/agents/strategy", std::vector<std::int64_t>(strategy.begin(), strategy.end()));
+  out.write("/agents/payoff", sim.state().payoff.to_host());
   out.write("/agents/registrar", widen(sim.registrar()));
   if (!g.id.empty()) out.write("/agents/id", g.id);
   out.commit();
 
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds = seconds_since(t0);
   spdlog::info("done: {} epochs in {:.2f} s", c.epochs, seconds);
   std::printf("simulate: run_dir=%s epochs=%lld agents=%lld ties=%lld cooperation_rate=%.4f trust_gini=%.4f "
               "seconds=%.2f device=%s\n",
@@ -234,23 +318,32 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, const std::
 }
 
 void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
-  if (o.resume != "never")
-    throw UsageError("--resume " + o.resume +
-                     ": checkpoints are not written yet (they arrive with the checkpoint issue); only --resume "
-                     "never is accepted");
+  RunContext run;
+  run.started = std::chrono::steady_clock::now();
+  const StopSignals signals;  // from the start: a signal during setup stops the run after its first epoch
+  run.signals = &signals;
   SimulationConfig c = load_simulation_config(o.config);
   if (o.epochs > 0) c.epochs = o.epochs;
+  if (o.checkpoint_every >= 0) c.checkpoint_every = o.checkpoint_every;
+  if (o.keep_checkpoints > 0) c.checkpoint_keep = o.keep_checkpoints;
+  if (!o.max_walltime.empty()) run.walltime = parse_duration(o.max_walltime, "--max-walltime");
   if (o.dry_run) return print_plan(o, c, global);
 
-  const std::string dir = run_dir_of(o, c);
+  run.dir = run_dir_of(o, c);
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) throw IoError(dir + ": cannot create the run directory: " + ec.message());
-  const std::string config_text = resolved_toml(c);
-  write_text_atomically(dir + "/config.toml", config_text);
-  RunLog log(dir + "/log.txt");
+  fs::create_directories(checkpoint_dir(run.dir), ec);
+  if (ec) throw IoError(run.dir + ": cannot create the run directory: " + ec.message());
+  RunLog log(run.dir + "/log.txt", o.resume != "never");
   try {
-    run_epochs(o, c, dir, config_text, log, global);
+    remove_stale_temporaries(run.dir);
+    if (o.resume == "never") {
+      if (const std::size_t removed = remove_checkpoints(run.dir))
+        spdlog::warn("--resume never: deleted the {} checkpoints of an earlier run in {}", removed,
+                     checkpoint_dir(run.dir));
+    } else {
+      run.checkpoint = select_checkpoint(o.resume, run.dir);
+    }
+    run_epochs(o, c, run, log, global);
   } catch (const std::exception& e) {
     log.error(e.what());
     throw;
@@ -269,8 +362,22 @@ void add_simulate(CLI::App& app, GlobalOptions& global) {
   cmd->add_flag("--dry-run", o->dry_run,
                 "Resolve the configuration, read only the graph header and print the plan (backend, memory) as JSON");
   cmd->add_option("--resume", o->resume,
-                  "never (start afresh); auto and PATH arrive with checkpoints")
+                  "auto: from the newest valid checkpoint of the run directory, if any (a requeued job goes on); "
+                  "never: start afresh (deletes the run directory's checkpoints); or the PATH of a checkpoint "
+                  "(docs/checkpoint.md)")
       ->capture_default_str();
+  cmd->add_option("--checkpoint-every", o->checkpoint_every,
+                  "A checkpoint every N epochs, and after the last (default: [checkpoint] every; 0: only on stops)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{4294967295}));
+  cmd->add_option("--keep-checkpoints", o->keep_checkpoints,
+                  "Keep the newest K checkpoints (default: [checkpoint] keep)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
+  cmd->add_option("--max-walltime", o->max_walltime,
+                  "Stop with a checkpoint and exit 75 before another epoch would pass this time since the start "
+                  "(seconds, or e.g. 90m, 1.5h)");
+  cmd->add_flag("--allow-config-change", o->allow_config_change,
+                "Resume from a checkpoint of another configuration or graph (same agents and ties) instead of "
+                "refusing");
   cmd->callback([o, &global] { run_simulate(*o, global); });
 }
 

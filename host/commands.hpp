@@ -30,5 +30,7 @@ void add_info(CLI::App& app, GlobalOptions& global);
 void add_rank(CLI::App& app, GlobalOptions& global);
 void add_demo(CLI::App& app, GlobalOptions& global);
 void add_simulate(CLI::App& app, GlobalOptions& global);
+void add_checkpoint(CLI::App& app, GlobalOptions& global);
+void add_reorder(CLI::App& app, GlobalOptions& global);
 
 }  // namespace trustprop::host

@@ -431,6 +431,7 @@ Simulation::~Simulation() = default;
 
 EpochMetrics Simulation::run_epoch() { return impl_->run_epoch(); }
 const DynamicsState& Simulation::state() const { return impl_->state; }
+DynamicsState& Simulation::state() { return impl_->state; }
 const std::vector<std::int32_t>& Simulation::registrar() const { return impl_->registrar; }
 std::int64_t Simulation::registered_count() const { return impl_->registered; }
 std::vector<std::uint8_t> Simulation::last_outcomes() const {

@@ -107,9 +107,10 @@ struct EpochMetrics {
   double seconds = 0, seconds_edges = 0, seconds_interactions = 0, seconds_propagation = 0, seconds_agents = 0;
 };
 
-// Calls f(name, value) for every field in a fixed order (value: std::int64_t or double).
-template <class F>
-void visit_metrics(const EpochMetrics& m, F&& f) {
+// Calls f(name, field) for every field in a fixed order (field: std::int64_t
+// or double, const or not as `m` is: a checkpoint reads the fields back).
+template <class Metrics, class F>
+void visit_metrics(Metrics& m, F&& f) {
   f("epoch", m.epoch);
   f("cooperation_rate", m.cooperation_rate);
   f("cooperation_rate_residents", m.cooperation_rate_residents);
@@ -177,6 +178,9 @@ class Simulation {
   EpochMetrics run_epoch();
 
   const DynamicsState& state() const;
+  // For restoring a checkpoint: the arrays keep their sizes, the contents
+  // and the epoch counter are overwritten.
+  DynamicsState& state();
   const std::vector<std::int32_t>& registrar() const;  // per agent (derive_registrar)
   std::int64_t registered_count() const;
 

@@ -12,6 +12,9 @@
 namespace trustprop::host {
 
 namespace {
+// ‖Δt‖₁ below which the iteration stops gathering from the float32 copy of t.
+constexpr double float32_gather_limit = 1e-7;
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -58,22 +61,34 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   }
   auto t = kernels::Array<double>::from_host(exec, t0_host);
   kernels::Array<double> t_next(exec, n);
+  kernels::Array<float> tg, tg_next;  // float32 copies of t and t_next when gathering in float32
+  if (options.float32_gather) {
+    tg = kernels::Array<float>::from_host(exec, std::vector<float>(t0_host.begin(), t0_host.end()));
+    tg_next = kernels::Array<float>(exec, n);
+  }
   exec->synchronize();
   r.setup_seconds = seconds_since(t0);
 
   const auto t1 = std::chrono::steady_clock::now();
   const kernels::CsrView ct = tr.ct.view();
   Convergence& c = r.convergence;
+  bool float32_gather = options.float32_gather;
   while (c.iterations < options.max_iterations) {
     const double res = kernels::dispatch(*exec, [&](const auto& e) {
       return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
-                             options.restart, t.data(), t_next.data());
+                             options.restart, t.data(), t_next.data(), float32_gather ? tg.data() : nullptr,
+                             float32_gather ? tg_next.data() : nullptr);
     });
     std::swap(t, t_next);
+    std::swap(tg, tg_next);
     ++c.iterations;
     c.residual = res;
     c.residuals.push_back(res);
     if (!std::isfinite(res)) throw InternalError("EigenTrust iteration produced a non-finite residual");
+    // Below this residual the float32 rounding of the gathered vector is no
+    // longer small against a step: finish in float64, so that any tolerance
+    // is reachable and the result is the float64 fixed point.
+    if (res < float32_gather_limit) float32_gather = false;
     if (observe) observe(c);
     if (res < options.tolerance) {
       c.converged = true;

@@ -18,6 +18,11 @@ struct EigenTrustOptions {
   double restart = 0.15;       // a: probability of jumping back to the pre-trust p (PageRank damping = 1 − a)
   double tolerance = 1e-6;     // stop when ‖t_{k+1} − t_k‖₁ < tolerance
   int max_iterations = 1000;
+  // Gather Cᵀt from a float32 copy of t (kernels/eigentrust.hpp) while
+  // ‖Δt‖₁ ≥ 1e-7, then in float64: faster, and the result differs from the
+  // all-double iteration's by float32 rounding (≈1e-9 L1) only when the
+  // tolerance stops it before the switch. false: float64 throughout.
+  bool float32_gather = true;
 };
 
 // One vocabulary for every iterative model (issue 4): how the iteration ended.

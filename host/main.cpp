@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   host::add_rank(app, global);
   host::add_demo(app, global);
   host::add_simulate(app, global);
+  host::add_checkpoint(app, global);
+  host::add_reorder(app, global);
 
   try {
     app.parse(argc, argv);

@@ -73,6 +73,8 @@ struct PersonalizedResult {
   double iterate_seconds = 0.0;
 };
 
+// Uses options' restart, tolerance and max_iterations; the SpMM always
+// gathers in float64 (options.float32_gather is EigenTrust's alone).
 // Throws ConfigError for bad options, and InternalError (exit 70) before
 // allocating anything when the block does not fit in the backend's memory,
 // naming the bytes needed and available and how many seed sets would fit.

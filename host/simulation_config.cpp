@@ -204,6 +204,8 @@ std::vector<Section> schema(SimulationConfig& c, Names& names) {
   s.push_back({"recognition", {number("reward", m.reward, 0.0, inf), number("sharing", m.sharing, 0.0, 1.0)}});
   s.push_back({"adaptation", {number("noise", m.noise, 0.0, inf, true), number("revision", m.revision, 0.0, 1.0)}});
   s.push_back({"output", {integer("trust_every", c.trust_every, 0, max_epochs)}});
+  s.push_back({"checkpoint",
+               {integer("every", c.checkpoint_every, 0, max_epochs), integer("keep", c.checkpoint_keep, 1, 1000000)}});
   return s;
 }
 

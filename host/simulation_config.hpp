@@ -39,6 +39,9 @@ struct SimulationConfig {
   DynamicsParameters model;
   // [output]
   std::int64_t trust_every = 10;  // full trust vector every N epochs (and after the last); 0: only the last
+  // [checkpoint] (docs/checkpoint.md)
+  std::int64_t checkpoint_every = 10;  // a checkpoint every N epochs (and after the last); 0: only on stops
+  std::int64_t checkpoint_keep = 3;    // the newest K checkpoints are kept
 
   std::string source;         // the file the configuration was read from ("" for text)
 };

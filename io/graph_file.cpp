@@ -76,6 +76,12 @@ void GraphWriter::set_ids(const std::vector<std::int64_t>& ids) {
   file_.write_1d("/agents/id", ids.data(), n_, 1 << 18);
 }
 
+void GraphWriter::set_previous_index(const std::vector<std::int32_t>& previous) {
+  TRUSTPROP_ASSERT(static_cast<std::int64_t>(previous.size()) == n_, "previous indices must have one entry per agent");
+  if (!file_.exists("/agents")) file_.create_group("/agents");
+  file_.write_1d("/agents/previous_index", previous.data(), n_, 1 << 19);
+}
+
 void GraphWriter::set_attribute(const std::string& name, const std::string& value) { attributes_[name] = value; }
 
 void GraphWriter::commit() {
@@ -153,7 +159,7 @@ GraphHeader read_graph_header(const std::string& path) {
   h.has_ids = f.exists("/agents/id");
   h.source = f.read_attr_string("/", "source").value_or("");
   h.content_hash = f.read_attr_string("/", "trustprop.content_hash").value_or("");
-  for (const char* name : {"trustprop.version", "source", "trustprop.content_hash", "generator", "importer"}) {
+  for (const char* name : {"trustprop.version", "source", "trustprop.content_hash", "generator", "importer", "reorder"}) {
     if (auto v = f.read_attr_string("/", name)) h.attributes[name] = *v;
   }
   return h;

@@ -43,6 +43,9 @@ class GraphWriter {
                    const float* weights);
   void set_kinds(const std::vector<std::uint8_t>& kinds);
   void set_ids(const std::vector<std::int64_t>& ids);
+  // /agents/previous_index int32[n]: each agent's index in the graph this one
+  // was reordered from (docs/reorder.md).
+  void set_previous_index(const std::vector<std::int32_t>& previous);
   // Extra provenance on the root (generator parameters, importer options).
   void set_attribute(const std::string& name, const std::string& value);
   // Writes the attributes, flushes, and renames the file into place.

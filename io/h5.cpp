@@ -30,7 +30,14 @@ template <> hid_t native_type<std::uint8_t>() { return H5T_NATIVE_UINT8; }
 template <> hid_t native_type<float>() { return H5T_NATIVE_FLOAT; }
 template <> hid_t native_type<double>() { return H5T_NATIVE_DOUBLE; }
 
-void silence_hdf5_errors() { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); }
+void silence_hdf5_errors() {
+  // HDF5 1.10's exit handler crashes (SIGSEGV) closing a file whose close
+  // failed earlier (a write error: disk full). Every file is closed by its
+  // Handle, so the handler has nothing to do; it is switched off before the
+  // library initialises (later calls are no-ops).
+  H5dont_atexit();
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
 
 namespace {
 

@@ -104,7 +104,8 @@ class AppendableDataset {
 };
 
 // Silences HDF5's own error printing for the whole process (trustprop
-// reports errors itself). Called once by every entry point that opens files.
+// reports errors itself) and switches off its exit handler (h5.cpp says
+// why). Called by every entry point that opens files.
 void silence_hdf5_errors();
 
 }  // namespace trustprop::io::h5

@@ -28,11 +28,20 @@ struct Transition {
 
 // build_transition: W (on the executor) -> Cᵀ and the dangling list.
 // eigentrust_step: one iteration from t to t_next; returns ‖t_next − t‖₁.
+//   Precision: the matrix is float32, accumulation and t are double. With
+//   t_gather (a float32 copy of t) the product Cᵀt gathers from it instead of
+//   from t, and the step writes float32(t_next) to t_next_gather in the same
+//   pass: the random reads of the SpMV move half the bytes and the gathered
+//   vector takes half the cache (the reduced-precision lever of DESIGN §8).
+//   The fixed point moves by about float32 rounding (≈1e-9 in L1 on the
+//   benchmark graphs; docs/benchmarks.md); residual, dangling mass and the
+//   update itself stay double. Both null: the all-double reference.
 #define TRUSTPROP_EIGENTRUST_KERNELS(Exec)                                                        \
   Transition build_transition(const Exec& exec, const CsrView& w);                               \
   double eigentrust_step(const Exec& exec, const CsrView& ct, const std::int32_t* dangling,      \
                          std::int64_t n_dangling, const double* pretrust, double restart,        \
-                         const double* t, double* t_next);
+                         const double* t, double* t_next, const float* t_gather = nullptr,       \
+                         float* t_next_gather = nullptr);
 
 namespace cpu {
 class CpuExecutor;

@@ -27,7 +27,7 @@ std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz) {
   const double agents = static_cast<double>(std::max<std::int64_t>(n, 0));
   const double entries = static_cast<double>(std::max<std::int64_t>(nnz, 0));
   const double setup = 24.0 * entries + 32.0 * agents;
-  const double iterate = 8.0 * entries + 36.0 * agents + workspace_per_item * (agents + entries);
+  const double iterate = 8.0 * entries + 44.0 * agents + workspace_per_item * (agents + entries);
   return static_cast<std::size_t>(std::max(setup, iterate) * (1.0 + margin_fraction) + margin_bytes);
 }
 

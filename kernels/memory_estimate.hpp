@@ -11,8 +11,9 @@
 //             (8 B/entry), and per agent at most 16 B of scratch (row-sum
 //             inverses, scatter cursors, sort partitions, dangling list)
 //             -> 24 B/entry + 32 B/agent at the peak;
-//   iterate   Cᵀ, the dangling list, p, t and t_next, and a workspace of
-//             40 B per tile of at least 2048 merge-path items -> 8 B/entry + 36 B/agent + ~2%.
+//   iterate   Cᵀ, the dangling list, p, t and t_next, their float32 gather
+//             copies, and a workspace of 40 B per tile of at least 2048
+//             merge-path items -> 8 B/entry + 44 B/agent + ~2%.
 // The result is the larger phase plus a stated margin of 5% and 256 MiB for
 // the pool's allocation granularity and CUB's temporary storage.
 #pragma once

@@ -4,7 +4,8 @@
 //   build_transition: Cᵀ identical in pattern, values within one float ulp,
 //                     dangling list identical;
 //   eigentrust_step:  ‖Δ‖₁ ≤ 1e-6 on t', residuals equal to rounding, every
-//                     output written (the output is poisoned first);
+//                     output written (the output is poisoned first), with
+//                     the float64 and the float32 gather;
 //   run_eigentrust:   the whole driver on both backends;
 //   reruns:           bitwise identical on the GPU.
 // Every test skips, saying why, on a machine without a usable CUDA device.
@@ -73,11 +74,14 @@ kernels::Transition build(const ExecPtr& exec, const io::Graph& g) {
   return kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
 }
 
+// One step; with `gather`, Cᵀt gathers from it and float32(t') goes to `gather_next`.
 double step(const ExecPtr& exec, const kernels::Transition& tr, const kernels::Array<double>& p, double restart,
-            const kernels::Array<double>& t, kernels::Array<double>& t_next) {
+            const kernels::Array<double>& t, kernels::Array<double>& t_next,
+            const kernels::Array<float>* gather = nullptr, kernels::Array<float>* gather_next = nullptr) {
   return kernels::dispatch(*exec, [&](const auto& e) {
     return eigentrust_step(e, tr.ct.view(), tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()),
-                           p.data(), restart, t.data(), t_next.data());
+                           p.data(), restart, t.data(), t_next.data(), gather ? gather->data() : nullptr,
+                           gather_next ? gather_next->data() : nullptr);
   });
 }
 
@@ -201,13 +205,48 @@ TEST_F(EigenTrustCuda, StepMatchesCpu) {
   }
 }
 
+TEST_F(EigenTrustCuda, Float32GatherStepMatchesCpu) {
+  // The reduced-precision lever: both backends gather from the same float32
+  // copy of t, write every entry of t' and of its float32 copy.
+  for (const RandomGraphShape& shape : shapes()) {
+    SCOPED_TRACE(describe(shape));
+    const io::Graph g = random_trust_graph(shape);
+    const std::vector<double> p = strided_pretrust(g.n, 97), t0 = spread_vector(g.n);
+    const std::vector<float> t0_f32(t0.begin(), t0.end());
+    const ExecPtr execs[2] = {cpu, gpu};
+    std::vector<double> next[2];
+    double residual[2];
+    for (int b = 0; b < 2; ++b) {
+      const kernels::Transition tr = build(execs[b], g);
+      const auto pd = kernels::Array<double>::from_host(execs[b], p);
+      const auto t = kernels::Array<double>::from_host(execs[b], t0);
+      const auto tg = kernels::Array<float>::from_host(execs[b], t0_f32);
+      auto t_next = kernels::Array<double>::from_host(
+          execs[b], std::vector<double>(t0.size(), std::numeric_limits<double>::quiet_NaN()));
+      auto tg_next = kernels::Array<float>::from_host(
+          execs[b], std::vector<float>(t0.size(), std::numeric_limits<float>::quiet_NaN()));
+      residual[b] = step(execs[b], tr, pd, 0.15, t, t_next, &tg, &tg_next);
+      next[b] = t_next.to_host();
+      const std::vector<float> copy = tg_next.to_host();
+      for (std::size_t i = 0; i < copy.size(); ++i)
+        ASSERT_EQ(copy[i], static_cast<float>(next[b][i])) << "backend " << b << ", agent " << i;
+    }
+    for (double v : next[1]) ASSERT_TRUE(std::isfinite(v)) << "an entry of t' was not written";
+    EXPECT_LE(l1_distance(next[1], next[0]), 1e-6);
+    EXPECT_NEAR(residual[1], residual[0], 1e-12 + 1e-9 * residual[0]);
+  }
+}
+
 TEST_F(EigenTrustCuda, RunMatchesCpu) {
   for (const RandomGraphShape& shape : shapes()) {
     SCOPED_TRACE(describe(shape));
     const io::Graph g = random_trust_graph(shape);
     const std::vector<double> p = strided_pretrust(g.n, 31);
+    for (const bool float32_gather : {true, false}) {
+    SCOPED_TRACE(float32_gather ? "float32 gather" : "float64 gather");
     host::EigenTrustOptions options;
     options.tolerance = 1e-10;
+    options.float32_gather = float32_gather;
     const host::EigenTrustResult want = host::run_eigentrust(cpu, g, p, options);
     const host::EigenTrustResult got = host::run_eigentrust(gpu, g, p, options);
     ASSERT_TRUE(want.convergence.converged);
@@ -218,6 +257,7 @@ TEST_F(EigenTrustCuda, RunMatchesCpu) {
     for (std::size_t k = 0; k < common; ++k) {
       const double r = want.convergence.residuals[k];
       EXPECT_NEAR(got.convergence.residuals[k], r, 1e-12 + 1e-6 * r) << "iteration " << k + 1;
+    }
     }
   }
 }

@@ -25,9 +25,11 @@ std::shared_ptr<const kernels::Executor> cpu_exec(int threads = 0) {
 
 std::vector<double> uniform(std::int64_t n) { return std::vector<double>(static_cast<std::size_t>(n), 1.0 / n); }
 
+// Hand-computed values are checked to 1e-12: the all-double iteration.
 host::EigenTrustOptions tight() {
   host::EigenTrustOptions o;
   o.tolerance = 1e-14;
+  o.float32_gather = false;
   return o;
 }
 
@@ -134,6 +136,71 @@ TEST(EigenTrustCpu, TrustSumsToOneAndResidualsShrink) {
   const auto r2 = host::run_eigentrust(cpu_exec(2), g, uniform(n), host::EigenTrustOptions{});
   EXPECT_EQ(r1.trust, r2.trust);
   EXPECT_EQ(r1.convergence.residuals, r2.convergence.residuals);
+}
+
+TEST(EigenTrustCpu, Float32GatherStaysWithinRoundingOfTheDoubleIteration) {
+  // The reduced-precision lever (kernels/eigentrust.hpp) on a graph of 5000
+  // agents with hubs: one step writes float32(t') beside t' and moves t' by
+  // float32 rounding only. The driver's default stops within 1e-7 (L1) of the
+  // all-double result; asked for a tolerance below the float32 noise, it
+  // finishes in float64 and converges to the float64 fixed point.
+  const std::int64_t n = 5000;
+  std::vector<std::tuple<int, int, float>> e;
+  std::uint64_t x = 777;
+  auto next = [&] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL, x >> 33; };
+  for (int i = 0; i < n; ++i)
+    for (int k = 0; k < 10; ++k) {
+      const int j = k < 2 ? static_cast<int>(next() % 20) : static_cast<int>(next() % n);  // 20 hubs
+      if (j != i) e.emplace_back(i, j, static_cast<float>(1 + next() % 7));
+    }
+  std::sort(e.begin(), e.end());
+  e.erase(std::unique(e.begin(), e.end(), [](auto& a, auto& b) { return std::get<0>(a) == std::get<0>(b) && std::get<1>(a) == std::get<1>(b); }), e.end());
+  const auto g = graph_from_edges(n, e);
+  auto exec = cpu_exec();
+  const auto& cpu = static_cast<const kernels::cpu::CpuExecutor&>(*exec);
+  kernels::CsrMatrix w;
+  w.rows = w.cols = n;
+  w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
+  w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
+  w.values = kernels::Array<float>::from_host(exec, g.data);
+  const auto tr = kernels::cpu::build_transition(cpu, w.view());
+  std::vector<double> p = uniform(n), t(static_cast<std::size_t>(n)), a(t.size()), b(t.size());
+  for (std::int64_t i = 0; i < n; ++i) t[static_cast<std::size_t>(i)] = (1.0 + static_cast<double>(i % 13)) / (7.0 * n);
+  const std::vector<float> tf(t.begin(), t.end());
+  std::vector<float> bf(t.size(), -1.0f);
+  const auto nd = static_cast<std::int64_t>(tr.dangling.size());
+  const double ra = kernels::cpu::eigentrust_step(cpu, tr.ct.view(), tr.dangling.data(), nd, p.data(), 0.15, t.data(), a.data());
+  const double rb = kernels::cpu::eigentrust_step(cpu, tr.ct.view(), tr.dangling.data(), nd, p.data(), 0.15, t.data(),
+                                                  b.data(), tf.data(), bf.data());
+  double l1 = 0.0;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    l1 += std::fabs(a[i] - b[i]);
+    ASSERT_EQ(bf[i], static_cast<float>(b[i])) << "agent " << i;
+  }
+  EXPECT_GT(l1, 0.0) << "the float32 gather should not be bitwise the double one";
+  EXPECT_LT(l1, 1e-7);
+  EXPECT_NEAR(ra, rb, 1e-7);
+
+  auto distance = [](const std::vector<double>& u, const std::vector<double>& v) {
+    double d = 0.0;
+    for (std::size_t i = 0; i < u.size(); ++i) d += std::fabs(u[i] - v[i]);
+    return d;
+  };
+  host::EigenTrustOptions o;  // default tolerance 1e-6, float32 gather
+  const auto mixed = host::run_eigentrust(exec, g, p, o);
+  o.float32_gather = false;
+  const auto ref = host::run_eigentrust(exec, g, p, o);
+  ASSERT_TRUE(mixed.convergence.converged);
+  EXPECT_GT(distance(ref.trust, mixed.trust), 0.0) << "the default run should gather in float32";
+  EXPECT_LT(distance(ref.trust, mixed.trust), 1e-7);
+
+  o = tight();
+  const auto tight_ref = host::run_eigentrust(exec, g, p, o);
+  o.float32_gather = true;
+  const auto tight_mixed = host::run_eigentrust(exec, g, p, o);
+  ASSERT_TRUE(tight_ref.convergence.converged);
+  EXPECT_TRUE(tight_mixed.convergence.converged) << "residual " << tight_mixed.convergence.residual;
+  EXPECT_LT(distance(tight_ref.trust, tight_mixed.trust), 1e-12);
 }
 
 TEST(EigenTrustCpu, WarmStartFromTheFixedPointConvergesAtOnce) {

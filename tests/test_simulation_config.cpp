@@ -192,13 +192,16 @@ TEST(SimulateCli, BadConfigurationExits78AndWritesNothing) {
   EXPECT_FALSE(fs::exists(run));
 }
 
-TEST(SimulateCli, ResumeOtherThanNeverIsAUsageError) {
+TEST(SimulateCli, ResumeFromAMissingCheckpointIsNoInput) {
   cli::TempDir dir;
   const fs::path config = dir.path() / "c.toml";
   std::ofstream(config) << "[run]\nepochs = 1\n";
-  const auto r = cli::run("simulate " + cli::shell_quoted(config.string()) + " --resume auto", dir.path());
-  EXPECT_EQ(r.rc, 64) << r.err;
-  EXPECT_NE(r.err.find("only --resume never"), std::string::npos) << r.err;
+  const auto r = cli::run("simulate " + cli::shell_quoted(config.string()) + " --run-dir " +
+                              cli::shell_quoted((dir.path() / "run").string()) + " --resume " +
+                              cli::shell_quoted((dir.path() / "missing.h5").string()),
+                          dir.path());
+  EXPECT_EQ(r.rc, 66) << r.err;
+  EXPECT_NE(r.err.find("missing.h5"), std::string::npos) << r.err;
 }
 
 TEST(SimulateCli, DryRunPrintsThePlanAndWritesNothing) {

@@ -83,19 +83,31 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w) {
   return tr;
 }
 
-double eigentrust_step(const CpuExecutor&, const CsrView& ct, const std::int32_t* dangling,
-                       std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
-                       double* t_next) {
-  const double m = block_sum(n_dangling, [&](std::int64_t k) { return t[dangling[k]]; });
+namespace {
+// One pass over Cᵀ gathering from `x` (t itself, or its float32 copy): the
+// new trust of each agent, its float32 copy when asked, and ‖t' − t‖₁.
+template <class Gathered>
+double pull_step(const CsrView& ct, double mass, const double* pretrust, double restart, const double* t,
+                 const Gathered* x, double* t_next, float* t_next_gather) {
   const double keep = 1.0 - restart;
-  // One pass over Cᵀ: the new trust of each agent and its change.
   return block_sum(ct.rows, [&](std::int64_t j) {
     double y = 0.0;
-    for (std::int64_t k = ct.indptr[j]; k < ct.indptr[j + 1]; ++k) y += static_cast<double>(ct.values[k]) * t[ct.indices[k]];
-    const double v = keep * (y + m * pretrust[j]) + restart * pretrust[j];
+    for (std::int64_t k = ct.indptr[j]; k < ct.indptr[j + 1]; ++k)
+      y += static_cast<double>(ct.values[k]) * static_cast<double>(x[ct.indices[k]]);
+    const double v = keep * (y + mass * pretrust[j]) + restart * pretrust[j];
     t_next[j] = v;
+    if (t_next_gather) t_next_gather[j] = static_cast<float>(v);
     return std::fabs(v - t[j]);
   });
+}
+}  // namespace
+
+double eigentrust_step(const CpuExecutor&, const CsrView& ct, const std::int32_t* dangling,
+                       std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
+                       double* t_next, const float* t_gather, float* t_next_gather) {
+  const double m = block_sum(n_dangling, [&](std::int64_t k) { return t[dangling[k]]; });
+  return t_gather ? pull_step(ct, m, pretrust, restart, t, t_gather, t_next, t_next_gather)
+                  : pull_step(ct, m, pretrust, restart, t, t, t_next, t_next_gather);
 }
 
 }  // namespace trustprop::kernels::cpu

@@ -40,6 +40,9 @@
 //   depends only on the matrix: reruns are bitwise identical on one GPU.
 //   Accumulation is in double; Cᵀ is float values and 32-bit columns, with
 //   64-bit row offsets throughout.
+//   With t_gather the pull kernel gathers from the float32 copy of t, and the
+//   kernels that write t'_j also write float32(t'_j) (the CPU twin's
+//   pull_step does the same, in the same order).
 //
 // Compulsory traffic per iteration: 8 B per entry of Cᵀ, 8 B per row offset,
 // and t, t', p once each (the gather of t re-reads it when it misses L2).
@@ -242,10 +245,12 @@ __device__ double next_trust(const StepScalars& s, double mass, double y, double
   return s.keep * (y + mass * p) + s.restart * p;
 }
 
+// Gathers from `x`: t itself, or its float32 copy (kernels/eigentrust.hpp).
+template <class Gathered>
 __global__ void __launch_bounds__(step_threads)
-    pull_tiles(CsrView ct, const TileCoord* coord, const double* __restrict__ t, const double* __restrict__ pretrust,
-               StepScalars scalars, double* __restrict__ t_next, double* tile_carry, double* tile_head,
-               double* tile_delta) {
+    pull_tiles(CsrView ct, const TileCoord* coord, const double* __restrict__ t, const Gathered* __restrict__ x,
+               const double* __restrict__ pretrust, StepScalars scalars, double* __restrict__ t_next,
+               float* __restrict__ t_next_gather, double* tile_carry, double* tile_head, double* tile_delta) {
   using Scan = cub::BlockScan<RowCarry, step_threads>;
   using Reduce = cub::BlockReduce<double, step_threads>;
   // Slots hold the tile's row ends and entry products while merging, then
@@ -284,7 +289,7 @@ __global__ void __launch_bounds__(step_threads)
 #pragma unroll
     for (int it = 0; it < step_items; ++it) {
       const int j = threadIdx.x + it * step_threads;
-      if (j < entries) product[j].value = static_cast<double>(c[it]) * __ldg(t + source[it]);
+      if (j < entries) product[j].value = static_cast<double>(c[it]) * static_cast<double>(__ldg(x + source[it]));
     }
   }
   // The tile's first row began in an earlier tile: the fix-up kernel finishes it.
@@ -336,6 +341,7 @@ __global__ void __launch_bounds__(step_threads)
     const std::int64_t row = begin.row + k;
     const double v = next_trust(scalars, mass, slots[k].value, pretrust[row]);
     t_next[row] = v;
+    if (t_next_gather) t_next_gather[row] = static_cast<float>(v);
     delta += fabs(v - t[row]);
   }
   delta = Reduce(temp.reduce).Sum(delta);
@@ -345,7 +351,8 @@ __global__ void __launch_bounds__(step_threads)
 __global__ void __launch_bounds__(fixup_warps * warp_size)
     finish_tiles(CsrView ct, std::int64_t num_tiles, const TileCoord* coord, const double* tile_carry,
                  const double* tile_head, const double* tile_delta, const double* t, const double* pretrust,
-                 StepScalars scalars, double* t_next, double* block_sums, unsigned int* arrivals, double* residual) {
+                 StepScalars scalars, double* t_next, float* t_next_gather, double* block_sums, unsigned int* arrivals,
+                 double* residual) {
   using Reduce = cub::BlockReduce<double, fixup_warps * warp_size>;
   __shared__ typename Reduce::TempStorage temp;
   const int lane = static_cast<int>(threadIdx.x % warp_size);
@@ -371,6 +378,7 @@ __global__ void __launch_bounds__(fixup_warps * warp_size)
       const double v = next_trust(scalars, *scalars.dangling_mass, y, pretrust[row]);
       if (lane == 0) {
         t_next[row] = v;
+        if (t_next_gather) t_next_gather[row] = static_cast<float>(v);
         delta = fabs(v - t[row]);
       }
     }
@@ -499,7 +507,7 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w) {
 
 double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::int32_t* dangling,
                        std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
-                       double* t_next) {
+                       double* t_next, const float* t_gather, float* t_next_gather) {
   const std::int64_t n = ct.rows;
   if (n == 0) return 0.0;
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
@@ -525,13 +533,18 @@ double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::i
                     partition_threads, 0, stream>>>(ct, num_tiles, ws.coord);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 
-  pull_tiles<<<static_cast<unsigned int>(num_tiles), step_threads, 0, stream>>>(
-      ct, ws.coord, t, pretrust, scalars, t_next, ws.tile_carry, ws.tile_head, ws.tile_delta);
+  const auto pull_blocks = static_cast<unsigned int>(num_tiles);
+  if (t_gather)
+    pull_tiles<<<pull_blocks, step_threads, 0, stream>>>(ct, ws.coord, t, t_gather, pretrust, scalars, t_next,
+                                                         t_next_gather, ws.tile_carry, ws.tile_head, ws.tile_delta);
+  else
+    pull_tiles<<<pull_blocks, step_threads, 0, stream>>>(ct, ws.coord, t, t, pretrust, scalars, t_next,
+                                                         t_next_gather, ws.tile_carry, ws.tile_head, ws.tile_delta);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 
   finish_tiles<<<static_cast<unsigned int>(fixup_blocks), fixup_warps * warp_size, 0, stream>>>(
       ct, num_tiles, ws.coord, ws.tile_carry, ws.tile_head, ws.tile_delta, t, pretrust, scalars, t_next,
-      ws.fixup_sums, ws.arrivals + 1, ws.scalars + 1);
+      t_next_gather, ws.fixup_sums, ws.arrivals + 1, ws.scalars + 1);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 
   double residual = 0.0;
