@@ -62,6 +62,7 @@ extern "C" {
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "benchmarks/bench_machine.hpp"
 #include "common/error.hpp"
 #include "common/version.hpp"
 #include "io/graph_file.hpp"
@@ -75,6 +76,12 @@ namespace tk = trustprop::kernels;
 
 namespace {
 
+using trustprop::bench::machine_info;
+using trustprop::bench::utc_now;
+using trustprop::bench::read_first_line;
+using trustprop::bench::machine_busy_seconds;
+using trustprop::bench::self_busy_seconds;
+
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 void grb_check(GrB_Info info, const char* what) {
@@ -84,100 +91,6 @@ void grb_check(GrB_Info info, const char* what) {
 #define GRB_OK(call) grb_check((call), #call)
 
 // ---------------------------------------------------------------- machine
-
-std::string run_command(const char* cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd, "r")) {
-    char buf[4096];
-    std::size_t k;
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
-    pclose(p);
-  }
-  return out;
-}
-
-std::string lscpu_field(const std::string& lscpu, const std::string& key) {
-  std::istringstream in(lscpu);
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ":", 0) == 0) {
-      auto v = line.substr(key.size() + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  }
-  return "";
-}
-
-std::string read_first_line(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
-}
-
-// CPU seconds spent by the whole machine (all CPUs, user+nice+system+irq+
-// softirq+steal) and by this process, to tell how much of the machine other
-// processes took while a measurement ran.
-double machine_busy_seconds() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
-  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double self_busy_seconds() {
-  std::ifstream in("/proc/self/stat");
-  std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(content.substr(content.rfind(')') + 2));  // fields from 3 (state) on
-  std::string field;
-  long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoll(field);
-    if (i == 15) stime = std::stoll(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double mem_total_gib() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  double kb = 0;
-  while (in >> key) {
-    if (key == "MemTotal:") {
-      in >> kb;
-      break;
-    }
-    in.ignore(1 << 12, '\n');
-  }
-  return kb / (1024.0 * 1024.0);
-}
-
-std::string utc_now() {
-  std::time_t t = std::time(nullptr);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-json machine_info() {
-  const std::string lscpu = run_command("LC_ALL=C lscpu 2>/dev/null");
-  utsname u{};
-  uname(&u);
-  json m;
-  m["cpu_model"] = lscpu_field(lscpu, "Model name");
-  m["cores"] = omp_get_num_procs();
-  m["sockets"] = lscpu_field(lscpu, "Socket(s)");
-  m["threads_per_core"] = lscpu_field(lscpu, "Thread(s) per core");
-  m["l2_cache"] = lscpu_field(lscpu, "L2 cache");
-  m["l3_cache"] = lscpu_field(lscpu, "L3 cache");
-  m["hypervisor"] = lscpu_field(lscpu, "Hypervisor vendor");
-  m["memory_gib"] = std::round(mem_total_gib() * 10.0) / 10.0;
-  m["kernel"] = std::string(u.sysname) + " " + u.release;
-  m["compiler"] = fmt::format("GCC {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
-  return m;
-}
 
 // ---------------------------------------------------------------- statistics
 

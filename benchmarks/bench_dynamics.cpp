@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "benchmarks/bench_machine.hpp"
 #include "common/error.hpp"
 #include "common/version.hpp"
 #include "host/dynamics.hpp"
@@ -40,63 +41,12 @@ using namespace trustprop;
 
 namespace {
 
+using trustprop::bench::machine_info;
+using trustprop::bench::utc_now;
+using trustprop::bench::run_command;
+
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string run_command(const char* cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd, "r")) {
-    char buf[4096];
-    std::size_t k;
-    while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string lscpu_field(const std::string& lscpu, const std::string& key) {
-  std::istringstream in(lscpu);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key + ":", 0) == 0) {
-      auto v = line.substr(key.size() + 1);
-      v.erase(0, v.find_first_not_of(" \t"));
-      return v;
-    }
-  return "";
-}
-
-json machine_info() {
-  const std::string lscpu = run_command("LC_ALL=C lscpu 2>/dev/null");
-  utsname u{};
-  uname(&u);
-  std::ifstream meminfo("/proc/meminfo");
-  std::string key;
-  double kb = 0;
-  while (meminfo >> key) {
-    if (key == "MemTotal:") {
-      meminfo >> kb;
-      break;
-    }
-    meminfo.ignore(1 << 12, '\n');
-  }
-  return {{"cpu_model", lscpu_field(lscpu, "Model name")},
-          {"cores", omp_get_num_procs()},
-          {"l2_cache", lscpu_field(lscpu, "L2 cache")},
-          {"l3_cache", lscpu_field(lscpu, "L3 cache")},
-          {"hypervisor", lscpu_field(lscpu, "Hypervisor vendor")},
-          {"memory_gib", std::round(kb / (1024.0 * 1024.0) * 10.0) / 10.0},
-          {"kernel", std::string(u.sysname) + " " + u.release},
-          {"compiler", fmt::format("GCC {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__)}};
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 std::string load_average() {

@@ -42,6 +42,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "benchmarks/bench_machine.hpp"
 #include "common/error.hpp"
 #include "common/version.hpp"
 #include "host/personalized.hpp"
@@ -58,62 +59,14 @@ namespace tk = trustprop::kernels;
 
 namespace {
 
+using trustprop::bench::machine_info;
+using trustprop::bench::utc_now;
+using trustprop::bench::machine_busy_seconds;
+using trustprop::bench::self_busy_seconds;
+
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
 // ---------------------------------------------------------------- machine
-
-std::string first_field(const char* path, const std::string& key) {
-  std::ifstream in(path);
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind(key, 0) == 0) {
-      const auto colon = line.find(':');
-      if (colon != std::string::npos) return line.substr(line.find_first_not_of(" \t", colon + 1));
-    }
-  return "";
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-json machine_info() {
-  utsname u{};
-  uname(&u);
-  const std::string mem = first_field("/proc/meminfo", "MemTotal");
-  return {{"cpu_model", first_field("/proc/cpuinfo", "model name")},
-          {"cores", omp_get_num_procs()},
-          {"memory_gib", std::round(std::stod(mem.empty() ? "0" : mem) / (1024.0 * 1024.0) * 10.0) / 10.0},
-          {"kernel", std::string(u.sysname) + " " + u.release},
-          {"compiler", "GCC " + std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
-                           std::to_string(__GNUC_PATCHLEVEL__)}};
-}
-
-// CPU seconds used by the whole machine and by this process, to tell how
-// much of the machine other processes took during a measurement.
-double machine_busy_seconds() {
-  std::ifstream in("/proc/stat");
-  std::string cpu;
-  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
-  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
-  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-double self_busy_seconds() {
-  std::ifstream in("/proc/self/stat");
-  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::istringstream rest(content.substr(content.rfind(')') + 2));  // fields from 3 (state) on
-  std::string field;
-  long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoll(field);
-    if (i == 15) stime = std::stoll(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 // Measures the share of all cores that other processes used while `f` ran.
 template <class F>

@@ -1,0 +1,115 @@
+// What every benchmark records about the machine it ran on, and how busy
+// other processes kept it: one copy for bench_cpu_graphblas,
+// bench_personalized and bench_dynamics (docs/benchmarks.md).
+#pragma once
+
+#include <omp.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace trustprop::bench {
+
+// stdout of a shell command, without its trailing newlines.
+inline std::string run_command(const char* cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd, "r")) {
+    char buf[4096];
+    std::size_t k;
+    while ((k = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, k);
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+// The value of "key:" in lscpu's output, or "".
+inline std::string lscpu_field(const std::string& lscpu, const std::string& key) {
+  std::istringstream in(lscpu);
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind(key + ":", 0) == 0) {
+      auto v = line.substr(key.size() + 1);
+      v.erase(0, v.find_first_not_of(" \t"));
+      return v;
+    }
+  return "";
+}
+
+inline std::string read_first_line(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+inline std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// CPU seconds spent by the whole machine (all CPUs, user+nice+system+irq+
+// softirq+steal) and by this process, to tell how much of the machine other
+// processes took while a measurement ran.
+inline double machine_busy_seconds() {
+  std::ifstream in("/proc/stat");
+  std::string cpu;
+  long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  in >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return static_cast<double>(user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+inline double self_busy_seconds() {
+  std::ifstream in("/proc/self/stat");
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream rest(content.substr(content.rfind(')') + 2));  // fields from 3 (state) on
+  std::string field;
+  long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoll(field);
+    if (i == 15) stime = std::stoll(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+inline nlohmann::ordered_json machine_info() {
+  const std::string lscpu = run_command("LC_ALL=C lscpu 2>/dev/null");
+  utsname u{};
+  uname(&u);
+  std::ifstream meminfo("/proc/meminfo");
+  std::string key;
+  double kb = 0;
+  while (meminfo >> key) {
+    if (key == "MemTotal:") {
+      meminfo >> kb;
+      break;
+    }
+    meminfo.ignore(1 << 12, '\n');
+  }
+  nlohmann::ordered_json m;
+  m["cpu_model"] = lscpu_field(lscpu, "Model name");
+  m["cores"] = omp_get_num_procs();
+  m["sockets"] = lscpu_field(lscpu, "Socket(s)");
+  m["threads_per_core"] = lscpu_field(lscpu, "Thread(s) per core");
+  m["l2_cache"] = lscpu_field(lscpu, "L2 cache");
+  m["l3_cache"] = lscpu_field(lscpu, "L3 cache");
+  m["hypervisor"] = lscpu_field(lscpu, "Hypervisor vendor");
+  m["memory_gib"] = std::round(kb / (1024.0 * 1024.0) * 10.0) / 10.0;
+  m["kernel"] = std::string(u.sysname) + " " + u.release;
+  m["compiler"] = fmt::format("GCC {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+  return m;
+}
+
+}  // namespace trustprop::bench
