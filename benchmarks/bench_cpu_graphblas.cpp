@@ -8,17 +8,26 @@
 //                       [--repeats 20] [--rounds 4] [--threads 1,2]
 //                       [--restart 0.15] [--stream-mib 128]
 //
-// The transition Cᵀ is built once with trustprop (kernels::cpu::build_transition).
-// Every system then iterates from the same start (uniform pre-trust p = 1/n)
-// for the same number of iterations:
+// The transition Cᵀ is built once with trustprop (kernels::cpu::build_transition),
+// in the form `trustprop rank` uses (value-free when every row of W gives
+// equal shares: kernels/eigentrust.hpp) and, for such graphs, also with its
+// values. Every system then iterates from the same start (uniform pre-trust
+// p = 1/n) for the same number of iterations:
 //
 //   trustprop         kernels::cpu::eigentrust_step as `trustprop rank` runs it
-//                     (float Cᵀ, gather from a float32 copy of t, double
+//                     (value-free Cᵀ where the graph allows, else float values;
+//                     gather from a float32 copy of t or t/d, double
 //                     accumulation and vectors, one fused pass, returns ‖Δ‖₁)
-//   trustprop_fp64_gather  the same gathering from the double t: the
+//   trustprop_fp64_gather  the same gathering in double: the
 //                     reduced-precision lever switched off
-//   graphblas_fp32    LAGr_PageRank's iteration (LAGraph), FP32 as LAGraph
+//   trustprop_with_values  (value-free graphs only) the float32 gather on
+//                     the weighted Cᵀ: the value-folding lever switched off
+//   graphblas_fp32    LAGr_PageRank's iteration (LAGraph), FP32 as LAGraph,
+//                     on the weighted Cᵀ (PLUS_TIMES)
 //   graphblas_fp64    the same in FP64 (like-for-like accumulation)
+//   graphblas_fp32_structural  (value-free graphs only) LAGr_PageRank as
+//                     LAGraph writes it for unweighted graphs: the pattern of
+//                     Cᵀ as an iso matrix, w = t ./ d, r += Cᵀ PLUS_SECOND w
 //
 // The GraphBLAS iteration, on Cᵀ imported once by row with the damping
 // (1 − a) folded into its values (LAGraph folds it into d_out):
@@ -173,52 +182,68 @@ class System {
 };
 
 // trustprop's step as `trustprop rank` runs it: with float32_gather (the
-// default) Cᵀt gathers from a float32 copy of t; without, from t itself
-// (the lever switched off, to measure it on its own).
+// default) Cᵀt gathers from a float32 copy of t (of t·source_scale on a
+// value-free Cᵀ); without, from t itself or, value-free, from t·source_scale
+// in double (the lever switched off, to measure it on its own).
 class TrustpropSystem final : public System {
  public:
-  TrustpropSystem(std::shared_ptr<const tk::cpu::CpuExecutor> ex, const tk::Transition& tr, double restart,
-                  bool float32_gather)
-      : ex_(std::move(ex)), tr_(tr), restart_(restart), float32_gather_(float32_gather) {
+  TrustpropSystem(std::string name, std::shared_ptr<const tk::cpu::CpuExecutor> ex, const tk::Transition& tr,
+                  double restart, bool float32_gather)
+      : name_(std::move(name)), ex_(std::move(ex)), tr_(tr), restart_(restart), float32_gather_(float32_gather) {
     const auto n = static_cast<std::size_t>(tr_.ct.rows);
     p_ = tk::Array<double>::from_host(ex_, std::vector<double>(n, 1.0 / static_cast<double>(n)));
     t_ = tk::Array<double>(ex_, n);
     t_next_ = tk::Array<double>(ex_, n);
     if (float32_gather_) {
-      tg_ = tk::Array<float>(ex_, n);
-      tg_next_ = tk::Array<float>(ex_, n);
+      x32_ = tk::Array<float>(ex_, n);
+      x32_next_ = tk::Array<float>(ex_, n);
+    } else if (tr_.value_free) {
+      x64_ = tk::Array<double>(ex_, n);
+      x64_next_ = tk::Array<double>(ex_, n);
     }
   }
-  std::string name() const override { return float32_gather_ ? "trustprop" : "trustprop_fp64_gather"; }
+  std::string name() const override { return name_; }
   void reset() override {
     t_.copy_from(p_);
-    if (float32_gather_) {
-      const std::vector<double> p = p_.to_host();
-      tg_ = tk::Array<float>::from_host(ex_, std::vector<float>(p.begin(), p.end()));
+    std::vector<double> x = p_.to_host();
+    if (tr_.value_free) {
+      const std::vector<double> scale = tr_.source_scale.to_host();
+      for (std::size_t i = 0; i < x.size(); ++i) x[i] *= scale[i];
     }
+    if (float32_gather_)
+      x32_ = tk::Array<float>::from_host(ex_, std::vector<float>(x.begin(), x.end()));
+    else if (tr_.value_free)
+      x64_ = tk::Array<double>::from_host(ex_, x);
   }
   double step() override {
-    const double res =
-        tk::cpu::eigentrust_step(*ex_, tr_.ct.view(), tr_.dangling.data(), static_cast<std::int64_t>(tr_.dangling.size()),
-                                 p_.data(), restart_, t_.data(), t_next_.data(), tg_.data(), tg_next_.data());
+    const tk::GatherVectors g{x32_.data(), x32_next_.data(), x64_.data(), x64_next_.data(),
+                              tr_.value_free ? tr_.source_scale.data() : nullptr};
+    const double res = tk::cpu::eigentrust_step(*ex_, tr_.ct.view(), tr_.dangling.data(),
+                                                static_cast<std::int64_t>(tr_.dangling.size()), p_.data(), restart_,
+                                                t_.data(), t_next_.data(), g);
     std::swap(t_, t_next_);
-    std::swap(tg_, tg_next_);
+    std::swap(x32_, x32_next_);
+    std::swap(x64_, x64_next_);
     return res;
   }
   std::vector<double> result() const override { return t_.to_host(); }
   double format_bytes() const override {
     const double n = static_cast<double>(tr_.ct.rows), nnz = static_cast<double>(tr_.ct.nnz());
-    const double gathered = float32_gather_ ? 4 + 4 : 0;  // the float32 copy read once and written once
-    return nnz * (4 + 4) + (n + 1) * 8 + n * (8 * 3 + gathered) + static_cast<double>(tr_.dangling.size()) * 4;
+    // The gathered copy read once and written once; a value-free Cᵀ also reads source_scale.
+    const double gathered = float32_gather_ ? 4 + 4 : (tr_.value_free ? 8 + 8 : 0);
+    const double per_entry = tr_.value_free ? 4 : 4 + 4;
+    return nnz * per_entry + (n + 1) * 8 + n * (8 * 3 + gathered + (tr_.value_free ? 8 : 0)) +
+           static_cast<double>(tr_.dangling.size()) * 4;
   }
 
  private:
+  std::string name_;
   std::shared_ptr<const tk::cpu::CpuExecutor> ex_;
   const tk::Transition& tr_;
   double restart_;
   bool float32_gather_;
-  tk::Array<double> p_, t_, t_next_;
-  tk::Array<float> tg_, tg_next_;
+  tk::Array<double> p_, t_, t_next_, x64_, x64_next_;
+  tk::Array<float> x32_, x32_next_;
 };
 
 // The type-dependent GraphBLAS objects of one precision.
@@ -228,6 +253,8 @@ template <>
 struct GrbTypes<float> {
   static GrB_Type type() { return GrB_FP32; }
   static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP32; }
+  static GrB_Semiring plus_second() { return GxB_PLUS_SECOND_FP32; }
+  static GrB_BinaryOp times() { return GrB_TIMES_FP32; }
   static GrB_BinaryOp plus() { return GrB_PLUS_FP32; }
   static GrB_BinaryOp minus() { return GrB_MINUS_FP32; }
   static GrB_UnaryOp abs() { return GrB_ABS_FP32; }
@@ -241,12 +268,17 @@ struct GrbTypes<float> {
   static GrB_Info tuples(GrB_Index* i, float* x, GrB_Index* k, GrB_Vector v) {
     return GrB_Vector_extractTuples_FP32(i, x, k, v);
   }
+  static GrB_Info build(GrB_Vector v, const GrB_Index* i, const float* x, GrB_Index k) {
+    return GrB_Vector_build_FP32(v, i, x, k, GrB_PLUS_FP32);
+  }
   static const char* name() { return "graphblas_fp32"; }
 };
 template <>
 struct GrbTypes<double> {
   static GrB_Type type() { return GrB_FP64; }
   static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP64; }
+  static GrB_Semiring plus_second() { return GxB_PLUS_SECOND_FP64; }
+  static GrB_BinaryOp times() { return GrB_TIMES_FP64; }
   static GrB_BinaryOp plus() { return GrB_PLUS_FP64; }
   static GrB_BinaryOp minus() { return GrB_MINUS_FP64; }
   static GrB_UnaryOp abs() { return GrB_ABS_FP64; }
@@ -260,24 +292,31 @@ struct GrbTypes<double> {
   static GrB_Info tuples(GrB_Index* i, double* x, GrB_Index* k, GrB_Vector v) {
     return GrB_Vector_extractTuples_FP64(i, x, k, v);
   }
+  static GrB_Info build(GrB_Vector v, const GrB_Index* i, const double* x, GrB_Index k) {
+    return GrB_Vector_build_FP64(v, i, x, k, GrB_PLUS_FP64);
+  }
   static const char* name() { return "graphblas_fp64"; }
 };
 
-// LAGr_PageRank's iteration on Cᵀ (see the top of this file).
+// LAGr_PageRank's iteration on Cᵀ (see the top of this file). Structural:
+// Cᵀ's pattern as an iso matrix and w = t .* ((1 − a)/d), as LAGraph runs
+// it on an unweighted graph (a value-free Cᵀ); else the weighted Cᵀ with
+// the damping folded into its values.
 template <class FP>
 class GraphblasSystem final : public System {
   using T = GrbTypes<FP>;
 
  public:
-  GraphblasSystem(const tk::Transition& tr, double restart) : restart_(restart) {
+  GraphblasSystem(const tk::Transition& tr, double restart) : restart_(restart), structural_(tr.value_free) {
     const tk::CsrView ct = tr.ct.view();
     n_ = static_cast<GrB_Index>(ct.rows);
     nnz_ = static_cast<GrB_Index>(ct.nnz);
     // GraphBLAS 7.4 keeps 64-bit indices: copy Cᵀ into malloc'd arrays that
     // GxB_Matrix_import_CSR takes over (no second copy inside GraphBLAS).
+    const GrB_Index values = structural_ ? 1 : std::max<GrB_Index>(nnz_, 1);
     auto* ap = static_cast<GrB_Index*>(std::malloc((n_ + 1) * sizeof(GrB_Index)));
     auto* aj = static_cast<GrB_Index*>(std::malloc(std::max<GrB_Index>(nnz_, 1) * sizeof(GrB_Index)));
-    auto* ax = static_cast<FP*>(std::malloc(std::max<GrB_Index>(nnz_, 1) * sizeof(FP)));
+    auto* ax = static_cast<FP*>(std::malloc(values * sizeof(FP)));
     if (!ap || !aj || !ax) throw trustprop::InternalError("GraphBLAS: cannot allocate the import arrays");
     const double keep = 1.0 - restart_;
     const std::int64_t rows = ct.rows, nnz = ct.nnz;
@@ -286,11 +325,22 @@ class GraphblasSystem final : public System {
 #pragma omp parallel for schedule(static)
     for (std::int64_t k = 0; k < nnz; ++k) {
       aj[k] = static_cast<GrB_Index>(ct.indices[k]);
-      ax[k] = static_cast<FP>(keep * static_cast<double>(ct.values[k]));  // damping folded in, as LAGraph does
+      if (!structural_) ax[k] = static_cast<FP>(keep * static_cast<double>(ct.values[k]));  // damping folded in
+    }
+    if (structural_) {
+      ax[0] = 1;
+      // (1 − a)/d_i, the damping folded into the degrees as LAGraph does.
+      const std::vector<double> scale = tr.source_scale.to_host();
+      GRB_OK(GrB_Vector_new(&inv_degree_, T::type(), n_));
+      std::vector<GrB_Index> all(n_);
+      std::vector<FP> x(n_);
+      for (GrB_Index i = 0; i < n_; ++i) all[i] = i, x[i] = static_cast<FP>(keep * scale[i]);
+      GRB_OK(T::build(inv_degree_, all.data(), x.data(), n_));
+      GRB_OK(GrB_Vector_new(&w_, T::type(), n_));
     }
     GRB_OK(GxB_Matrix_import_CSR(&a_, T::type(), n_, n_, &ap, &aj, reinterpret_cast<void**>(&ax),
                               (n_ + 1) * sizeof(GrB_Index), std::max<GrB_Index>(nnz_, 1) * sizeof(GrB_Index),
-                              std::max<GrB_Index>(nnz_, 1) * sizeof(FP), false, false, nullptr));
+                              values * sizeof(FP), structural_, false, nullptr));
     GRB_OK(GrB_Matrix_wait(a_, GrB_MATERIALIZE));
     int format = -1;
     GRB_OK(GxB_Matrix_Option_get(a_, GxB_FORMAT, &format));
@@ -301,12 +351,14 @@ class GraphblasSystem final : public System {
     GRB_OK(GrB_Vector_new(&sink_vals_, T::type(), std::max<GrB_Index>(sinks_.size(), 1)));
   }
   ~GraphblasSystem() override {
+    GrB_Vector_free(&w_);
+    GrB_Vector_free(&inv_degree_);
     GrB_Vector_free(&sink_vals_);
     GrB_Vector_free(&r_);
     GrB_Vector_free(&t_);
     GrB_Matrix_free(&a_);
   }
-  std::string name() const override { return T::name(); }
+  std::string name() const override { return std::string(T::name()) + (structural_ ? "_structural" : ""); }
 
   void reset() override {
     GRB_OK(T::assign(t_, static_cast<FP>(1.0 / static_cast<double>(n_)), n_));  // t = 1/n, as LAGraph starts
@@ -322,7 +374,12 @@ class GraphblasSystem final : public System {
     }
     const FP teleport = static_cast<FP>((restart_ + (1.0 - restart_) * static_cast<double>(m)) / static_cast<double>(n_));
     GRB_OK(T::assign(r_, teleport, n_));                                                  // r = teleport
-    GRB_OK(GrB_mxv(r_, nullptr, T::plus(), T::plus_times(), a_, t_, nullptr));           // r += Cᵀ t
+    if (structural_) {
+      GRB_OK(GrB_Vector_eWiseMult_BinaryOp(w_, nullptr, nullptr, T::times(), t_, inv_degree_, nullptr));  // w = t .* (1−a)/d
+      GRB_OK(GrB_mxv(r_, nullptr, T::plus(), T::plus_second(), a_, w_, nullptr));       // r += Cᵀ w
+    } else {
+      GRB_OK(GrB_mxv(r_, nullptr, T::plus(), T::plus_times(), a_, t_, nullptr));         // r += Cᵀ t
+    }
     GRB_OK(GrB_Vector_assign(t_, nullptr, T::minus(), r_, GrB_ALL, n_, nullptr));         // t -= r
     GRB_OK(GrB_Vector_apply(t_, nullptr, nullptr, T::abs(), t_, nullptr));                // t = |t|
     FP rdiff = 0;
@@ -344,14 +401,18 @@ class GraphblasSystem final : public System {
 
   double format_bytes() const override {
     const double n = static_cast<double>(n_), nnz = static_cast<double>(nnz_);
-    return nnz * (8 + sizeof(FP)) + (n + 1) * 8 + n * sizeof(FP) * 2 + static_cast<double>(sinks_.size()) * 8;
+    // Structural: no values, but w = t .* (1−a)/d reads two vectors and writes one.
+    const double per_entry = structural_ ? 8 : 8 + sizeof(FP);
+    const double vectors = structural_ ? 5 : 2;
+    return nnz * per_entry + (n + 1) * 8 + n * sizeof(FP) * vectors + static_cast<double>(sinks_.size()) * 8;
   }
 
  private:
   double restart_;
+  bool structural_;
   GrB_Index n_ = 0, nnz_ = 0;
   GrB_Matrix a_ = nullptr;
-  GrB_Vector t_ = nullptr, r_ = nullptr, sink_vals_ = nullptr;
+  GrB_Vector t_ = nullptr, r_ = nullptr, sink_vals_ = nullptr, inv_degree_ = nullptr, w_ = nullptr;
   std::vector<GrB_Index> sinks_;
 };
 
@@ -421,24 +482,29 @@ int run(int argc, char** argv) {
   const trustprop::io::Graph g = trustprop::io::read_graph(graph_path);
   const double read_s = seconds(t0, Clock::now());
   auto ex = std::make_shared<tk::cpu::CpuExecutor>(max_threads);
-  t0 = Clock::now();
-  tk::Transition tr;
+  // The transition `trustprop rank` builds (value-free when the graph
+  // allows) and, for a value-free graph, the weighted one beside it.
+  tk::Transition tr, tr_weighted;
+  double transition_s = 0;
   {
     tk::CsrMatrix w;
     w.rows = w.cols = g.n;
     w.indptr = tk::Array<std::int64_t>::from_host(ex, g.indptr);
     w.indices = tk::Array<std::int32_t>::from_host(ex, g.indices);
     w.values = tk::Array<float>::from_host(ex, g.data);
-    tr = tk::cpu::build_transition(*ex, w.view());
+    t0 = Clock::now();
+    tr = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::value_free_if_uniform);
+    transition_s = seconds(t0, Clock::now());
+    if (tr.value_free) tr_weighted = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::weighted);
   }
-  const double transition_s = seconds(t0, Clock::now());
+  const tk::Transition& weighted = tr.value_free ? tr_weighted : tr;
   const std::int64_t n = g.n, nnz_ct = tr.ct.nnz(), n_dangling = static_cast<std::int64_t>(tr.dangling.size());
-  std::fprintf(stderr, "[bench] %s: n=%lld nnz=%lld (Cᵀ %lld), dangling=%lld; read %.2fs, transition %.2fs\n",
-               label.c_str(), (long long)n, (long long)g.nnz(), (long long)nnz_ct, (long long)n_dangling, read_s,
-               transition_s);
+  std::fprintf(stderr, "[bench] %s: n=%lld nnz=%lld (Cᵀ %lld%s), dangling=%lld; read %.2fs, transition %.2fs\n",
+               label.c_str(), (long long)n, (long long)g.nnz(), (long long)nnz_ct, tr.value_free ? ", value-free" : "",
+               (long long)n_dangling, read_s, transition_s);
   out["graph"] = {{"label", label},          {"path", graph_path},      {"source", g.source},
                   {"n", n},                  {"nnz", g.nnz()},          {"nnz_transition", nnz_ct},
-                  {"dangling", n_dangling},  {"content_hash", g.content_hash}};
+                  {"dangling", n_dangling},  {"value_free", tr.value_free}, {"content_hash", g.content_hash}};
 
   // ---- GraphBLAS
   GRB_OK(GrB_init(GrB_NONBLOCKING));
@@ -455,23 +521,38 @@ int run(int argc, char** argv) {
   GRB_OK(GxB_Global_Option_set(GxB_GLOBAL_NTHREADS, max_threads));
   t0 = Clock::now();
   std::vector<std::unique_ptr<System>> systems;
-  // Order matters: [0] trustprop, [1] and [2] the GraphBLAS ratios' denominators.
-  systems.push_back(std::make_unique<TrustpropSystem>(ex, tr, restart, true));
-  systems.push_back(std::make_unique<GraphblasSystem<float>>(tr, restart));
-  systems.push_back(std::make_unique<GraphblasSystem<double>>(tr, restart));
-  systems.push_back(std::make_unique<TrustpropSystem>(ex, tr, restart, false));
+  // Order matters: [0] trustprop, [1] and [2] the GraphBLAS ratios'
+  // denominators, [3] the float64 gather; value-free graphs: [4] with
+  // values, [5] GraphBLAS structural (the third ratio's denominator).
+  systems.push_back(std::make_unique<TrustpropSystem>("trustprop", ex, tr, restart, true));
+  systems.push_back(std::make_unique<GraphblasSystem<float>>(weighted, restart));
+  systems.push_back(std::make_unique<GraphblasSystem<double>>(weighted, restart));
+  systems.push_back(std::make_unique<TrustpropSystem>("trustprop_fp64_gather", ex, tr, restart, false));
+  if (tr.value_free) {
+    systems.push_back(std::make_unique<TrustpropSystem>("trustprop_with_values", ex, weighted, restart, true));
+    systems.push_back(std::make_unique<GraphblasSystem<float>>(tr, restart));
+  }
+  const bool structural = tr.value_free;
   const double import_s = seconds(t0, Clock::now());
   out["setup_seconds"] = {{"read_graph", read_s}, {"build_transition", transition_s}, {"graphblas_import", import_s}};
 
-  // ---- the floor
+  // ---- the floor: the weighted Cᵀ's, and for a value-free graph the
+  // value-free Cᵀ's (no values, 1/d_i read once per agent)
   const double floor_bytes = static_cast<double>(nnz_ct) * (4 + 4) + static_cast<double>(n + 1) * 8 +
                              static_cast<double>(n) * 8 * 3 + static_cast<double>(n_dangling) * 4;
+  const double floor_vf_bytes = static_cast<double>(nnz_ct) * 4 + static_cast<double>(n + 1) * 8 +
+                                static_cast<double>(n) * 8 * 4 + static_cast<double>(n_dangling) * 4;
   out["floor"] = {{"bytes", floor_bytes},
                   {"definition", "per edge of Cᵀ 4 B column index + 4 B value; per agent 8 B row pointer, 8 B t read "
                                  "once, 8 B t_next written once, 8 B pre-trust read once; 4 B per dangling agent"},
                   {"edge_bytes", static_cast<double>(nnz_ct) * 8},
                   {"agent_bytes", static_cast<double>(n + 1) * 8 + static_cast<double>(n) * 24},
                   {"dangling_bytes", static_cast<double>(n_dangling) * 4}};
+  if (structural)
+    out["floor_value_free"] = {{"bytes", floor_vf_bytes},
+                               {"definition", "per edge of the value-free Cᵀ 4 B column index; per agent 8 B row "
+                                              "pointer, 8 B 1/d_i, 8 B t read once, 8 B t_next written once, 8 B "
+                                              "pre-trust read once; 4 B per dangling agent"}};
 
   const int warmup = 2;
   const int iterations = warmup + rounds * (1 + per_round);
@@ -495,6 +576,7 @@ int run(int argc, char** argv) {
     GRB_OK(GxB_Global_Option_set(GxB_GLOBAL_NTHREADS, k));
     const double stream_gbps = stream.triad_gbps(stream_trials);
     const double floor_s = floor_bytes / (stream_gbps * 1e9);
+    const double floor_vf_s = floor_vf_bytes / (stream_gbps * 1e9);
     std::fprintf(stderr, "[bench] %d thread(s): STREAM triad %.2f GB/s\n", k, stream_gbps);
 
     const auto wall0 = Clock::now();
@@ -533,6 +615,10 @@ int run(int argc, char** argv) {
       e["ratio_to_floor"] = st[q].median / floor_s;
       e["ratio_to_graphblas_fp32"] = st[q].median / st[1].median;
       e["ratio_to_graphblas_fp64"] = st[q].median / st[2].median;
+      if (structural) {
+        e["ratio_to_floor_value_free"] = st[q].median / floor_vf_s;
+        e["ratio_to_graphblas_fp32_structural"] = st[q].median / st[5].median;
+      }
       e["format_bytes"] = systems[q]->format_bytes();
       e["format_bandwidth_GBps"] = systems[q]->format_bytes() / st[q].median / 1e9;
       e["last_residual"] = last_residual[q];
@@ -545,6 +631,10 @@ int run(int argc, char** argv) {
                       {"l1_trustprop_vs_graphblas_fp64", l1_diff(results[0], results[2])},
                       {"l1_graphblas_fp32_vs_fp64", l1_diff(results[1], results[2])},
                       {"l1_float32_gather_vs_float64_gather", l1_diff(results[0], results[3])}};
+    if (structural) {
+      agreement["l1_value_free_vs_with_values"] = l1_diff(results[0], results[4]);
+      agreement["l1_trustprop_vs_graphblas_fp32_structural"] = l1_diff(results[0], results[5]);
+    }
     if (reference_1.empty()) {
       reference_1 = results[0];
     } else {
@@ -553,6 +643,7 @@ int run(int argc, char** argv) {
     runs.push_back({{"threads", k},
                     {"stream_triad_GBps", stream_gbps},
                     {"floor_seconds", floor_s},
+                    {"floor_value_free_seconds", structural ? floor_vf_s : 0.0},
                     {"measurement_wall_seconds", wall},
                     {"background_cpu_share", background_share},
                     {"systems", sys},
@@ -562,12 +653,16 @@ int run(int argc, char** argv) {
     std::printf("\n%s  n=%lld  nnz(Cᵀ)=%lld  dangling=%lld  threads=%d  STREAM triad %.2f GB/s  floor %.1f MB = %s\n",
                 label.c_str(), (long long)n, (long long)nnz_ct, (long long)n_dangling, k, stream_gbps,
                 floor_bytes / 1e6, fmt_s(floor_s).c_str());
-    std::printf("  %-16s %12s %12s %10s %9s %10s %10s\n", "system", "median/iter", "min/iter", "GB/s", "x floor",
-                "x GrB32", "x GrB64");
+    if (structural)
+      std::printf("  value-free floor %.1f MB = %s\n", floor_vf_bytes / 1e6, fmt_s(floor_vf_s).c_str());
+    std::printf("  %-26s %12s %12s %10s %9s %10s %10s%s\n", "system", "median/iter", "min/iter", "GB/s", "x floor",
+                "x GrB32", "x GrB64", structural ? "  x GrB32s  x vf-floor" : "");
     for (std::size_t q = 0; q < systems.size(); ++q) {
-      std::printf("  %-16s %12s %12s %10.2f %9.2f %10.3f %10.3f\n", systems[q]->name().c_str(),
+      std::printf("  %-26s %12s %12s %10.2f %9.2f %10.3f %10.3f", systems[q]->name().c_str(),
                   fmt_s(st[q].median).c_str(), fmt_s(st[q].min).c_str(), floor_bytes / st[q].median / 1e9,
                   st[q].median / floor_s, st[q].median / st[1].median, st[q].median / st[2].median);
+      if (structural) std::printf(" %9.3f %10.2f", st[q].median / st[5].median, st[q].median / floor_vf_s);
+      std::printf("\n");
     }
     std::printf("  other processes used %.0f%% of the machine during the measurement%s\n", 100.0 * background_share,
                 background_share > 0.05 ? "  (NOISY: timings are not trustworthy)" : "");

@@ -15,8 +15,17 @@ import sys
 SYSTEMS = [("trustprop", "trustprop", "tab:blue"),
            ("graphblas_fp32", "GraphBLAS FP32", "tab:orange"),
            ("graphblas_fp64", "GraphBLAS FP64", "tab:green")]
-# The lever rows of the table (not plotted): trustprop with one lever off.
-LEVERS = [("trustprop_fp64_gather", "trustprop, float64 gather")]
+# The rows of the table that are not plotted: trustprop with one lever off,
+# and (value-free graphs only) trustprop with the values kept and GraphBLAS
+# as LAGraph runs an unweighted graph.
+LEVERS = [("trustprop_fp64_gather", "trustprop, float64 gather"),
+          ("trustprop_with_values", "trustprop, values kept"),
+          ("graphblas_fp32_structural", "GraphBLAS FP32 structural")]
+L1_KEYS = {"graphblas_fp32": "l1_trustprop_vs_graphblas_fp32",
+           "graphblas_fp64": "l1_trustprop_vs_graphblas_fp64",
+           "trustprop_fp64_gather": "l1_float32_gather_vs_float64_gather",
+           "trustprop_with_values": "l1_value_free_vs_with_values",
+           "graphblas_fp32_structural": "l1_trustprop_vs_graphblas_fp32_structural"}
 STYLES = {1: "-", 2: "--"}
 
 
@@ -40,8 +49,9 @@ def table(doc):
           f"{doc['date_utc']}.")
     print()
     print("| graph | n | nnz | threads | STREAM GB/s | floor | system | median / iter | min / iter "
-          "| GB/s | × floor | × GrB FP32 | × GrB FP64 | L1 vs trustprop | busy |")
-    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+          "| GB/s | × floor | × value-free floor | × GrB FP32 | × GrB FP32 structural | × GrB FP64 "
+          "| L1 vs trustprop | busy |")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for g, run in rows(doc):
         gr = g["graph"]
         agree = run["agreement"]
@@ -49,14 +59,13 @@ def table(doc):
             if key not in run["systems"]:
                 continue  # a result from before the lever rows existed
             s = run["systems"][key]
-            l1 = {"trustprop": "—",
-                  "graphblas_fp32": f"{agree['l1_trustprop_vs_graphblas_fp32']:.1e}",
-                  "graphblas_fp64": f"{agree['l1_trustprop_vs_graphblas_fp64']:.1e}",
-                  "trustprop_fp64_gather": f"{agree.get('l1_float32_gather_vs_float64_gather', float('nan')):.1e}"}[key]
+            l1 = "—" if key == "trustprop" else f"{agree.get(L1_KEYS[key], float('nan')):.1e}"
+            optional = lambda k: f"{s[k]:.2f}" if k in s else "—"
             print(f"| {gr['label']} | {gr['n']:,} | {gr['nnz_transition']:,} | {run['threads']} "
                   f"| {run['stream_triad_GBps']:.1f} | {fmt_s(run['floor_seconds'])} | {name} "
                   f"| {fmt_s(s['median_seconds'])} | {fmt_s(s['min_seconds'])} | {s['bandwidth_GBps']:.2f} "
-                  f"| {s['ratio_to_floor']:.2f} | {s['ratio_to_graphblas_fp32']:.2f} "
+                  f"| {s['ratio_to_floor']:.2f} | {optional('ratio_to_floor_value_free')} "
+                  f"| {s['ratio_to_graphblas_fp32']:.2f} | {optional('ratio_to_graphblas_fp32_structural')} "
                   f"| {s['ratio_to_graphblas_fp64']:.2f} | {l1} | {100 * run.get('background_cpu_share', 0):.0f}% |")
 
 

@@ -49,8 +49,11 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
     w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
     w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
     w.values = kernels::Array<float>::from_host(exec, g.data);
-    tr = kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
+    tr = kernels::dispatch(*exec, [&](const auto& e) {
+      return build_transition(e, w.view(), kernels::TransitionForm::value_free_if_uniform);
+    });
   }
+  r.value_free = tr.value_free;
   auto p = kernels::Array<double>::from_host(exec, pretrust);
   std::vector<double> t0_host = start.empty() ? pretrust : start;
   if (!start.empty()) {
@@ -61,26 +64,46 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   }
   auto t = kernels::Array<double>::from_host(exec, t0_host);
   kernels::Array<double> t_next(exec, n);
-  kernels::Array<float> tg, tg_next;  // float32 copies of t and t_next when gathering in float32
-  if (options.float32_gather) {
-    tg = kernels::Array<float>::from_host(exec, std::vector<float>(t0_host.begin(), t0_host.end()));
-    tg_next = kernels::Array<float>(exec, n);
-  }
+  // The gathered copies of t (kernels/eigentrust.hpp): float32 while
+  // float32_gather holds; for a value-free Cᵀ scaled by source_scale, and in
+  // double once the float32 gather ends.
+  const std::vector<double> scale = tr.value_free ? tr.source_scale.to_host() : std::vector<double>();
+  kernels::Array<float> x32, x32_next;
+  kernels::Array<double> x64, x64_next;
+  bool float32_gather = options.float32_gather;
+  auto start_gather = [&](const std::vector<double>& from) {
+    std::vector<double> x = from;
+    if (tr.value_free)
+      for (std::size_t i = 0; i < n; ++i) x[i] *= scale[i];
+    if (float32_gather) {
+      x32 = kernels::Array<float>::from_host(exec, std::vector<float>(x.begin(), x.end()));
+      x32_next = kernels::Array<float>(exec, n);
+    } else {
+      x32 = kernels::Array<float>();
+      x32_next = kernels::Array<float>();
+      if (tr.value_free) {
+        x64 = kernels::Array<double>::from_host(exec, x);
+        x64_next = kernels::Array<double>(exec, n);
+      }
+    }
+  };
+  start_gather(t0_host);
   exec->synchronize();
   r.setup_seconds = seconds_since(t0);
 
   const auto t1 = std::chrono::steady_clock::now();
   const kernels::CsrView ct = tr.ct.view();
   Convergence& c = r.convergence;
-  bool float32_gather = options.float32_gather;
   while (c.iterations < options.max_iterations) {
+    const kernels::GatherVectors gather{x32.data(), x32_next.data(), x64.data(), x64_next.data(),
+                                        tr.value_free ? tr.source_scale.data() : nullptr};
     const double res = kernels::dispatch(*exec, [&](const auto& e) {
       return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
-                             options.restart, t.data(), t_next.data(), float32_gather ? tg.data() : nullptr,
-                             float32_gather ? tg_next.data() : nullptr);
+                             options.restart, t.data(), t_next.data(), gather);
     });
     std::swap(t, t_next);
-    std::swap(tg, tg_next);
+    std::swap(x32, x32_next);
+    std::swap(x64, x64_next);
     ++c.iterations;
     c.residual = res;
     c.residuals.push_back(res);
@@ -88,7 +111,10 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
     // Below this residual the float32 rounding of the gathered vector is no
     // longer small against a step: finish in float64, so that any tolerance
     // is reachable and the result is the float64 fixed point.
-    if (res < float32_gather_limit) float32_gather = false;
+    if (float32_gather && res < float32_gather_limit && res >= options.tolerance) {
+      float32_gather = false;
+      start_gather(t.to_host());
+    }
     if (observe) observe(c);
     if (res < options.tolerance) {
       c.converged = true;

@@ -36,6 +36,7 @@ struct Convergence {
 struct EigenTrustResult {
   std::vector<double> trust;   // n, sums to 1
   Convergence convergence;
+  bool value_free = false;     // Cᵀ was built without values (kernels/eigentrust.hpp)
   double setup_seconds = 0.0;  // upload and transition matrix
   double iterate_seconds = 0.0;
 };

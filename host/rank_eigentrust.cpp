@@ -12,6 +12,11 @@ namespace trustprop::host {
 
 namespace {
 
+// How Cᵀ was stored (kernels/eigentrust.hpp), for the report.
+const char* transition_form(const EigenTrustResult& r) {
+  return r.value_free ? "value-free (every agent trusts in equal shares: c_ij = 1/d_i)" : "weighted";
+}
+
 class EigenTrustModel final : public RankModel {
  public:
   std::string name() const override { return "eigentrust"; }
@@ -73,6 +78,7 @@ class EigenTrustModel final : public RankModel {
       nlohmann::json j = summary_json(run, c, r.iterate_seconds);
       j["pretrust"] = pre.description;
       j["setup_seconds"] = r.setup_seconds;
+      j["transition"] = transition_form(r);
       for (const auto& a : top)
         j["top"].push_back({{"agent", a.agent}, {"id", g.id.empty() ? a.agent : g.id[a.agent]}, {"trust", a.value}});
       std::printf("%s\n", j.dump(2).c_str());
@@ -80,6 +86,7 @@ class EigenTrustModel final : public RankModel {
       print_run_header(run);
       std::printf("restart     %g\n", o.restart);
       std::printf("pre-trust   %s (%lld agents)\n", pre.description.c_str(), static_cast<long long>(pre.agents));
+      std::printf("transition  %s\n", transition_form(r));
       print_convergence(c, o.tolerance, r.iterate_seconds);
       print_top_agents(g, top, "trust");
       std::printf("results     %s\n", run.settings.output.c_str());

@@ -21,27 +21,56 @@
 namespace trustprop::kernels {
 
 // The transition matrix Cᵀ and the dangling agents of a trust matrix W.
+//
+// Value-free form (the "edge values folded into vector scaling" lever of
+// DESIGN §8): when every row of W gives its positive trust in equal shares
+// (an unweighted graph: R-MAT, Epinions, Wiki-Vote), c_ij = 1/d_i depends on
+// the truster i alone (d_i: i's positive ties). Cᵀ then keeps no values,
+// source_scale[i] = 1/d_i (0 for dangling agents), and a step gathers from
+// x_i = t_i·source_scale_i: the SpMV streams 4 bytes per entry instead of 8.
 struct Transition {
-  CsrMatrix ct;                       // n x n, row j = agents trusting j
+  CsrMatrix ct;                       // n x n, row j = agents trusting j; no values when value_free
   Array<std::int32_t> dangling;       // agents with no positive out-trust, ascending
+  bool value_free = false;
+  Array<double> source_scale;         // n entries when value_free, else empty
 };
 
-// build_transition: W (on the executor) -> Cᵀ and the dangling list.
+enum class TransitionForm {
+  weighted,              // always keep the values (what SpMM-based models need)
+  value_free_if_uniform  // drop them when every row of W is uniform (EigenTrust)
+};
+
+// What the product Cᵀt gathers from, beside t itself, and the copies of
+// t_next the step writes for the next step. All null: gather from t (a
+// weighted Cᵀ only). x32: a float32 copy of t, or of t·source_scale for a
+// value-free Cᵀ. x64: t·source_scale in double (value-free Cᵀ only).
+// Whichever of x32_next / x64_next is given receives the same kind of copy
+// of t_next, written in the same pass.
+struct GatherVectors {
+  const float* x32 = nullptr;
+  float* x32_next = nullptr;
+  const double* x64 = nullptr;
+  double* x64_next = nullptr;
+  const double* source_scale = nullptr;  // Transition::source_scale when value_free, else null
+};
+
+// build_transition: W (on the executor) -> Cᵀ and the dangling list; in
+//   value_free_if_uniform form without values when W allows it (a backend
+//   may always keep them: callers look at Transition::value_free).
 // eigentrust_step: one iteration from t to t_next; returns ‖t_next − t‖₁.
-//   Precision: the matrix is float32, accumulation and t are double. With
-//   t_gather (a float32 copy of t) the product Cᵀt gathers from it instead of
-//   from t, and the step writes float32(t_next) to t_next_gather in the same
-//   pass: the random reads of the SpMV move half the bytes and the gathered
-//   vector takes half the cache (the reduced-precision lever of DESIGN §8).
-//   The fixed point moves by about float32 rounding (≈1e-9 in L1 on the
-//   benchmark graphs; docs/benchmarks.md); residual, dangling mass and the
-//   update itself stay double. Both null: the all-double reference.
+//   Precision: the matrix is float32, accumulation and t are double. With a
+//   float32 gather vector the random reads of the SpMV move half the bytes
+//   and the gathered vector takes half the cache (the reduced-precision
+//   lever of DESIGN §8). The fixed point moves by about float32 rounding
+//   (≈1e-9 in L1 on the benchmark graphs; docs/benchmarks.md); residual,
+//   dangling mass and the update itself stay double. No gather vectors on a
+//   weighted Cᵀ: the all-double reference.
 #define TRUSTPROP_EIGENTRUST_KERNELS(Exec)                                                        \
-  Transition build_transition(const Exec& exec, const CsrView& w);                               \
+  Transition build_transition(const Exec& exec, const CsrView& w,                                \
+                              TransitionForm form = TransitionForm::weighted);                    \
   double eigentrust_step(const Exec& exec, const CsrView& ct, const std::int32_t* dangling,      \
                          std::int64_t n_dangling, const double* pretrust, double restart,        \
-                         const double* t, double* t_next, const float* t_gather = nullptr,       \
-                         float* t_next_gather = nullptr);
+                         const double* t, double* t_next, const GatherVectors& gather = {});
 
 namespace cpu {
 class CpuExecutor;

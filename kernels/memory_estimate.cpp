@@ -26,8 +26,12 @@ std::string gib(double bytes) {
 std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz) {
   const double agents = static_cast<double>(std::max<std::int64_t>(n, 0));
   const double entries = static_cast<double>(std::max<std::int64_t>(nnz, 0));
-  const double setup = 24.0 * entries + 32.0 * agents;
-  const double iterate = 8.0 * entries + 44.0 * agents + workspace_per_item * (agents + entries);
+  // build_transition: W, Cᵀ, the row sums and 1/d_i. Iteration, either
+  // form of Cᵀ (kernels/eigentrust.hpp): the weighted 8 B per entry, or the
+  // value-free 4 B per entry with source_scale and, in its float64 finish,
+  // a double gather pair — 8 B per entry and 52 B per agent bound both.
+  const double setup = 24.0 * entries + 40.0 * agents;
+  const double iterate = 8.0 * entries + 52.0 * agents + workspace_per_item * (agents + entries);
   return static_cast<std::size_t>(std::max(setup, iterate) * (1.0 + margin_fraction) + margin_bytes);
 }
 

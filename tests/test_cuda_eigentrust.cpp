@@ -7,6 +7,8 @@
 //                     output written (the output is poisoned first), with
 //                     the float64 and the float32 gather;
 //   run_eigentrust:   the whole driver on both backends;
+//   value-free Cᵀ:    on unit-weight graphs, pattern and 1/d_i identical,
+//                     steps and runs as above;
 //   reruns:           bitwise identical on the GPU.
 // Every test skips, saying why, on a machine without a usable CUDA device.
 #include <gtest/gtest.h>
@@ -69,9 +71,18 @@ kernels::CsrMatrix upload(const ExecPtr& exec, const io::Graph& g) {
   return w;
 }
 
-kernels::Transition build(const ExecPtr& exec, const io::Graph& g) {
+kernels::Transition build(const ExecPtr& exec, const io::Graph& g,
+                          kernels::TransitionForm form = kernels::TransitionForm::weighted) {
   const kernels::CsrMatrix w = upload(exec, g);
-  return kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
+  return kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view(), form); });
+}
+
+// The graph with every positive weight set to 1 (distrust kept): every row
+// gives equal shares, so the value-free form of Cᵀ applies.
+io::Graph unit_weights(io::Graph g) {
+  for (float& v : g.data)
+    if (v > 0.0f) v = 1.0f;
+  return g;
 }
 
 // One step; with `gather`, Cᵀt gathers from it and float32(t') goes to `gather_next`.
@@ -80,8 +91,8 @@ double step(const ExecPtr& exec, const kernels::Transition& tr, const kernels::A
             const kernels::Array<float>* gather = nullptr, kernels::Array<float>* gather_next = nullptr) {
   return kernels::dispatch(*exec, [&](const auto& e) {
     return eigentrust_step(e, tr.ct.view(), tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()),
-                           p.data(), restart, t.data(), t_next.data(), gather ? gather->data() : nullptr,
-                           gather_next ? gather_next->data() : nullptr);
+                           p.data(), restart, t.data(), t_next.data(),
+                           {gather ? gather->data() : nullptr, gather_next ? gather_next->data() : nullptr});
   });
 }
 
@@ -258,6 +269,77 @@ TEST_F(EigenTrustCuda, RunMatchesCpu) {
       const double r = want.convergence.residuals[k];
       EXPECT_NEAR(got.convergence.residuals[k], r, 1e-12 + 1e-6 * r) << "iteration " << k + 1;
     }
+    }
+  }
+}
+
+TEST_F(EigenTrustCuda, ValueFreeTransitionAndStepsMatchCpu) {
+  for (const RandomGraphShape& shape : shapes()) {
+    SCOPED_TRACE(describe(shape));
+    const io::Graph g = unit_weights(random_trust_graph(shape));
+    const ExecPtr execs[2] = {cpu, gpu};
+    const kernels::Transition trs[2] = {build(cpu, g, kernels::TransitionForm::value_free_if_uniform),
+                                        build(gpu, g, kernels::TransitionForm::value_free_if_uniform)};
+    ASSERT_TRUE(trs[0].value_free);
+    ASSERT_TRUE(trs[1].value_free);
+    EXPECT_EQ(trs[1].ct.values.size(), 0u);
+    ASSERT_EQ(trs[1].ct.indptr.to_host(), trs[0].ct.indptr.to_host());
+    ASSERT_EQ(trs[1].ct.indices.to_host(), trs[0].ct.indices.to_host());
+    EXPECT_EQ(trs[1].dangling.to_host(), trs[0].dangling.to_host());
+    const std::vector<double> scale = trs[0].source_scale.to_host();
+    ASSERT_EQ(trs[1].source_scale.to_host(), scale);
+
+    // One step gathering t·(1/d) in float32 and in double, on both backends.
+    const std::vector<double> p = strided_pretrust(g.n, 97), t0 = spread_vector(g.n);
+    std::vector<double> x0(t0.size());
+    for (std::size_t i = 0; i < x0.size(); ++i) x0[i] = t0[i] * scale[i];
+    for (const bool f32 : {true, false}) {
+      SCOPED_TRACE(f32 ? "float32 gather" : "float64 gather");
+      std::vector<double> next[2];
+      double residual[2];
+      for (int b = 0; b < 2; ++b) {
+        const auto nan = std::numeric_limits<double>::quiet_NaN();
+        const auto pd = kernels::Array<double>::from_host(execs[b], p);
+        const auto t = kernels::Array<double>::from_host(execs[b], t0);
+        auto t_next = kernels::Array<double>::from_host(execs[b], std::vector<double>(t0.size(), nan));
+        const auto x32 = kernels::Array<float>::from_host(execs[b], std::vector<float>(x0.begin(), x0.end()));
+        const auto x64 = kernels::Array<double>::from_host(execs[b], x0);
+        auto x32_next = kernels::Array<float>::from_host(execs[b], std::vector<float>(t0.size(), std::numeric_limits<float>::quiet_NaN()));
+        auto x64_next = kernels::Array<double>::from_host(execs[b], std::vector<double>(t0.size(), nan));
+        const kernels::GatherVectors gather{f32 ? x32.data() : nullptr, f32 ? x32_next.data() : nullptr,
+                                            f32 ? nullptr : x64.data(), f32 ? nullptr : x64_next.data(),
+                                            trs[b].source_scale.data()};
+        residual[b] = kernels::dispatch(*execs[b], [&](const auto& e) {
+          return eigentrust_step(e, trs[b].ct.view(), trs[b].dangling.data(),
+                                 static_cast<std::int64_t>(trs[b].dangling.size()), pd.data(), 0.15, t.data(),
+                                 t_next.data(), gather);
+        });
+        next[b] = t_next.to_host();
+        const std::vector<float> c32 = x32_next.to_host();
+        const std::vector<double> c64 = x64_next.to_host();
+        for (std::size_t i = 0; i < t0.size(); ++i) {
+          if (f32)
+            ASSERT_EQ(c32[i], static_cast<float>(next[b][i] * scale[i])) << "backend " << b << ", agent " << i;
+          else
+            ASSERT_EQ(c64[i], next[b][i] * scale[i]) << "backend " << b << ", agent " << i;
+        }
+      }
+      for (double v : next[1]) ASSERT_TRUE(std::isfinite(v)) << "an entry of t' was not written";
+      EXPECT_LE(l1_distance(next[1], next[0]), 1e-6);
+      EXPECT_NEAR(residual[1], residual[0], 1e-12 + 1e-9 * residual[0]);
+    }
+
+    // The driver, which picks the value-free form itself, in both precisions.
+    for (const bool float32_gather : {true, false}) {
+      host::EigenTrustOptions options;
+      options.tolerance = 1e-10;
+      options.float32_gather = float32_gather;
+      const auto want = host::run_eigentrust(cpu, g, p, options);
+      const auto got = host::run_eigentrust(gpu, g, p, options);
+      ASSERT_TRUE(want.convergence.converged);
+      EXPECT_TRUE(got.convergence.converged);
+      EXPECT_NEAR(got.convergence.iterations, want.convergence.iterations, 1);
+      EXPECT_LE(l1_distance(got.trust, want.trust), 1e-6);
     }
   }
 }

@@ -171,7 +171,7 @@ TEST(EigenTrustCpu, Float32GatherStaysWithinRoundingOfTheDoubleIteration) {
   const auto nd = static_cast<std::int64_t>(tr.dangling.size());
   const double ra = kernels::cpu::eigentrust_step(cpu, tr.ct.view(), tr.dangling.data(), nd, p.data(), 0.15, t.data(), a.data());
   const double rb = kernels::cpu::eigentrust_step(cpu, tr.ct.view(), tr.dangling.data(), nd, p.data(), 0.15, t.data(),
-                                                  b.data(), tf.data(), bf.data());
+                                                  b.data(), {tf.data(), bf.data()});
   double l1 = 0.0;
   for (std::size_t i = 0; i < t.size(); ++i) {
     l1 += std::fabs(a[i] - b[i]);

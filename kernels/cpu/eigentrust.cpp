@@ -11,23 +11,29 @@
 #include <numeric>
 #include <vector>
 
+#include "common/error.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/reduce.hpp"
 
 namespace trustprop::kernels::cpu {
 
-Transition build_transition(const CpuExecutor& exec, const CsrView& w) {
+Transition build_transition(const CpuExecutor& exec, const CsrView& w, TransitionForm form) {
   const std::int64_t n = w.rows;
   auto ex = exec.shared_from_this();
   std::vector<double> inv(static_cast<std::size_t>(n));
   std::vector<std::int64_t> count(static_cast<std::size_t>(n) + 1, 0);
 
-  // Positive out-trust of each row, and how many positive entries each column gets.
-#pragma omp parallel for schedule(dynamic, 1024)
+  // Positive out-trust of each row, how many positive entries each column
+  // gets, and whether every row gives its positive trust in equal shares.
+  bool uniform = true;
+#pragma omp parallel for schedule(dynamic, 1024) reduction(&& : uniform)
   for (std::int64_t i = 0; i < n; ++i) {
     double s = 0.0;
+    float first = 0.0f;
     for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
       if (w.values[k] > 0.0f) {
+        if (first == 0.0f) first = w.values[k];
+        uniform = uniform && w.values[k] == first;
         s += w.values[k];
         const std::int32_t j = w.indices[k];
 #pragma omp atomic
@@ -40,10 +46,11 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w) {
   const std::int64_t nnz = count[static_cast<std::size_t>(n)];
 
   Transition tr;
+  tr.value_free = form == TransitionForm::value_free_if_uniform && uniform;
   tr.ct.rows = tr.ct.cols = n;
   tr.ct.indptr = Array<std::int64_t>::from_host(ex, count);
   tr.ct.indices = Array<std::int32_t>(ex, static_cast<std::size_t>(nnz));
-  tr.ct.values = Array<float>(ex, static_cast<std::size_t>(nnz));
+  if (!tr.value_free) tr.ct.values = Array<float>(ex, static_cast<std::size_t>(nnz));
   std::int32_t* ci = tr.ct.indices.data();
   float* cv = tr.ct.values.data();
 
@@ -58,7 +65,7 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w) {
 #pragma omp atomic capture
         pos = cursor[static_cast<std::size_t>(w.indices[k])]++;
         ci[pos] = static_cast<std::int32_t>(i);
-        cv[pos] = static_cast<float>(w.values[k] * inv[static_cast<std::size_t>(i)]);
+        if (cv) cv[pos] = static_cast<float>(w.values[k] * inv[static_cast<std::size_t>(i)]);
       }
     }
   }
@@ -69,6 +76,10 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w) {
     for (std::int64_t j = 0; j < n; ++j) {
       const std::int64_t b = count[static_cast<std::size_t>(j)], e = count[static_cast<std::size_t>(j) + 1];
       if (std::is_sorted(ci + b, ci + e)) continue;
+      if (!cv) {
+        std::sort(ci + b, ci + e);
+        continue;
+      }
       buf.clear();
       for (std::int64_t k = b; k < e; ++k) buf.emplace_back(ci[k], cv[k]);
       std::sort(buf.begin(), buf.end());
@@ -80,23 +91,63 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w) {
   for (std::int64_t i = 0; i < n; ++i)
     if (inv[static_cast<std::size_t>(i)] == 0.0) dangling.push_back(static_cast<std::int32_t>(i));
   tr.dangling = Array<std::int32_t>::from_host(ex, dangling);
+  if (tr.value_free) {
+    // 1/d_i: the positive entries of row i, counted (not 1/s_i, which
+    // carries the rounding of the weights' sum).
+    std::vector<double> scale(static_cast<std::size_t>(n), 0.0);
+#pragma omp parallel for schedule(dynamic, 1024)
+    for (std::int64_t i = 0; i < n; ++i) {
+      std::int64_t d = 0;
+      for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) d += w.values[k] > 0.0f;
+      scale[static_cast<std::size_t>(i)] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
+    }
+    tr.source_scale = Array<double>::from_host(ex, scale);
+  }
   return tr;
 }
 
 namespace {
-// One pass over Cᵀ gathering from `x` (t itself, or its float32 copy): the
-// new trust of each agent, its float32 copy when asked, and ‖t' − t‖₁.
-template <class Gathered>
+// y_j = Σ c_ij·x_i over row j of Cᵀ (c_ij = 1 when ValueFree). Lanes = 1:
+// one sum in row order, the all-double reference (personalized_step keeps
+// the same order, bit for bit). Lanes = 4: four interleaved partial sums,
+// added pairwise at the end — equal within rounding, and four independent
+// chains of additions instead of one: on a city's long rows the latency of
+// one chain, not memory, bounds the loop.
+template <int Lanes, bool ValueFree, class Gathered>
+inline double row_dot(const CsrView& ct, std::int64_t j, const Gathered* x) {
+  auto term = [&](std::int64_t k) {
+    if constexpr (ValueFree)
+      return static_cast<double>(x[ct.indices[k]]);
+    else
+      return static_cast<double>(ct.values[k]) * static_cast<double>(x[ct.indices[k]]);
+  };
+  double y[Lanes] = {};
+  std::int64_t k = ct.indptr[j];
+  const std::int64_t end = ct.indptr[j + 1];
+  for (; k + Lanes <= end; k += Lanes)
+    for (int l = 0; l < Lanes; ++l) y[l] += term(k + l);
+  for (int l = 0; k < end; ++k, ++l) y[l] += term(k);
+  if constexpr (Lanes == 1)
+    return y[0];
+  else
+    return (y[0] + y[1]) + (y[2] + y[3]);
+}
+
+// One pass over Cᵀ gathering from `x` (t itself, or a copy the last step
+// wrote): the new trust of each agent, its copies when asked, and ‖t' − t‖₁.
+// ValueFree: Cᵀ has no values and x already holds t_i·source_scale_i.
+template <int Lanes, bool ValueFree, class Gathered>
 double pull_step(const CsrView& ct, double mass, const double* pretrust, double restart, const double* t,
-                 const Gathered* x, double* t_next, float* t_next_gather) {
+                 const Gathered* x, const GatherVectors& g, double* t_next) {
+  static_assert(Lanes == 1 || Lanes == 4, "row_dot adds 1 or 4 lanes");
   const double keep = 1.0 - restart;
   return block_sum(ct.rows, [&](std::int64_t j) {
-    double y = 0.0;
-    for (std::int64_t k = ct.indptr[j]; k < ct.indptr[j + 1]; ++k)
-      y += static_cast<double>(ct.values[k]) * static_cast<double>(x[ct.indices[k]]);
+    const double y = row_dot<Lanes, ValueFree>(ct, j, x);
     const double v = keep * (y + mass * pretrust[j]) + restart * pretrust[j];
     t_next[j] = v;
-    if (t_next_gather) t_next_gather[j] = static_cast<float>(v);
+    const double copy = ValueFree ? v * g.source_scale[j] : v;
+    if (g.x32_next) g.x32_next[j] = static_cast<float>(copy);
+    if (g.x64_next) g.x64_next[j] = copy;
     return std::fabs(v - t[j]);
   });
 }
@@ -104,10 +155,18 @@ double pull_step(const CsrView& ct, double mass, const double* pretrust, double 
 
 double eigentrust_step(const CpuExecutor&, const CsrView& ct, const std::int32_t* dangling,
                        std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
-                       double* t_next, const float* t_gather, float* t_next_gather) {
+                       double* t_next, const GatherVectors& g) {
+  const bool value_free = g.source_scale != nullptr;
+  TRUSTPROP_ASSERT(ct.nnz == 0 || value_free == (ct.values == nullptr),
+                   "eigentrust_step: source_scale must be given exactly for a value-free Cᵀ");
+  TRUSTPROP_ASSERT(!value_free || g.x32 || g.x64, "eigentrust_step: a value-free Cᵀ gathers from x32 or x64");
+  TRUSTPROP_ASSERT(value_free || (!g.x64 && !g.x64_next), "eigentrust_step: x64 is for a value-free Cᵀ");
   const double m = block_sum(n_dangling, [&](std::int64_t k) { return t[dangling[k]]; });
-  return t_gather ? pull_step(ct, m, pretrust, restart, t, t_gather, t_next, t_next_gather)
-                  : pull_step(ct, m, pretrust, restart, t, t, t_next, t_next_gather);
+  if (value_free)
+    return g.x32 ? pull_step<4, true>(ct, m, pretrust, restart, t, g.x32, g, t_next)
+                 : pull_step<4, true>(ct, m, pretrust, restart, t, g.x64, g, t_next);
+  return g.x32 ? pull_step<4, false>(ct, m, pretrust, restart, t, g.x32, g, t_next)
+               : pull_step<1, false>(ct, m, pretrust, restart, t, t, g, t_next);
 }
 
 }  // namespace trustprop::kernels::cpu

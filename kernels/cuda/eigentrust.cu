@@ -15,6 +15,10 @@
 //      float ulp (only the order of the double row sums differs).
 //   Why this and not cusparseCsr2cscEx2: csr2csc takes 32-bit row offsets,
 //   and city graphs have nnz > 2^31.
+//   Value-free form: step 1 also finds whether every row's positive values
+//   are equal (warp min == max; an integer flag); if so, and the caller
+//   allows it, Cᵀ keeps no values, source_scale_i = 1/d_i, and step 5 sorts
+//   keys only.
 //
 // eigentrust_step: t' = (1 − a)·(Cᵀt + m·p) + a·p and ‖t' − t‖₁, per iteration.
 //   A. Dangling mass m = Σ t[dangling]: blocks of reduction_block entries, the
@@ -40,8 +44,9 @@
 //   depends only on the matrix: reruns are bitwise identical on one GPU.
 //   Accumulation is in double; Cᵀ is float values and 32-bit columns, with
 //   64-bit row offsets throughout.
-//   With t_gather the pull kernel gathers from the float32 copy of t, and the
-//   kernels that write t'_j also write float32(t'_j) (the CPU twin's
+//   With a gather vector the pull kernel gathers from it (float32 copy of t,
+//   or t·source_scale for a value-free Cᵀ, whose entries then weigh 1), and
+//   the kernels that write t'_j also write its copy (the CPU twin's
 //   pull_step does the same, in the same order).
 //
 // Compulsory traffic per iteration: 8 B per entry of Cᵀ, 8 B per row offset,
@@ -55,6 +60,7 @@
 #include <cub/device/device_select.cuh>
 #include <cub/util_type.cuh>
 #include <thrust/iterator/counting_iterator.h>
+#include <math_constants.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -134,22 +140,40 @@ __device__ double sum_partials(const double* partial, std::int64_t count) {
 
 // ---------------------------------------------------------------- build_transition
 
+// Also: scale_i = 1/d_i (d_i positive entries, 0 when none), and *nonuniform
+// set when a row's positive values differ (warp min != max).
 __global__ void __launch_bounds__(rows_threads)
-    row_sums_and_column_counts(CsrView w, double* inv, unsigned long long* column_count) {
+    row_sums_and_column_counts(CsrView w, double* inv, double* scale, unsigned long long* column_count,
+                               unsigned int* nonuniform) {
   const std::int64_t row = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / warp_size;
   const int lane = static_cast<int>(threadIdx.x % warp_size);
   if (row >= w.rows) return;  // whole warps leave together
   const std::int64_t end = w.indptr[row + 1];
   double s = 0.0;
+  float lo = CUDART_INF_F, hi = 0.0f;
+  int d = 0;
   for (std::int64_t k = w.indptr[row] + lane; k < end; k += warp_size) {
     const float v = w.values[k];
     if (v > 0.0f) {
       s += v;
+      lo = fminf(lo, v);
+      hi = fmaxf(hi, v);
+      ++d;
       atomicAdd(column_count + w.indices[k] + 1, 1ull);
     }
   }
   s = warp_sum(s);
-  if (lane == 0) inv[row] = s > 0.0 ? 1.0 / s : 0.0;
+#pragma unroll
+  for (int offset = warp_size / 2; offset > 0; offset /= 2) {
+    lo = fminf(lo, __shfl_xor_sync(0xffffffffu, lo, offset));
+    hi = fmaxf(hi, __shfl_xor_sync(0xffffffffu, hi, offset));
+    d += __shfl_xor_sync(0xffffffffu, d, offset);
+  }
+  if (lane == 0) {
+    inv[row] = s > 0.0 ? 1.0 / s : 0.0;
+    scale[row] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
+    if (d > 0 && lo != hi) atomicOr(nonuniform, 1u);
+  }
 }
 
 __global__ void __launch_bounds__(rows_threads)
@@ -166,7 +190,7 @@ __global__ void __launch_bounds__(rows_threads)
     if (v > 0.0f) {
       const auto pos = static_cast<std::int64_t>(atomicAdd(cursor + w.indices[k], 1ull));
       ct_indices[pos] = static_cast<std::int32_t>(row);
-      ct_values[pos] = static_cast<float>(static_cast<double>(v) * scale);
+      if (ct_values) ct_values[pos] = static_cast<float>(static_cast<double>(v) * scale);
     }
   }
 }
@@ -245,12 +269,25 @@ __device__ double next_trust(const StepScalars& s, double mass, double y, double
   return s.keep * (y + mass * p) + s.restart * p;
 }
 
-// Gathers from `x`: t itself, or its float32 copy (kernels/eigentrust.hpp).
-template <class Gathered>
+// The copies of t' the step writes beside it (kernels::GatherVectors).
+struct NextCopies {
+  float* x32_next;
+  double* x64_next;
+  const double* source_scale;  // value-free Cᵀ: the copies hold t'_j·source_scale_j
+  __device__ void write(std::int64_t row, double v) const {
+    const double copy = source_scale ? v * source_scale[row] : v;
+    if (x32_next) x32_next[row] = static_cast<float>(copy);
+    if (x64_next) x64_next[row] = copy;
+  }
+};
+
+// Gathers from `x`: t itself, or a copy the last step wrote
+// (kernels/eigentrust.hpp). ValueFree: Cᵀ has no values, every entry weighs 1.
+template <bool ValueFree, class Gathered>
 __global__ void __launch_bounds__(step_threads)
     pull_tiles(CsrView ct, const TileCoord* coord, const double* __restrict__ t, const Gathered* __restrict__ x,
                const double* __restrict__ pretrust, StepScalars scalars, double* __restrict__ t_next,
-               float* __restrict__ t_next_gather, double* tile_carry, double* tile_head, double* tile_delta) {
+               NextCopies copies, double* tile_carry, double* tile_head, double* tile_delta) {
   using Scan = cub::BlockScan<RowCarry, step_threads>;
   using Reduce = cub::BlockReduce<double, step_threads>;
   // Slots hold the tile's row ends and entry products while merging, then
@@ -283,13 +320,18 @@ __global__ void __launch_bounds__(step_threads)
       const int j = threadIdx.x + it * step_threads;
       if (j < entries) {
         source[it] = __ldcs(ct.indices + begin.entry + j);
-        c[it] = __ldcs(ct.values + begin.entry + j);
+        if constexpr (!ValueFree) c[it] = __ldcs(ct.values + begin.entry + j);
       }
     }
 #pragma unroll
     for (int it = 0; it < step_items; ++it) {
       const int j = threadIdx.x + it * step_threads;
-      if (j < entries) product[j].value = static_cast<double>(c[it]) * static_cast<double>(__ldg(x + source[it]));
+      if (j < entries) {
+        if constexpr (ValueFree)
+          product[j].value = static_cast<double>(__ldg(x + source[it]));
+        else
+          product[j].value = static_cast<double>(c[it]) * static_cast<double>(__ldg(x + source[it]));
+      }
     }
   }
   // The tile's first row began in an earlier tile: the fix-up kernel finishes it.
@@ -341,7 +383,7 @@ __global__ void __launch_bounds__(step_threads)
     const std::int64_t row = begin.row + k;
     const double v = next_trust(scalars, mass, slots[k].value, pretrust[row]);
     t_next[row] = v;
-    if (t_next_gather) t_next_gather[row] = static_cast<float>(v);
+    copies.write(row, v);
     delta += fabs(v - t[row]);
   }
   delta = Reduce(temp.reduce).Sum(delta);
@@ -351,7 +393,7 @@ __global__ void __launch_bounds__(step_threads)
 __global__ void __launch_bounds__(fixup_warps * warp_size)
     finish_tiles(CsrView ct, std::int64_t num_tiles, const TileCoord* coord, const double* tile_carry,
                  const double* tile_head, const double* tile_delta, const double* t, const double* pretrust,
-                 StepScalars scalars, double* t_next, float* t_next_gather, double* block_sums, unsigned int* arrivals,
+                 StepScalars scalars, double* t_next, NextCopies copies, double* block_sums, unsigned int* arrivals,
                  double* residual) {
   using Reduce = cub::BlockReduce<double, fixup_warps * warp_size>;
   __shared__ typename Reduce::TempStorage temp;
@@ -378,7 +420,7 @@ __global__ void __launch_bounds__(fixup_warps * warp_size)
       const double v = next_trust(scalars, *scalars.dangling_mass, y, pretrust[row]);
       if (lane == 0) {
         t_next[row] = v;
-        if (t_next_gather) t_next_gather[row] = static_cast<float>(v);
+        copies.write(row, v);
         delta = fabs(v - t[row]);
       }
     }
@@ -432,7 +474,7 @@ class StepWorkspace {
 
 }  // namespace
 
-Transition build_transition(const CudaExecutor& exec, const CsrView& w) {
+Transition build_transition(const CudaExecutor& exec, const CsrView& w, TransitionForm form) {
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
   const auto ex = exec.shared_from_this();
@@ -449,12 +491,21 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w) {
   auto* counts = reinterpret_cast<unsigned long long*>(indptr);
   static_assert(sizeof(unsigned long long) == sizeof(std::int64_t));
 
-  // 1. Row sums of the positive part, positive entries per column.
+  // 1. Row sums of the positive part, positive entries per column, uniform rows.
   Array<double> inv(ex, static_cast<std::size_t>(n));
+  Array<double> scale(ex, static_cast<std::size_t>(n));
+  Array<unsigned int> nonuniform(ex, 1);
   TRUSTPROP_CUDA_CHECK(cudaMemsetAsync(indptr, 0, (static_cast<std::size_t>(n) + 1) * sizeof(std::int64_t), stream));
+  TRUSTPROP_CUDA_CHECK(cudaMemsetAsync(nonuniform.data(), 0, sizeof(unsigned int), stream));
   const auto row_blocks = static_cast<unsigned int>(ceil_div<std::int64_t>(n, rows_threads / warp_size));
-  row_sums_and_column_counts<<<row_blocks, rows_threads, 0, stream>>>(w, inv.data(), counts);
+  row_sums_and_column_counts<<<row_blocks, rows_threads, 0, stream>>>(w, inv.data(), scale.data(), counts,
+                                                                      nonuniform.data());
   TRUSTPROP_CUDA_CHECK_LAUNCH();
+  unsigned int rows_differ = 0;
+  exec.copy_to_host(&rows_differ, nonuniform.data(), sizeof rows_differ);
+  tr.value_free = form == TransitionForm::value_free_if_uniform && rows_differ == 0;
+  if (tr.value_free) tr.source_scale = std::move(scale);
+  scale = Array<double>();
 
   // 2. Row offsets of Cᵀ.
   run_cub(exec, "cub::DeviceScan::InclusiveSum", [&](void* temp, std::size_t& bytes) {
@@ -465,7 +516,7 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w) {
 
   // 3. Scatter into the rows of Cᵀ.
   tr.ct.indices = Array<std::int32_t>(ex, static_cast<std::size_t>(nnz));
-  tr.ct.values = Array<float>(ex, static_cast<std::size_t>(nnz));
+  if (!tr.value_free) tr.ct.values = Array<float>(ex, static_cast<std::size_t>(nnz));
   if (nnz > 0) {
     Array<std::int64_t> cursor(ex, static_cast<std::size_t>(n));
     exec.copy(cursor.data(), indptr, static_cast<std::size_t>(n) * sizeof(std::int64_t));
@@ -491,7 +542,14 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w) {
   inv = Array<double>();
 
   // 5. Sort each row of Cᵀ by source agent.
-  if (nnz > 0) {
+  if (nnz > 0 && tr.value_free) {
+    Array<std::int32_t> indices_alt(ex, static_cast<std::size_t>(nnz));
+    cub::DoubleBuffer<std::int32_t> keys(tr.ct.indices.data(), indices_alt.data());
+    run_cub(exec, "cub::DeviceSegmentedSort::SortKeys", [&](void* temp, std::size_t& bytes) {
+      return cub::DeviceSegmentedSort::SortKeys(temp, bytes, keys, nnz, n, indptr, indptr + 1, stream);
+    });
+    if (keys.Current() != tr.ct.indices.data()) std::swap(tr.ct.indices, indices_alt);
+  } else if (nnz > 0) {
     Array<std::int32_t> indices_alt(ex, static_cast<std::size_t>(nnz));
     Array<float> values_alt(ex, static_cast<std::size_t>(nnz));
     cub::DoubleBuffer<std::int32_t> keys(tr.ct.indices.data(), indices_alt.data());
@@ -507,9 +565,15 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w) {
 
 double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::int32_t* dangling,
                        std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
-                       double* t_next, const float* t_gather, float* t_next_gather) {
+                       double* t_next, const GatherVectors& g) {
   const std::int64_t n = ct.rows;
   if (n == 0) return 0.0;
+  const bool value_free = g.source_scale != nullptr;
+  TRUSTPROP_ASSERT(ct.nnz == 0 || value_free == (ct.values == nullptr),
+                   "eigentrust_step: source_scale must be given exactly for a value-free Cᵀ");
+  TRUSTPROP_ASSERT(!value_free || g.x32 || g.x64, "eigentrust_step: a value-free Cᵀ gathers from x32 or x64");
+  TRUSTPROP_ASSERT(value_free || (!g.x64 && !g.x64_next), "eigentrust_step: x64 is for a value-free Cᵀ");
+  const NextCopies copies{g.x32_next, g.x64_next, g.source_scale};
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
 
@@ -534,17 +598,23 @@ double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::i
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 
   const auto pull_blocks = static_cast<unsigned int>(num_tiles);
-  if (t_gather)
-    pull_tiles<<<pull_blocks, step_threads, 0, stream>>>(ct, ws.coord, t, t_gather, pretrust, scalars, t_next,
-                                                         t_next_gather, ws.tile_carry, ws.tile_head, ws.tile_delta);
+  auto pull = [&](auto kernel, const auto* x) {
+    kernel<<<pull_blocks, step_threads, 0, stream>>>(ct, ws.coord, t, x, pretrust, scalars, t_next, copies,
+                                                    ws.tile_carry, ws.tile_head, ws.tile_delta);
+  };
+  if (value_free && g.x32)
+    pull(pull_tiles<true, float>, g.x32);
+  else if (value_free)
+    pull(pull_tiles<true, double>, g.x64);
+  else if (g.x32)
+    pull(pull_tiles<false, float>, g.x32);
   else
-    pull_tiles<<<pull_blocks, step_threads, 0, stream>>>(ct, ws.coord, t, t, pretrust, scalars, t_next,
-                                                         t_next_gather, ws.tile_carry, ws.tile_head, ws.tile_delta);
+    pull(pull_tiles<false, double>, t);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 
   finish_tiles<<<static_cast<unsigned int>(fixup_blocks), fixup_warps * warp_size, 0, stream>>>(
       ct, num_tiles, ws.coord, ws.tile_carry, ws.tile_head, ws.tile_delta, t, pretrust, scalars, t_next,
-      t_next_gather, ws.fixup_sums, ws.arrivals + 1, ws.scalars + 1);
+      copies, ws.fixup_sums, ws.arrivals + 1, ws.scalars + 1);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 
   double residual = 0.0;
