@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "common/error.hpp"
+#include "host/resident_graph.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/memory_estimate.hpp"
@@ -43,12 +44,8 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
 
   kernels::Transition tr;
   {
-    // W lives on the backend only while Cᵀ is built.
-    kernels::CsrMatrix w;
-    w.rows = w.cols = g.n;
-    w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
-    w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-    w.values = kernels::Array<float>::from_host(exec, g.data);
+    // W lives on the backend only while Cᵀ is built (on the CPU: in place).
+    const ResidentGraph w(exec, g);
     tr = kernels::dispatch(*exec, [&](const auto& e) {
       return build_transition(e, w.view(), kernels::TransitionForm::value_free_if_uniform);
     });

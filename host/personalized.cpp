@@ -14,6 +14,7 @@
 
 #include "common/error.hpp"
 #include "host/pretrust.hpp"
+#include "host/resident_graph.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/memory_estimate.hpp"
@@ -227,12 +228,8 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   const auto t0 = std::chrono::steady_clock::now();
   kernels::Transition tr;
   {
-    // W lives on the backend only while Cᵀ is built.
-    kernels::CsrMatrix w;
-    w.rows = w.cols = n;
-    w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
-    w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-    w.values = kernels::Array<float>::from_host(exec, g.data);
+    // W lives on the backend only while Cᵀ is built (on the CPU: in place).
+    const ResidentGraph w(exec, g);
     tr = kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
   }
 
