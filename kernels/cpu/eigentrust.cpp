@@ -107,42 +107,24 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w, Transitio
 }
 
 namespace {
-// y_j = Σ c_ij·x_i over row j of Cᵀ (c_ij = 1 when ValueFree). Lanes = 1:
-// one sum in row order, the all-double reference (personalized_step keeps
-// the same order, bit for bit). Lanes = 4: four interleaved partial sums,
-// added pairwise at the end — equal within rounding, and four independent
-// chains of additions instead of one: on a city's long rows the latency of
-// one chain, not memory, bounds the loop.
-template <int Lanes, bool ValueFree, class Gathered>
-inline double row_dot(const CsrView& ct, std::int64_t j, const Gathered* x) {
-  auto term = [&](std::int64_t k) {
-    if constexpr (ValueFree)
-      return static_cast<double>(x[ct.indices[k]]);
-    else
-      return static_cast<double>(ct.values[k]) * static_cast<double>(x[ct.indices[k]]);
-  };
-  double y[Lanes] = {};
-  std::int64_t k = ct.indptr[j];
-  const std::int64_t end = ct.indptr[j + 1];
-  for (; k + Lanes <= end; k += Lanes)
-    for (int l = 0; l < Lanes; ++l) y[l] += term(k + l);
-  for (int l = 0; k < end; ++k, ++l) y[l] += term(k);
-  if constexpr (Lanes == 1)
-    return y[0];
-  else
-    return (y[0] + y[1]) + (y[2] + y[3]);
-}
-
 // One pass over Cᵀ gathering from `x` (t itself, or a copy the last step
 // wrote): the new trust of each agent, its copies when asked, and ‖t' − t‖₁.
 // ValueFree: Cᵀ has no values and x already holds t_i·source_scale_i.
-template <int Lanes, bool ValueFree, class Gathered>
+// The sum runs over the row in order: splitting it into four interleaved
+// partial sums was slower on R-MAT's short rows and no faster on a city's
+// long ones (docs/benchmarks.md): the gather, not the add latency, bounds it.
+template <bool ValueFree, class Gathered>
 double pull_step(const CsrView& ct, double mass, const double* pretrust, double restart, const double* t,
                  const Gathered* x, const GatherVectors& g, double* t_next) {
-  static_assert(Lanes == 1 || Lanes == 4, "row_dot adds 1 or 4 lanes");
   const double keep = 1.0 - restart;
   return block_sum(ct.rows, [&](std::int64_t j) {
-    const double y = row_dot<Lanes, ValueFree>(ct, j, x);
+    double y = 0.0;
+    for (std::int64_t k = ct.indptr[j]; k < ct.indptr[j + 1]; ++k) {
+      if constexpr (ValueFree)
+        y += static_cast<double>(x[ct.indices[k]]);
+      else
+        y += static_cast<double>(ct.values[k]) * static_cast<double>(x[ct.indices[k]]);
+    }
     const double v = keep * (y + mass * pretrust[j]) + restart * pretrust[j];
     t_next[j] = v;
     const double copy = ValueFree ? v * g.source_scale[j] : v;
@@ -163,10 +145,10 @@ double eigentrust_step(const CpuExecutor&, const CsrView& ct, const std::int32_t
   TRUSTPROP_ASSERT(value_free || (!g.x64 && !g.x64_next), "eigentrust_step: x64 is for a value-free Cᵀ");
   const double m = block_sum(n_dangling, [&](std::int64_t k) { return t[dangling[k]]; });
   if (value_free)
-    return g.x32 ? pull_step<4, true>(ct, m, pretrust, restart, t, g.x32, g, t_next)
-                 : pull_step<4, true>(ct, m, pretrust, restart, t, g.x64, g, t_next);
-  return g.x32 ? pull_step<4, false>(ct, m, pretrust, restart, t, g.x32, g, t_next)
-               : pull_step<1, false>(ct, m, pretrust, restart, t, t, g, t_next);
+    return g.x32 ? pull_step<true>(ct, m, pretrust, restart, t, g.x32, g, t_next)
+                 : pull_step<true>(ct, m, pretrust, restart, t, g.x64, g, t_next);
+  return g.x32 ? pull_step<false>(ct, m, pretrust, restart, t, g.x32, g, t_next)
+               : pull_step<false>(ct, m, pretrust, restart, t, t, g, t_next);
 }
 
 }  // namespace trustprop::kernels::cpu
