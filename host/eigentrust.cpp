@@ -31,7 +31,8 @@ void validate(const EigenTrustOptions& o) {
 
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start, const IterationObserver& observe) {
+                                const std::vector<double>& start, const IterationObserver& observe,
+                                const EigenTrustResume* resume) {
   validate(options);
   const auto n = static_cast<std::size_t>(g.n);
   TRUSTPROP_ASSERT(pretrust.size() == n, "pre-trust vector must have one entry per agent");
@@ -52,8 +53,10 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
     tr = kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
   }
   auto p = kernels::Array<double>::from_host(exec, pretrust);
-  std::vector<double> t0_host = start.empty() ? pretrust : start;
-  if (!start.empty()) {
+  std::vector<double> t0_host = resume ? resume->trust : start.empty() ? pretrust : start;
+  if (resume) {
+    TRUSTPROP_ASSERT(t0_host.size() == n, "resumed trust vector must have one entry per agent");
+  } else if (!start.empty()) {
     TRUSTPROP_ASSERT(start.size() == n, "warm-start vector must have one entry per agent");
     const double s = std::accumulate(t0_host.begin(), t0_host.end(), 0.0);
     if (!(s > 0.0) || !std::isfinite(s)) throw DataError("warm-start vector does not have a positive finite sum");
@@ -62,7 +65,8 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   auto t = kernels::Array<double>::from_host(exec, t0_host);
   kernels::Array<double> t_next(exec, n);
   kernels::Array<float> tg, tg_next;  // float32 copies of t and t_next when gathering in float32
-  if (options.float32_gather) {
+  bool float32_gather = options.float32_gather && (!resume || resume->float32_gather);
+  if (float32_gather) {
     tg = kernels::Array<float>::from_host(exec, std::vector<float>(t0_host.begin(), t0_host.end()));
     tg_next = kernels::Array<float>(exec, n);
   }
@@ -72,8 +76,11 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   const auto t1 = std::chrono::steady_clock::now();
   const kernels::CsrView ct = tr.ct.view();
   Convergence& c = r.convergence;
-  bool float32_gather = options.float32_gather;
-  while (c.iterations < options.max_iterations) {
+  if (resume) {
+    c = resume->convergence;
+    c.converged = !c.residuals.empty() && c.residual < options.tolerance;  // a finished run, resumed
+  }
+  while (!c.converged && c.iterations < options.max_iterations) {
     const double res = kernels::dispatch(*exec, [&](const auto& e) {
       return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
                              options.restart, t.data(), t_next.data(), float32_gather ? tg.data() : nullptr,
@@ -89,7 +96,7 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
     // longer small against a step: finish in float64, so that any tolerance
     // is reachable and the result is the float64 fixed point.
     if (res < float32_gather_limit) float32_gather = false;
-    if (observe) observe(c);
+    if (observe) observe({t, float32_gather, c});
     if (res < options.tolerance) {
       c.converged = true;
       break;
