@@ -192,7 +192,8 @@ int main(int argc, char** argv) {
         {"verify_cold_gb_per_s", file_bytes / median(verify_s) / gb},
         {"restore_cold_seconds", restore_s},
         {"restore_cold_gb_per_s", file_bytes / median(restore_s) / gb},
-        {"note", "write: stream from the state arrays + XXH3 checksums + HDF5 + fsync + rename (what simulate does); "
+        {"note", "write: contiguous datasets written from the state arrays in 64 MiB pieces + XXH3 checksums + "
+                 "write-back started after each piece + fsync + rename (what simulate does); "
                  "verify: every checksum, file dropped from the page cache first; restore: read, check values and "
                  "checksums, copy into the state, again from a cold cache. A resume does verify then restore "
                  "(the second read is usually warm)."},

@@ -121,8 +121,11 @@ constexpr std::int64_t piece_bytes = 64 << 20;
 class WriteBehind {
  public:
   explicit WriteBehind(const h5::File& f) {
+    Handle fapl(H5Fget_access_plist(f.id()));
     void* handle = nullptr;
-    if (H5Fget_vfd_handle(f.id(), H5P_DEFAULT, &handle) >= 0 && handle) fd_ = *static_cast<int*>(handle);
+    // Only the default (sec2) driver's handle is a file descriptor.
+    if (H5Pget_driver(fapl.get()) == H5FD_SEC2 && H5Fget_vfd_handle(f.id(), fapl.get(), &handle) >= 0 && handle)
+      fd_ = *static_cast<int*>(handle);
   }
   void start() const {
     if (fd_ >= 0) ::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
