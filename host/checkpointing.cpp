@@ -86,20 +86,22 @@ std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSerie
   return all.size();
 }
 
-void remove_stale_temporaries(const std::string& run_dir) {
-  for (const std::string& dir : {run_dir, checkpoint_dir(run_dir)}) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      std::smatch m;
-      const std::string name = e.path().filename().string();
-      if (!std::regex_match(name, m, kTemporaryName)) continue;
-      const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
-      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-        spdlog::info("removing {}, left by an interrupted write", e.path().string());
-        remove_file(e.path());
-      }
+void remove_stale_temporaries_of(const std::string& dir, const std::string& target_name) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir.empty() ? "." : dir, ec)) {
+    std::smatch m;
+    const std::string name = e.path().filename().string();
+    if (!std::regex_match(name, m, kTemporaryName) || name.compare(0, target_name.size(), target_name) != 0) continue;
+    const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      spdlog::info("removing {}, left by an interrupted write", e.path().string());
+      remove_file(e.path());
     }
   }
+}
+
+void remove_stale_temporaries(const std::string& run_dir) {
+  for (const std::string& dir : {run_dir, checkpoint_dir(run_dir)}) remove_stale_temporaries_of(dir, "");
 }
 
 std::string hash_bytes(const void* data, std::size_t size) {

@@ -51,6 +51,9 @@ std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSerie
 // killed process left in the run directory and its checkpoints directory;
 // files of processes still alive are left alone.
 void remove_stale_temporaries(const std::string& run_dir);
+// The same in one directory, for the temporaries whose name starts with
+// `target_name` (a file name; empty: all).
+void remove_stale_temporaries_of(const std::string& dir, const std::string& target_name);
 
 // "xxh3:<16 hex>" of bytes.
 std::string hash_bytes(const void* data, std::size_t size);

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <sstream>
 
@@ -63,6 +64,8 @@ EigenTrustCheckpoints::EigenTrustCheckpoints(const RankRun& run, const std::vect
   std::filesystem::create_directories(checkpoint_dir(dir), ec);
   if (ec) throw IoError(dir + ": cannot create the run directory: " + ec.message());
   remove_stale_temporaries(dir);
+  const std::filesystem::path output(run.settings.output);  // a killed run's unfinished results file
+  remove_stale_temporaries_of(output.parent_path().string(), output.filename().string() + ".tmp-");
   const RunIdentity id = identity(run, pretrust, options.max_iterations);
   if (settings_.resume == "never") {
     if (const std::size_t removed = remove_checkpoints(dir, kSeries))

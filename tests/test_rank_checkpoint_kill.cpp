@@ -5,7 +5,8 @@
 // --resume auto each time. After every kill each checkpoint at its final
 // name must verify and the results file must not exist half-written; at the
 // end the trust vector and the residual history must equal an
-// uninterrupted run's byte for byte.
+// uninterrupted run's byte for byte, and the unfinished results files of
+// the killed runs must be gone.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -91,7 +92,9 @@ TEST(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
   EXPECT_GT(mid_write, 0) << "no kill landed in a checkpoint write";
   rank_ckpt::expect_same_results(out, reference);
   for (const std::string& name : rank_ckpt::checkpoint_names(run))
-    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;  // the last run cleaned up
+    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;  // the last run cleaned up,
+  for (const auto& e : fs::directory_iterator(dir.path()))     // the unfinished results files too
+    EXPECT_EQ(e.path().filename().string().find("out.h5.tmp-"), std::string::npos) << e.path();
 }
 
 }  // namespace
