@@ -3,9 +3,11 @@
 // simulate` (blocks streamed from the state arrays, checksums, fsync,
 // rename), then reads it back cold (the file dropped from the page cache)
 // as a resume does: verify every checksum, then restore the state. The
-// peer is the disk itself in the same run: dd writing as many bytes with
-// conv=fsync, and reading them with iflag=direct. Writes JSON with the
-// machine, the date and the git revision.
+// peer is the disk itself in the same run: after every write, dd writing
+// 1 GiB with conv=fsync (bs=16M count=64: this disk's speed varies from
+// minute to minute, so each write has its own peer); at the end dd writing
+// as many bytes as the checkpoint with conv=fsync, and reading them with
+// iflag=direct. Writes JSON with the machine, the date and the git revision.
 //
 //   bench_checkpoint [--agents 1000000] [--mean-degree 48] [--epochs 1] [--repeats 3]
 //                    [--dir /tmp] [--threads 0] [-o FILE]
@@ -137,7 +139,9 @@ int main(int argc, char** argv) {
     header.backend = exec->name();
     header.device = exec->device_name();
     const std::string path = (work / "ckpt-e1.h5").string();
-    std::vector<double> write_s, verify_s, restore_s;
+    const std::string dd = (work / "dd.bin").string();
+    const std::string dd_1g = fmt::format("dd if=/dev/zero of={} bs=16M count=64 conv=fsync 2>&1", dd);
+    std::vector<double> write_s, verify_s, restore_s, dd_1g_s;
     double file_bytes = 0;
     for (int k = 0; k < repeats; ++k) {
       std::fprintf(stderr, "bench_checkpoint: write and read %d of %d\n", k + 1, repeats);
@@ -145,6 +149,8 @@ int main(int argc, char** argv) {
       host::save_simulation_checkpoint(path, header, sim, record, results);
       write_s.push_back(seconds_since(t0));
       file_bytes = static_cast<double>(fs::file_size(path));
+      dd_1g_s.push_back(dd_seconds(run_command(dd_1g)));
+      fs::remove(dd);
       drop_from_cache(path);
       t0 = std::chrono::steady_clock::now();
       io::CheckpointReader reader(path);
@@ -158,7 +164,6 @@ int main(int argc, char** argv) {
     }
 
     // The peer: the same number of bytes through dd, fsynced, and read back bypassing the cache.
-    const std::string dd = (work / "dd.bin").string();
     const long blocks = std::max(1L, std::lround(file_bytes / (4 << 20)));
     const std::string dd_write =
         run_command(fmt::format("dd if=/dev/zero of={} bs=4M count={} conv=fsync 2>&1", dd, blocks));
@@ -187,10 +192,16 @@ int main(int argc, char** argv) {
         {"verify_cold_gb_per_s", file_bytes / median(verify_s) / gb},
         {"restore_cold_seconds", restore_s},
         {"restore_cold_gb_per_s", file_bytes / median(restore_s) / gb},
-        {"note", "write: stream from the state arrays + XXH3 checksums + HDF5 + fsync + rename (what simulate does); "
+        {"note", "write: contiguous datasets written from the state arrays in 64 MiB pieces + XXH3 checksums + "
+                 "write-back started after each piece + fsync + rename (what simulate does); "
                  "verify: every checksum, file dropped from the page cache first; restore: read, check values and "
                  "checksums, copy into the state, again from a cold cache. A resume does verify then restore "
                  "(the second read is usually warm)."},
+        {"peer_dd_write_1gib", {{"command", "dd if=/dev/zero of=FILE bs=16M count=64 conv=fsync"},
+                                {"bytes", 1 << 30}, {"seconds", dd_1g_s},
+                                {"gb_per_s", (1 << 30) / median(dd_1g_s) / gb},
+                                {"note", "run right after each checkpoint write"}}},
+        {"write_vs_dd_1gib", median(dd_1g_s) / (1 << 30) * file_bytes / median(write_s)},
         {"peer_dd_write", {{"command", "dd if=/dev/zero bs=4M conv=fsync"}, {"bytes", dd_bytes},
                            {"seconds", dd_seconds(dd_write)}, {"gb_per_s", dd_bytes / dd_seconds(dd_write) / gb},
                            {"report", dd_write}}},

@@ -1,4 +1,4 @@
-// Checkpoint policy (host/checkpointing.hpp).
+// Checkpoint policy of simulate and rank runs (host/checkpointing.hpp).
 #include "host/checkpointing.hpp"
 
 #include <fmt/format.h>
@@ -21,7 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const std::regex kCheckpointName(R"(ckpt-e([0-9]{1,10})\.h5)");
+const std::regex kCheckpointName(R"(ckpt-([a-z])([0-9]{1,10})\.h5)");
 const std::regex kTemporaryName(R"(.+\.tmp-([0-9]+))");
 
 // The configuration with the keys that do not decide the dynamics fixed.
@@ -33,22 +33,16 @@ std::string dynamics_text(SimulationConfig c) {
   return resolved_toml(c);
 }
 
-// The first line in which two configurations' dynamics differ, for messages.
-std::string first_difference(const std::string& stored_text, const SimulationConfig& current) {
+// The first line in which a stored configuration's dynamics differ from a run's, for messages.
+std::string dynamics_difference(const std::string& stored_text, const SimulationConfig& current) {
   std::string stored;
   try {
     stored = dynamics_text(parse_simulation_config(stored_text, "the checkpoint's configuration"));
   } catch (const Error&) {
     return "the checkpoint's configuration does not parse with this trustprop";
   }
-  std::istringstream a(stored), b(dynamics_text(current));
-  std::string section, la, lb;
-  while (true) {
-    const bool more_a = static_cast<bool>(std::getline(a, la)), more_b = static_cast<bool>(std::getline(b, lb));
-    if (!more_a && !more_b) return "the configurations differ";
-    if (la != lb) return fmt::format("{}checkpoint has '{}', this run '{}'", section, la, lb);
-    if (!la.empty() && la.front() == '[') section = la + " ";
-  }
+  const std::string line = first_differing_line(stored, dynamics_text(current));
+  return line.empty() ? "the configurations differ" : line;
 }
 
 void remove_file(const fs::path& p) {
@@ -59,72 +53,99 @@ void remove_file(const fs::path& p) {
 
 }  // namespace
 
+const CheckpointSeries simulate_checkpoints{"simulate", 'e', "epoch"};
+
 std::string checkpoint_dir(const std::string& run_dir) { return run_dir + "/checkpoints"; }
 
-std::string checkpoint_path(const std::string& run_dir, std::int64_t epoch) {
-  return checkpoint_dir(run_dir) + "/ckpt-e" + std::to_string(epoch) + ".h5";
+std::string checkpoint_path(const std::string& run_dir, const CheckpointSeries& series, std::int64_t step) {
+  return checkpoint_dir(run_dir) + "/ckpt-" + series.letter + std::to_string(step) + ".h5";
 }
 
-std::vector<CheckpointEntry> list_checkpoints(const std::string& run_dir) {
+std::vector<CheckpointEntry> list_checkpoints(const std::string& run_dir, const CheckpointSeries* series) {
   std::vector<CheckpointEntry> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(checkpoint_dir(run_dir), ec)) {
     std::smatch m;
     const std::string name = e.path().filename().string();
-    if (std::regex_match(name, m, kCheckpointName)) out.push_back({e.path().string(), std::stoll(m[1].str())});
+    if (std::regex_match(name, m, kCheckpointName) && (!series || m[1].str()[0] == series->letter))
+      out.push_back({e.path().string(), std::stoll(m[2].str())});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.epoch > b.epoch; });
   return out;
 }
 
-void prune_checkpoints(const std::string& run_dir, std::int64_t keep) {
-  const auto all = list_checkpoints(run_dir);
+void prune_checkpoints(const std::string& run_dir, const CheckpointSeries& series, std::int64_t keep) {
+  const auto all = list_checkpoints(run_dir, &series);
   for (std::size_t k = static_cast<std::size_t>(std::max<std::int64_t>(keep, 1)); k < all.size(); ++k)
     remove_file(all[k].path);
 }
 
-std::size_t remove_checkpoints(const std::string& run_dir) {
-  const auto all = list_checkpoints(run_dir);
+std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSeries& series) {
+  const auto all = list_checkpoints(run_dir, &series);
   for (const auto& c : all) remove_file(c.path);
   return all.size();
 }
 
-void remove_stale_temporaries(const std::string& run_dir) {
-  for (const std::string& dir : {run_dir, checkpoint_dir(run_dir)}) {
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      std::smatch m;
-      const std::string name = e.path().filename().string();
-      if (!std::regex_match(name, m, kTemporaryName)) continue;
-      const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
-      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
-        spdlog::info("removing {}, left by an interrupted write", e.path().string());
-        remove_file(e.path());
-      }
+void remove_stale_temporaries_of(const std::string& dir, const std::string& target_name) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir.empty() ? "." : dir, ec)) {
+    std::smatch m;
+    const std::string name = e.path().filename().string();
+    if (!std::regex_match(name, m, kTemporaryName) || name.compare(0, target_name.size(), target_name) != 0) continue;
+    const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      spdlog::info("removing {}, left by an interrupted write", e.path().string());
+      remove_file(e.path());
     }
   }
 }
 
-std::string config_hash(const SimulationConfig& c) {
-  const std::string text = dynamics_text(c);
-  return fmt::format("xxh3:{:016x}", static_cast<unsigned long long>(XXH3_64bits(text.data(), text.size())));
+void remove_stale_temporaries(const std::string& run_dir) {
+  for (const std::string& dir : {run_dir, checkpoint_dir(run_dir)}) remove_stale_temporaries_of(dir, "");
 }
 
-std::optional<io::CheckpointReader> select_checkpoint(const std::string& resume, const std::string& run_dir) {
-  if (resume != "auto") {
-    io::CheckpointReader r(resume);
-    r.verify();
-    return std::optional<io::CheckpointReader>(std::move(r));
+std::string hash_bytes(const void* data, std::size_t size) {
+  return fmt::format("xxh3:{:016x}", static_cast<unsigned long long>(XXH3_64bits(data, size)));
+}
+
+std::string first_differing_line(const std::string& checkpoint_text, const std::string& run_text) {
+  std::istringstream a(checkpoint_text), b(run_text);
+  std::string section, la, lb;
+  while (true) {
+    const bool more_a = static_cast<bool>(std::getline(a, la)), more_b = static_cast<bool>(std::getline(b, lb));
+    if (!more_a && !more_b) return "";
+    if (!more_a) la.clear();
+    if (!more_b) lb.clear();
+    if (la != lb) return fmt::format("{}checkpoint has '{}', this run '{}'", section, la, lb);
+    if (!la.empty() && la.front() == '[') section = la + " ";
   }
-  const auto all = list_checkpoints(run_dir);
+}
+
+namespace {
+
+// Opens and verifies a checkpoint, refusing one of another kind of run.
+io::CheckpointReader open_verified(const std::string& path, const CheckpointSeries& series) {
+  io::CheckpointReader r(path);
+  if (r.header().kind != series.kind)
+    throw DataError(path + ": a checkpoint of " + r.header().kind + " (root attribute trustprop.checkpoint_kind), "
+                    "not of " + series.kind);
+  r.verify();
+  return r;
+}
+
+}  // namespace
+
+std::optional<io::CheckpointReader> select_checkpoint(const std::string& resume, const std::string& run_dir,
+                                                      const CheckpointSeries& series) {
+  if (resume != "auto") return open_verified(resume, series);
+  const auto all = list_checkpoints(run_dir, &series);
   std::string problems;
   for (const auto& c : all) {
     try {
-      io::CheckpointReader r(c.path);
-      r.verify();
+      io::CheckpointReader r = open_verified(c.path, series);
       if (r.header().epoch != c.epoch)
         throw DataError(c.path + ": root attribute epoch is " + std::to_string(r.header().epoch) +
-                        ", but the file is named for epoch " + std::to_string(c.epoch));
+                        ", but the file is named for " + series.step + " " + std::to_string(c.epoch));
       return std::optional<io::CheckpointReader>(std::move(r));
     } catch (const Error& e) {
       if (e.code() != ExitCode::data && e.code() != ExitCode::no_input) throw;
@@ -139,28 +160,41 @@ std::optional<io::CheckpointReader> select_checkpoint(const std::string& resume,
   return std::nullopt;
 }
 
-void check_compatible(const io::CheckpointHeader& h, const std::string& path, const SimulationConfig& c,
-                      const std::string& graph_hash, const std::string& backend, bool allow_change) {
-  if (h.config_hash != config_hash(c)) {
-    const std::string what = path + ": the configuration differs from the checkpoint's (" +
-                             first_difference(h.config_text, c) + ")";
+void check_compatible(const io::CheckpointHeader& h, const std::string& path, const RunIdentity& run,
+                      bool allow_change) {
+  if (h.config_hash != run.config_hash) {
+    const std::string what =
+        path + ": the configuration differs from the checkpoint's (" + run.difference(h.config_text) + ")";
     if (!allow_change)
       throw ConfigError(what + "; pass --allow-config-change to continue under the new configuration");
     spdlog::warn("{}; continuing under the new configuration (--allow-config-change)", what);
   }
-  if (h.graph_hash != graph_hash) {
-    const std::string what = path + ": the graph differs from the checkpoint's (content hash " + graph_hash +
+  if (h.graph_hash != run.graph_hash) {
+    const std::string what = path + ": the graph differs from the checkpoint's (content hash " + run.graph_hash +
                              ", the checkpoint's " + h.graph_hash + ": " + h.graph + ")";
     if (!allow_change) throw DataError(what + "; pass --allow-config-change to continue on this graph");
     spdlog::warn("{}; continuing on this graph (--allow-config-change)", what);
   }
-  if (h.epoch > c.epochs)
-    throw ConfigError(path + ": the checkpoint is at epoch " + std::to_string(h.epoch) + ", beyond the run's " +
-                      std::to_string(c.epochs) + " epochs; raise --epochs or [run] epochs");
-  if (h.backend != backend)
+  if (h.epoch > run.steps)
+    throw ConfigError(path + ": the checkpoint is at " + run.step + " " + std::to_string(h.epoch) +
+                      ", beyond the run's " + std::to_string(run.steps) + " " + run.step + "s; " + run.raise_steps);
+  if (h.backend != run.backend)
     spdlog::warn("{}: the checkpoint was written on {} ({}), this run is on {}: the continuation agrees within the "
                  "CPU/GPU tolerance, not bit for bit",
-                 path, h.backend, h.device, backend);
+                 path, h.backend, h.device, run.backend);
+}
+
+RunIdentity simulation_identity(const SimulationConfig& c, const std::string& graph_hash, const std::string& backend) {
+  const std::string text = dynamics_text(c);
+  RunIdentity id;
+  id.config_hash = hash_bytes(text.data(), text.size());
+  id.difference = [c](const std::string& stored) { return dynamics_difference(stored, c); };
+  id.graph_hash = graph_hash;
+  id.backend = backend;
+  id.step = "epoch";
+  id.steps = c.epochs;
+  id.raise_steps = "raise --epochs or [run] epochs";
+  return id;
 }
 
 double parse_duration(const std::string& text, const std::string& option) {
@@ -176,9 +210,9 @@ double parse_duration(const std::string& text, const std::string& option) {
   return value * scale;
 }
 
-bool walltime_allows_another_epoch(double limit_seconds, double elapsed, double longest_epoch,
-                                   double checkpoint_seconds) {
-  return elapsed + longest_epoch + checkpoint_seconds <= limit_seconds;
+bool walltime_allows_another_step(double limit_seconds, double elapsed, double longest_step,
+                                  double checkpoint_seconds) {
+  return elapsed + longest_step + checkpoint_seconds <= limit_seconds;
 }
 
 }  // namespace trustprop::host

@@ -1,11 +1,13 @@
-// Checkpoint policy of `trustprop simulate` (docs/checkpoint.md): where
+// Checkpoint policy of long runs, shared by `trustprop simulate` and
+// `trustprop rank --model eigentrust` (docs/checkpoint.md): where
 // checkpoints live in a run directory, which are kept, which one a resume
 // takes, whether it fits the run, and when a run must stop to stay within
-// --max-walltime. What a checkpoint holds is host/simulation_checkpoint.hpp;
-// the file format is io/checkpoint_file.hpp.
+// --max-walltime. What a checkpoint holds is host/simulation_checkpoint.hpp
+// and host/rank_checkpoint.hpp; the file format is io/checkpoint_file.hpp.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -15,60 +17,94 @@
 
 namespace trustprop::host {
 
-// RUN_DIR/checkpoints and RUN_DIR/checkpoints/ckpt-e<epoch>.h5.
+// The checkpoints of one kind of run: their header.kind, and the letter and
+// the word of their steps (files ckpt-<letter><step>.h5).
+struct CheckpointSeries {
+  std::string kind;  // "simulate", "rank eigentrust"
+  char letter;       // 'e' (epochs), 'i' (iterations)
+  std::string step;  // "epoch", "iteration"
+};
+extern const CheckpointSeries simulate_checkpoints;
+
+// RUN_DIR/checkpoints and RUN_DIR/checkpoints/ckpt-<letter><step>.h5.
 std::string checkpoint_dir(const std::string& run_dir);
-std::string checkpoint_path(const std::string& run_dir, std::int64_t epoch);
+std::string checkpoint_path(const std::string& run_dir, const CheckpointSeries& series, std::int64_t step);
 
 struct CheckpointEntry {
   std::string path;
-  std::int64_t epoch = 0;
+  std::int64_t epoch = 0;  // the step: epochs or iterations completed
 };
 
-// The checkpoints of a run directory, newest (highest epoch) first. Other
-// files (temporaries of interrupted writes among them) are not listed.
-std::vector<CheckpointEntry> list_checkpoints(const std::string& run_dir);
+// The checkpoints of a run directory of `series` (null: of every kind),
+// newest (highest step) first. Other files (temporaries of interrupted
+// writes among them) are not listed.
+std::vector<CheckpointEntry> list_checkpoints(const std::string& run_dir, const CheckpointSeries* series = nullptr);
 
-// Deletes all but the newest `keep` checkpoints. Throws IoError.
-void prune_checkpoints(const std::string& run_dir, std::int64_t keep);
+// Deletes all but the newest `keep` checkpoints of `series`. Throws IoError.
+void prune_checkpoints(const std::string& run_dir, const CheckpointSeries& series, std::int64_t keep);
 
-// Deletes every checkpoint (--resume never: the run starts afresh);
-// returns how many there were. Throws IoError.
-std::size_t remove_checkpoints(const std::string& run_dir);
+// Deletes every checkpoint of `series` (--resume never: the run starts
+// afresh); returns how many there were. Throws IoError.
+std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSeries& series);
 
 // Deletes the temporary files (NAME.tmp-<pid>, io::AtomicOutput) that a
 // killed process left in the run directory and its checkpoints directory;
 // files of processes still alive are left alone.
 void remove_stale_temporaries(const std::string& run_dir);
+// The same in one directory, for the temporaries whose name starts with
+// `target_name` (a file name; empty: all).
+void remove_stale_temporaries_of(const std::string& dir, const std::string& target_name);
 
-// The hash of what in a configuration decides the dynamics: the resolved
-// configuration without [run] name and epochs and without [checkpoint],
-// so that a run can be extended (--epochs) or checkpointed differently.
-std::string config_hash(const SimulationConfig& c);
+// "xxh3:<16 hex>" of bytes.
+std::string hash_bytes(const void* data, std::size_t size);
 
-// The checkpoint to resume from. `resume` is "auto" (the newest in the run
-// directory that validates, falling back to older ones with a warning
-// naming what is wrong with each; none when there are none) or the path of
-// one. The checkpoint returned has been verified (checksums included).
-// Throws DataError when a named checkpoint, or every one of the run
-// directory's, is invalid; NoInputError when a named one does not exist.
-std::optional<io::CheckpointReader> select_checkpoint(const std::string& resume, const std::string& run_dir);
+// The first line in which two texts differ, as "[section] checkpoint has
+// 'a', this run 'b'" (the section is the last "[...]" line before it);
+// empty when they are equal.
+std::string first_differing_line(const std::string& checkpoint_text, const std::string& run_text);
+
+// The checkpoint to resume from. `resume` is "auto" (the newest of `series`
+// in the run directory that validates, falling back to older ones with a
+// warning naming what is wrong with each; none when there are none) or the
+// path of one. The checkpoint returned has been verified (checksums
+// included) and is of series.kind. Throws DataError when a named
+// checkpoint, or every one of the run directory's, is invalid or of another
+// kind; NoInputError when a named one does not exist.
+std::optional<io::CheckpointReader> select_checkpoint(const std::string& resume, const std::string& run_dir,
+                                                      const CheckpointSeries& series);
+
+// What a checkpoint must agree with to continue a run.
+struct RunIdentity {
+  std::string config_hash;  // of what in the configuration decides the results
+  // The first line in which the checkpoint's configuration (its text) differs, for messages.
+  std::function<std::string(const std::string& checkpoint_config)> difference;
+  std::string graph_hash, backend;
+  std::string step;         // "epoch", "iteration"
+  std::int64_t steps = 0;   // the run's epochs or max_iterations: a checkpoint beyond is refused
+  std::string raise_steps;  // how to raise them, e.g. "raise --epochs or [run] epochs"
+};
 
 // Refuses a checkpoint that does not fit the run: another configuration
 // (ConfigError, 78) or another graph (DataError, 65), unless
 // `allow_change`, when it warns instead; a checkpoint beyond the run's
-// epochs (ConfigError). Warns when the backend differs (the continuation is
+// steps (ConfigError). Warns when the backend differs (the continuation is
 // then equal within the CPU/GPU tolerance, not bit for bit).
-void check_compatible(const io::CheckpointHeader& h, const std::string& path, const SimulationConfig& c,
-                      const std::string& graph_hash, const std::string& backend, bool allow_change);
+void check_compatible(const io::CheckpointHeader& h, const std::string& path, const RunIdentity& run,
+                      bool allow_change);
+
+// The identity of a simulation: the hash of the resolved configuration
+// without [run] name and epochs and without [checkpoint], so that a run can
+// be extended (--epochs) or checkpointed differently.
+RunIdentity simulation_identity(const SimulationConfig& c, const std::string& graph_hash, const std::string& backend);
 
 // "--max-walltime" values: seconds, or a number with unit s, m, h or d
 // ("90m", "1.5h"). Throws UsageError naming the option.
 double parse_duration(const std::string& text, const std::string& option);
 
-// Whether another epoch and a checkpoint after it still fit in the limit:
-// the time used, plus the longest epoch so far, plus the last checkpoint's
-// write time.
-bool walltime_allows_another_epoch(double limit_seconds, double elapsed, double longest_epoch,
-                                   double checkpoint_seconds);
+// Whether another step (epoch, iteration) and a checkpoint after it still
+// fit in the limit: the time used, plus the longest step so far, plus the
+// last checkpoint's write time.
+bool walltime_allows_another_step(double limit_seconds, double elapsed, double longest_step,
+                                  double checkpoint_seconds);
 
 }  // namespace trustprop::host

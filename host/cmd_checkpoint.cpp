@@ -1,5 +1,6 @@
 // `trustprop checkpoint ls|verify RUN_DIR [--json]` (docs/checkpoint.md):
-// the checkpoints of a run directory with epoch, size, time and status. ls
+// the checkpoints of a run directory (simulate's and rank's) with their step
+// (epoch or iteration), kind, size, time and status. ls
 // checks each file's structure (format, version, complete mark, header,
 // datasets); verify also recomputes every checksum and exits 65 when any
 // checkpoint is bad. Either accepts a checkpoint file instead of a run
@@ -30,7 +31,8 @@ struct CheckpointOptions {
 
 struct Row {
   std::string path;
-  std::int64_t epoch = 0;
+  std::int64_t epoch = 0;  // the step: epochs (simulate) or iterations (rank)
+  std::string kind;        // header.kind: simulate, rank eigentrust
   std::int64_t bytes = 0;
   std::string modified;  // UTC
   std::string problem;   // empty: valid
@@ -52,7 +54,7 @@ std::vector<CheckpointEntry> targets(const std::string& target) {
 }
 
 Row examine(const CheckpointEntry& c, bool checksums) {
-  Row row{c.path, c.epoch, 0, "", ""};
+  Row row{c.path, c.epoch, "", 0, "", ""};
   struct stat st {};
   if (stat(c.path.c_str(), &st) == 0) {
     row.bytes = static_cast<std::int64_t>(st.st_size);
@@ -62,8 +64,9 @@ Row examine(const CheckpointEntry& c, bool checksums) {
     io::CheckpointReader r(c.path);
     if (row.epoch >= 0 && r.header().epoch != row.epoch)
       throw DataError(c.path + ": root attribute epoch is " + std::to_string(r.header().epoch) +
-                      ", but the file is named for epoch " + std::to_string(row.epoch));
+                      ", but the file is named for step " + std::to_string(row.epoch));
     row.epoch = r.header().epoch;
+    row.kind = r.header().kind;
     if (checksums) r.verify();
   } catch (const Error& e) {
     row.problem = e.what();
@@ -82,6 +85,7 @@ int run_checkpoint(const CheckpointOptions& o, bool checksums) {
     for (const Row& r : rows)
       list.push_back({{"path", r.path},
                       {"epoch", r.epoch},
+                      {"kind", r.kind},
                       {"bytes", r.bytes},
                       {"modified", r.modified},
                       {"status", r.problem.empty() ? ok : "invalid"},
@@ -90,10 +94,11 @@ int run_checkpoint(const CheckpointOptions& o, bool checksums) {
   } else if (rows.empty()) {
     std::printf("no checkpoints in %s\n", checkpoint_dir(o.target).c_str());
   } else {
-    std::printf("%10s %14s  %-20s  %s\n", "epoch", "bytes", "modified (UTC)", "path  status");
+    std::printf("%10s %14s  %-20s  %-15s  %s\n", "step", "bytes", "modified (UTC)", "kind", "path  status");
     for (const Row& r : rows)
-      std::printf("%10lld %14lld  %-20s  %s  %s\n", static_cast<long long>(r.epoch), static_cast<long long>(r.bytes),
-                  r.modified.c_str(), r.path.c_str(), r.problem.empty() ? ok : ("INVALID: " + r.problem).c_str());
+      std::printf("%10lld %14lld  %-20s  %-15s  %s  %s\n", static_cast<long long>(r.epoch),
+                  static_cast<long long>(r.bytes), r.modified.c_str(), r.kind.c_str(), r.path.c_str(),
+                  r.problem.empty() ? ok : ("INVALID: " + r.problem).c_str());
   }
   if (checksums && bad > 0)
     throw DataError(fmt::format("{} of {} checkpoints failed verification", bad, rows.size()));
@@ -111,7 +116,7 @@ void add_checkpoint(CLI::App& app, GlobalOptions&) {
     auto* sub = cmd->add_subcommand(
         verify ? "verify" : "ls",
         verify ? "Check every checkpoint's structure and checksums; exit 65 if any is bad"
-               : "List checkpoints with epoch, size, time and whether they are complete (structure only)");
+               : "List checkpoints with step, kind, size, time and whether they are complete (structure only)");
     sub->add_option("run_dir", o->target, "Run directory (or one checkpoint file)")->required();
     sub->add_flag("--json", o->json, "Print JSON");
     sub->callback([o, verify] { run_checkpoint(*o, verify); });

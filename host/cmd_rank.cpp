@@ -57,6 +57,8 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
 }
 
 void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
+  if (!s.checkpoint.run_dir.empty() && !model.checkpoints())
+    throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust only, not " + s.model);
   if (s.dry_run) return print_plan(s, model, global);
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
   const io::Graph g = io::read_graph(s.graph);
@@ -89,6 +91,31 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
                 "Read only the graph header and print the plan (backend, memory estimate) as JSON");
   cmd->add_flag("--require-convergence", s->require_convergence,
                 "Exit 65 when the iteration does not converge within --max-iterations");
+  RankCheckpointSettings& ck = s->checkpoint;
+  auto* run_dir = cmd->add_option("--run-dir", ck.run_dir,
+                                  "Write checkpoints to RUN_DIR/checkpoints and resume from them (eigentrust; "
+                                  "docs/checkpoint.md)");
+  cmd->add_option("--checkpoint-every", ck.every, "With --run-dir: a checkpoint every N iterations, and after the last "
+                                                 "(0: only after the last and on stops)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{2147483647}))
+      ->capture_default_str()
+      ->needs(run_dir);
+  cmd->add_option("--keep-checkpoints", ck.keep, "With --run-dir: keep the newest K checkpoints")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}))
+      ->capture_default_str()
+      ->needs(run_dir);
+  cmd->add_option("--max-walltime", ck.max_walltime,
+                  "With --run-dir: stop with a checkpoint and exit 75 before another iteration would pass this time "
+                  "since the start (seconds, or e.g. 90m, 1.5h)")
+      ->needs(run_dir);
+  cmd->add_option("--resume", ck.resume,
+                  "With --run-dir: auto (from the newest valid checkpoint, if any), never (start afresh, deleting "
+                  "the checkpoints), or the PATH of a checkpoint")
+      ->capture_default_str()
+      ->needs(run_dir);
+  cmd->add_flag("--allow-config-change", ck.allow_config_change,
+                "With --run-dir: resume from a checkpoint of other options or another graph instead of refusing")
+      ->needs(run_dir);
   for (auto& m : *models) m->add_options(*cmd);
   cmd->callback([s, models, &global] {
     for (auto& m : *models)

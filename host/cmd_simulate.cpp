@@ -216,9 +216,9 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
   spdlog::info("graph: {}: {} agents, {} ties", g.source, g.n, g.nnz());
   const auto exec = global.executor();
   const std::string graph = c.graph.path.empty() ? g.source : c.graph.path;
+  const RunIdentity identity = simulation_identity(c, g.content_hash, exec->name());
   if (run.checkpoint)
-    check_compatible(run.checkpoint->header(), run.checkpoint->path(), c, g.content_hash, exec->name(),
-                     o.allow_config_change);
+    check_compatible(run.checkpoint->header(), run.checkpoint->path(), identity, o.allow_config_change);
   // Only now, with the checkpoint accepted, does anything in the run directory change.
   const std::string config_text = resolved_toml(c);
   write_text_atomically(dir + "/config.toml", config_text);
@@ -248,7 +248,7 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
   io::CheckpointHeader header;
   header.seed = c.seed;
   header.config_text = config_text;
-  header.config_hash = config_hash(c);
+  header.config_hash = identity.config_hash;
   header.graph = graph;
   header.graph_hash = g.content_hash;
   header.backend = exec->name();
@@ -256,9 +256,9 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
   double longest_epoch = 0, checkpoint_seconds = 0;
   auto checkpoint = [&] {
     const auto t = std::chrono::steady_clock::now();
-    const std::string path = checkpoint_path(dir, sim.state().epoch);
+    const std::string path = checkpoint_path(dir, simulate_checkpoints, sim.state().epoch);
     save_simulation_checkpoint(path, header, sim, record, out);
-    prune_checkpoints(dir, c.checkpoint_keep);
+    prune_checkpoints(dir, simulate_checkpoints, c.checkpoint_keep);
     checkpoint_seconds = seconds_since(t);
     spdlog::info("checkpoint {} ({:.2f} s)", path, checkpoint_seconds);
     return path;
@@ -284,8 +284,8 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
     const bool last = e == c.epochs;
     const int signal = last ? 0 : run.signals->requested();
     const bool out_of_time = !last && run.walltime > 0 &&
-                             !walltime_allows_another_epoch(run.walltime, seconds_since(run.started), longest_epoch,
-                                                            checkpoint_seconds);
+                             !walltime_allows_another_step(run.walltime, seconds_since(run.started), longest_epoch,
+                                                           checkpoint_seconds);
     std::string path;
     if (last || signal || out_of_time || (c.checkpoint_every > 0 && e % c.checkpoint_every == 0)) path = checkpoint();
     log.flush();
@@ -337,11 +337,11 @@ void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
   try {
     remove_stale_temporaries(run.dir);
     if (o.resume == "never") {
-      if (const std::size_t removed = remove_checkpoints(run.dir))
+      if (const std::size_t removed = remove_checkpoints(run.dir, simulate_checkpoints))
         spdlog::warn("--resume never: deleted the {} checkpoints of an earlier run in {}", removed,
                      checkpoint_dir(run.dir));
     } else {
-      run.checkpoint = select_checkpoint(o.resume, run.dir);
+      run.checkpoint = select_checkpoint(o.resume, run.dir, simulate_checkpoints);
     }
     run_epochs(o, c, run, log, global);
   } catch (const std::exception& e) {

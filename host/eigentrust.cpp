@@ -32,7 +32,8 @@ void validate(const EigenTrustOptions& o) {
 
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start, const IterationObserver& observe) {
+                                const std::vector<double>& start, const IterationObserver& observe,
+                                const EigenTrustResume* resume) {
   validate(options);
   const auto n = static_cast<std::size_t>(g.n);
   TRUSTPROP_ASSERT(pretrust.size() == n, "pre-trust vector must have one entry per agent");
@@ -52,8 +53,10 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   }
   r.value_free = tr.value_free;
   auto p = kernels::Array<double>::from_host(exec, pretrust);
-  std::vector<double> t0_host = start.empty() ? pretrust : start;
-  if (!start.empty()) {
+  std::vector<double> t0_host = resume ? resume->trust : start.empty() ? pretrust : start;
+  if (resume) {
+    TRUSTPROP_ASSERT(t0_host.size() == n, "resumed trust vector must have one entry per agent");
+  } else if (!start.empty()) {
     TRUSTPROP_ASSERT(start.size() == n, "warm-start vector must have one entry per agent");
     const double s = std::accumulate(t0_host.begin(), t0_host.end(), 0.0);
     if (!(s > 0.0) || !std::isfinite(s)) throw DataError("warm-start vector does not have a positive finite sum");
@@ -67,7 +70,7 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   const std::vector<double> scale = tr.value_free ? tr.source_scale.to_host() : std::vector<double>();
   kernels::Array<float> x32, x32_next;
   kernels::Array<double> x64, x64_next;
-  bool float32_gather = options.float32_gather;
+  bool float32_gather = options.float32_gather && (!resume || resume->float32_gather);
   auto start_gather = [&](const std::vector<double>& from) {
     std::vector<double> x = from;
     if (tr.value_free)
@@ -91,7 +94,11 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   const auto t1 = std::chrono::steady_clock::now();
   const kernels::CsrView ct = tr.ct.view();
   Convergence& c = r.convergence;
-  while (c.iterations < options.max_iterations) {
+  if (resume) {
+    c = resume->convergence;
+    c.converged = !c.residuals.empty() && c.residual < options.tolerance;  // a finished run, resumed
+  }
+  while (!c.converged && c.iterations < options.max_iterations) {
     const kernels::GatherVectors gather{x32.data(), x32_next.data(), x64.data(), x64_next.data(),
                                         tr.value_free ? tr.source_scale.data() : nullptr};
     const double res = kernels::dispatch(*exec, [&](const auto& e) {
@@ -112,7 +119,7 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
       float32_gather = false;
       start_gather(t.to_host());
     }
-    if (observe) observe(c);
+    if (observe) observe({t, float32_gather, c});
     if (res < options.tolerance) {
       c.converged = true;
       break;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "io/graph.hpp"
+#include "kernels/array.hpp"
 #include "kernels/executor.hpp"
 
 namespace trustprop::host {
@@ -44,13 +45,35 @@ struct EigenTrustResult {
 // Checks the options; throws ConfigError naming the bad parameter.
 void validate(const EigenTrustOptions& options);
 
-// Called after every iteration with the record so far (progress reports).
-using IterationObserver = std::function<void(const Convergence&)>;
+// The iteration between two steps: all that the next one reads beside the
+// graph, p and the options, so a checkpoint of it continues bit for bit
+// (host/rank_checkpoint.hpp).
+struct EigenTrustState {
+  const kernels::Array<double>& trust;  // t after convergence.iterations iterations, on the backend
+  bool float32_gather;                  // whether the next iteration gathers in float32
+  const Convergence& convergence;       // the record so far
+};
+
+// Where an interrupted iteration goes on (a checkpoint): t is taken as it
+// is (not normalised), and the copy the gather reads is rebuilt from t —
+// float32(t), or float32(t·1/d) / t·1/d for a value-free Cᵀ — which is
+// exactly what every iteration leaves it as.
+struct EigenTrustResume {
+  std::vector<double> trust;
+  bool float32_gather = true;
+  Convergence convergence;
+};
+
+// Called after every iteration (progress reports, checkpoints); it may
+// throw to end the run (a stop with a checkpoint).
+using IterationObserver = std::function<void(const EigenTrustState&)>;
 
 // `pretrust` is the distribution p (n entries summing to 1); `start`, when
-// not empty, is the warm-start vector (n entries, normalised here).
+// not empty, is the warm-start vector (n entries, normalised here);
+// `resume`, when given, replaces it and the record so far.
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start = {}, const IterationObserver& observe = {});
+                                const std::vector<double>& start = {}, const IterationObserver& observe = {},
+                                const EigenTrustResume* resume = nullptr);
 
 }  // namespace trustprop::host

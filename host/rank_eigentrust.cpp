@@ -1,5 +1,6 @@
 // `trustprop rank --model eigentrust`: global trust (DESIGN §3, docs/models.md).
 #include <cstdio>
+#include <optional>
 
 #include "host/pretrust.hpp"
 #include "host/progress.hpp"
@@ -49,6 +50,8 @@ class EigenTrustModel final : public RankModel {
     return kernels::eigentrust_device_bytes(n, nnz);
   }
 
+  bool checkpoints() const override { return true; }
+
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
     EigenTrustOptions o = options_;
@@ -56,16 +59,22 @@ class EigenTrustModel final : public RankModel {
     o.float32_gather = gather_precision_ == "float32";
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
     const Pretrust pre = build_pretrust(g, pretrust_);
-    std::vector<double> start;
-    if (!warm_start_.empty()) start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
+    std::optional<EigenTrustCheckpoints> checkpoints;
+    if (!run.settings.checkpoint.run_dir.empty()) checkpoints.emplace(run, pre.p, o);
+    const EigenTrustResume* resume = checkpoints ? checkpoints->resume() : nullptr;
+    std::vector<double> start;  // a resumed run starts from its checkpoint instead
+    if (!warm_start_.empty() && !resume)
+      start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
     auto out = open_results(run);
 
     Progress progress(run.progress, "eigentrust");
-    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start, [&](const Convergence& c) {
+    const auto observe = [&](const EigenTrustState& s) {
       char status[48];
-      std::snprintf(status, sizeof status, "residual %.2e", c.residual);
-      progress.update(c.iterations, o.max_iterations, status);
-    });
+      std::snprintf(status, sizeof status, "residual %.2e", s.convergence.residual);
+      progress.update(s.convergence.iterations, o.max_iterations, status);
+      if (checkpoints) checkpoints->after_iteration(s);
+    };
+    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start, observe, resume);
     progress.finish();
     const Convergence& c = r.convergence;
     const auto top = top_agents(r.trust, run.settings.top);

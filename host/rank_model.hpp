@@ -16,6 +16,7 @@
 
 #include "host/commands.hpp"
 #include "host/eigentrust.hpp"
+#include "host/rank_checkpointing.hpp"
 #include "io/graph.hpp"
 #include "io/results_file.hpp"
 #include "kernels/executor.hpp"
@@ -29,6 +30,7 @@ struct RankSettings {
   int max_iterations = -1;  // -1: the model's default
   int top = 10;
   bool json = false, require_convergence = false, dry_run = false;
+  RankCheckpointSettings checkpoint;  // --run-dir and the options that go with it
 };
 
 // What a model's run is handed.
@@ -51,6 +53,8 @@ class RankModel {
   virtual toml::table config(const RankSettings& settings) const = 0;
   // Peak device bytes for an n-agent graph with nnz ties (for --dry-run).
   virtual std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const = 0;
+  // Whether the model writes checkpoints into --run-dir (host/rank_checkpointing.hpp).
+  virtual bool checkpoints() const { return false; }
   virtual void run(const RankRun& run) = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <type_traits>
 
 #include "common/error.hpp"
+#include "host/checkpoint_arrays.hpp"
 
 namespace trustprop::host {
 
@@ -17,31 +18,6 @@ namespace {
 
 using io::ElementType;
 using kernels::Array;
-
-template <class T>
-constexpr ElementType type_of() {
-  if constexpr (std::is_same_v<T, std::uint8_t>) return ElementType::uint8;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return ElementType::int64;
-  else if constexpr (std::is_same_v<T, float>) return ElementType::float32;
-  else return ElementType::float64;
-}
-
-// Streams an array from the executor's memory, block by block.
-template <class T>
-io::DatasetSource from_array(const std::string& name, const Array<T>& a) {
-  return {name, type_of<T>(), static_cast<std::int64_t>(a.size()),
-          [&a](std::int64_t offset, std::int64_t count, void* dst) {
-            a.executor()->copy_to_host(dst, a.data() + offset, static_cast<std::size_t>(count) * sizeof(T));
-          }};
-}
-
-template <class T>
-io::DatasetSource from_vector(const std::string& name, const std::vector<T>& v) {
-  return {name, type_of<T>(), static_cast<std::int64_t>(v.size()),
-          [&v](std::int64_t offset, std::int64_t count, void* dst) {
-            std::memcpy(dst, v.data() + offset, static_cast<std::size_t>(count) * sizeof(T));
-          }};
-}
 
 std::string snapshot_name(std::int64_t epoch) { return "/trust/epoch_" + std::to_string(epoch); }
 
@@ -68,21 +44,9 @@ void check_values(const io::CheckpointReader& r, const std::string& name, const 
 
 // Streams a dataset into an array in the executor's memory, checking its values.
 template <class T>
-void to_array(const io::CheckpointReader& r, const std::string& name, Array<T>& a, Allowed allowed) {
-  r.read(name, type_of<T>(), static_cast<std::int64_t>(a.size()),
-         [&](std::int64_t offset, std::int64_t count, const void* src) {
-           check_values(r, name, static_cast<const T*>(src), offset, count, allowed);
-           a.executor()->copy_from_host(a.data() + offset, src, static_cast<std::size_t>(count) * sizeof(T));
-         });
-}
-
-template <class T>
-std::vector<T> to_vector(const io::CheckpointReader& r, const std::string& name, std::int64_t size) {
-  std::vector<T> v(static_cast<std::size_t>(size));
-  r.read(name, type_of<T>(), size, [&](std::int64_t offset, std::int64_t count, const void* src) {
-    std::memcpy(v.data() + offset, src, static_cast<std::size_t>(count) * sizeof(T));
-  });
-  return v;
+void to_checked_array(const io::CheckpointReader& r, const std::string& name, Array<T>& a, Allowed allowed) {
+  to_array(r, name, a,
+           [&](const T* v, std::int64_t offset, std::int64_t count) { check_values(r, name, v, offset, count, allowed); });
 }
 
 }  // namespace
@@ -130,13 +94,13 @@ RunRecord restore_simulation_checkpoint(const io::CheckpointReader& r, Simulatio
   if (epoch > std::numeric_limits<std::uint32_t>::max())
     throw DataError(r.path() + ": root attribute epoch " + std::to_string(epoch) + " is beyond 2^32 - 1");
   DynamicsState& s = sim.state();
-  to_array(r, "/state/r", s.r, Allowed::nonnegative);
-  to_array(r, "/state/s", s.s, Allowed::nonnegative);
-  to_array(r, "/state/pool_r", s.pool_r, Allowed::nonnegative);
-  to_array(r, "/state/pool_s", s.pool_s, Allowed::nonnegative);
-  to_array(r, "/state/strategy", s.strategy, Allowed::strategy);
-  to_array(r, "/state/payoff", s.payoff, Allowed::any_finite);
-  to_array(r, "/state/trust", s.trust, Allowed::nonnegative);
+  to_checked_array(r, "/state/r", s.r, Allowed::nonnegative);
+  to_checked_array(r, "/state/s", s.s, Allowed::nonnegative);
+  to_checked_array(r, "/state/pool_r", s.pool_r, Allowed::nonnegative);
+  to_checked_array(r, "/state/pool_s", s.pool_s, Allowed::nonnegative);
+  to_checked_array(r, "/state/strategy", s.strategy, Allowed::strategy);
+  to_checked_array(r, "/state/payoff", s.payoff, Allowed::any_finite);
+  to_checked_array(r, "/state/trust", s.trust, Allowed::nonnegative);
   s.epoch = static_cast<std::uint32_t>(epoch);
 
   RunRecord record;

@@ -21,11 +21,13 @@ std::string parent_dir(const std::string& path) {
   return path.substr(0, slash);
 }
 
-void fsync_path(const std::string& path, int flags) {
+// fsyncs a file or directory; returns 0 or the errno of the failure.
+int fsync_path(const std::string& path, int flags) {
   const int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return;
-  ::fsync(fd);
+  if (fd < 0) return errno;
+  const int rc = ::fsync(fd) == 0 ? 0 : errno;
   ::close(fd);
+  return rc;
 }
 
 }  // namespace
@@ -48,11 +50,13 @@ AtomicOutput::~AtomicOutput() {
 }
 
 void AtomicOutput::commit() {
-  fsync_path(temp_, O_RDONLY);
+  // Data that never reached the disk (ENOSPC, EIO at write-back) must not be renamed into place.
+  if (const int e = fsync_path(temp_, O_RDONLY))
+    throw IoError(target_ + ": cannot flush " + temp_ + " to the disk: " + std::strerror(e));
   if (std::rename(temp_.c_str(), target_.c_str()) != 0)
     throw IoError(target_ + ": cannot rename " + temp_ + " into place: " + std::strerror(errno));
   committed_ = true;
-  fsync_path(parent_dir(target_), O_RDONLY | O_DIRECTORY);
+  (void)fsync_path(parent_dir(target_), O_RDONLY | O_DIRECTORY);  // best effort: the rename is done
 }
 
 }  // namespace trustprop::io

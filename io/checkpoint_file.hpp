@@ -6,8 +6,16 @@
 // last. The file is written under a temporary name, fsynced and renamed
 // (io::AtomicOutput): a checkpoint at its final name is whole.
 //
+// Each dataset is stored contiguously (no chunks) and written with few large
+// writes, straight from the caller's memory when it is host memory; the
+// kernel is asked to start writing pages back to the disk after each of
+// them (sync_file_range), so that the fsync at the end finds little left to
+// do and the disk works while the next dataset is prepared.
+//
 // Layout:
 //   /  attrs: trustprop.format="checkpoint", trustprop.format_version=1,
+//             trustprop.checkpoint_kind ("simulate", "rank eigentrust"; absent
+//             in the first simulate checkpoints, meaning "simulate"),
 //             trustprop.version, trustprop.git_revision, created, epoch, seed,
 //             config, config_hash, graph, graph_content_hash, backend, device,
 //             datasets (the dataset paths, one a line, in checksum order),
@@ -27,7 +35,8 @@ namespace trustprop::io {
 
 inline constexpr std::int64_t checkpoint_format_version = 1;
 
-// Elements are moved in blocks of this many bytes (also the HDF5 chunk size).
+// Elements are read, and written when they are not in host memory, in
+// blocks of this many bytes.
 inline constexpr std::int64_t checkpoint_block_bytes = 4 << 20;
 
 // The element types a checkpoint dataset may have.
@@ -39,7 +48,8 @@ const char* element_name(ElementType t);
 // write_checkpoint and read back by CheckpointReader.
 struct CheckpointHeader {
   std::int64_t format_version = checkpoint_format_version;
-  std::int64_t epoch = 0;       // epochs completed
+  std::string kind = "simulate";  // the kind of run (host/checkpointing.hpp CheckpointSeries)
+  std::int64_t epoch = 0;       // steps completed: epochs (simulate) or iterations (rank)
   std::uint64_t seed = 0;
   std::string config_text;      // the resolved configuration (TOML)
   std::string config_hash;      // hash of what in it decides the dynamics (host/checkpointing)
@@ -49,13 +59,15 @@ struct CheckpointHeader {
   std::string version, git_revision, created;
 };
 
-// A dataset written by streaming: fill(offset, count, dst) copies elements
-// [offset, offset + count) into dst.
+// A dataset to write: either host_data, its elements in host memory, which
+// are written from there, or fill(offset, count, dst), which copies elements
+// [offset, offset + count) into dst, block by block.
 struct DatasetSource {
   std::string name;  // absolute HDF5 path, e.g. "/state/r"; parent groups are created
   ElementType type;
   std::int64_t size;
   std::function<void(std::int64_t offset, std::int64_t count, void* dst)> fill;
+  const void* host_data = nullptr;
 };
 
 // Receives a dataset block by block: store(offset, count, src).

@@ -68,6 +68,14 @@ inline int wait_for(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
+// Whether the child is still running; when it has ended, collects it and sets `rc` as wait_for does.
+inline bool running(pid_t pid, int& rc) {
+  int status = 0;
+  if (waitpid(pid, &status, WNOHANG) == 0) return true;
+  rc = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
+  return false;
+}
+
 inline int run_child(const std::vector<std::string>& args, const fs::path& scratch, rlim_t file_size_limit = 0) {
   return wait_for(spawn(args, scratch, file_size_limit));
 }

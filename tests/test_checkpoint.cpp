@@ -36,12 +36,15 @@ io::CheckpointHeader sample_header() {
 }
 
 // Writes a checkpoint of a float dataset spanning several blocks and a small uint8 one.
-fs::path write_sample(const fs::path& dir, std::vector<float>& big, std::vector<std::uint8_t>& small) {
+fs::path write_sample(const fs::path& dir, std::vector<float>& big, std::vector<std::uint8_t>& small,
+                      const std::string& kind = "simulate") {
   big.resize(3 * io::checkpoint_block_bytes / sizeof(float) + 1234);
   std::iota(big.begin(), big.end(), 0.5f);
   small = {0, 1, 1, 0, 1};
   const fs::path path = dir / "ckpt-e12.h5";
-  io::write_checkpoint(path.string(), sample_header(),
+  io::CheckpointHeader header = sample_header();
+  header.kind = kind;
+  io::write_checkpoint(path.string(), header,
                        {{"/state/big", io::ElementType::float32, static_cast<std::int64_t>(big.size()),
                          [&](std::int64_t off, std::int64_t n, void* dst) {
                            std::memcpy(dst, big.data() + off, static_cast<std::size_t>(n) * sizeof(float));
@@ -53,19 +56,13 @@ fs::path write_sample(const fs::path& dir, std::vector<float>& big, std::vector<
   return path;
 }
 
-// The file offset of the first chunk of a dataset's raw data.
+// The file offset of a dataset's raw data (checkpoint datasets are contiguous).
 std::uint64_t data_address(const fs::path& file, const std::string& dataset) {
   const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
   const hid_t ds = H5Dopen2(f, dataset.c_str(), H5P_DEFAULT);
-  hsize_t offset[1];
-  unsigned mask = 0;
-  haddr_t addr = 0;
-  hsize_t size = 0;
-  const hid_t space = H5Dget_space(ds);
-  H5Dget_chunk_info(ds, space, 0, offset, &mask, &addr, &size);
-  H5Sclose(space);
+  const haddr_t addr = H5Dget_offset(ds);
   H5Dclose(ds);
-  EXPECT_GT(addr, 0u) << file << ": " << dataset;
+  EXPECT_TRUE(addr > 0 && addr != HADDR_UNDEF) << file << ": " << dataset;
   H5Fclose(f);
   return addr;
 }
@@ -185,6 +182,25 @@ TEST(CheckpointFile, ChangedHeaderIsDetected) {
   const fs::path path = write_sample(dir.path(), big, small);
   set_root_int(path, "epoch", 13);
   const std::string e = data_error([&] { io::CheckpointReader(path.string()).verify(); });
+  EXPECT_NE(e.find("root attribute checksum does not match"), std::string::npos) << e;
+}
+
+TEST(CheckpointFile, AFileWithoutAKindIsASimulateCheckpointAndTheKindIsChecksummed) {
+  cli::TempDir dir;
+  std::vector<float> big;
+  std::vector<std::uint8_t> small;
+  const fs::path path = write_sample(dir.path(), big, small);
+  EXPECT_EQ(io::CheckpointReader(path.string()).header().kind, "simulate");
+  set_root_int(path, "trustprop.checkpoint_kind", -1);  // as the first simulate checkpoints were written
+  const io::CheckpointReader old(path.string());
+  EXPECT_EQ(old.header().kind, "simulate");
+  EXPECT_NO_THROW(old.verify());
+
+  fs::create_directory(dir.path() / "rank");
+  const fs::path rank = write_sample(dir.path() / "rank", big, small, "rank eigentrust");
+  EXPECT_EQ(io::CheckpointReader(rank.string()).header().kind, "rank eigentrust");
+  set_root_int(rank, "trustprop.checkpoint_kind", -1);  // passing a rank checkpoint off as a simulation's
+  const std::string e = data_error([&] { io::CheckpointReader(rank.string()).verify(); });
   EXPECT_NE(e.find("root attribute checksum does not match"), std::string::npos) << e;
 }
 

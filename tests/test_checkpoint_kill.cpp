@@ -37,16 +37,8 @@ std::size_t metric_lines(const fs::path& run) {
   return n;
 }
 
-// Whether the child is still running; when it has ended, collects it and sets `rc` as ckpt::wait_for does.
-bool running(pid_t pid, int& rc) {
-  int status = 0;
-  if (waitpid(pid, &status, WNOHANG) == 0) return true;
-  rc = WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
-  return false;
-}
-
 TEST(CheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
-  constexpr std::int64_t epochs = 40;
+  constexpr std::int64_t epochs = 60;  // room for 20 kills that each let the run creep forward an epoch or two
   cli::TempDir dir;
   const fs::path config = ckpt::write_config(dir.path(), epochs, 1);
 
@@ -67,7 +59,7 @@ TEST(CheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
     const pid_t pid = ckpt::spawn(ckpt::simulate_args(config, run, {"--resume", "auto"}), dir.path());
     bool ended = false;  // by itself, with exit code rc
     int rc = 0;
-    const auto alive = [&] { return !ended && !(ended = !running(pid, rc)); };
+    const auto alive = [&] { return !ended && !(ended = !ckpt::running(pid, rc)); };
     if (uniform(rng) < 0.2) {
       std::this_thread::sleep_for(std::chrono::duration<double>(0.3 * uniform(rng)));
     } else {

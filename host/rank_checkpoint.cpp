@@ -1,0 +1,54 @@
+// EigenTrust rank checkpoints (host/rank_checkpoint.hpp).
+#include "host/rank_checkpoint.hpp"
+
+#include <cmath>
+#include <limits>
+
+#include "common/error.hpp"
+#include "host/checkpoint_arrays.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+// Refuses values no iteration produces: trust and residuals are finite and >= 0.
+void check_nonnegative(const io::CheckpointReader& r, const std::string& name, const std::vector<double>& v) {
+  for (std::size_t k = 0; k < v.size(); ++k)
+    if (!(std::isfinite(v[k]) && v[k] >= 0))
+      throw DataError(r.path() + ": dataset " + name + ": element " + std::to_string(k) + " is " +
+                      std::to_string(v[k]) + ", which no EigenTrust iteration produces (expected finite and >= 0)");
+}
+
+}  // namespace
+
+void save_eigentrust_checkpoint(const std::string& path, io::CheckpointHeader header, const EigenTrustState& s) {
+  header.kind = eigentrust_checkpoint_kind;
+  header.epoch = s.convergence.iterations;
+  const std::vector<std::uint8_t> flag{static_cast<std::uint8_t>(s.float32_gather)};
+  io::write_checkpoint(path, header,
+                       {from_array("/state/trust", s.trust), from_vector("/state/float32_gather", flag),
+                        from_vector("/record/residuals", s.convergence.residuals)});
+}
+
+EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, std::int64_t n) {
+  const std::int64_t iterations = r.header().epoch;
+  if (iterations > std::numeric_limits<int>::max())
+    throw DataError(r.path() + ": root attribute epoch (iterations) " + std::to_string(iterations) +
+                    " is beyond 2^31 - 1");
+  EigenTrustResume s;
+  s.trust = to_vector<double>(r, "/state/trust", n);
+  check_nonnegative(r, "/state/trust", s.trust);
+  const auto flag = to_vector<std::uint8_t>(r, "/state/float32_gather", 1);
+  if (flag[0] > 1)
+    throw DataError(r.path() + ": dataset /state/float32_gather: element 0 is " + std::to_string(flag[0]) +
+                    " (expected 0 or 1)");
+  s.float32_gather = flag[0] == 1;
+  Convergence& c = s.convergence;
+  c.residuals = to_vector<double>(r, "/record/residuals", iterations);
+  check_nonnegative(r, "/record/residuals", c.residuals);
+  c.iterations = static_cast<int>(iterations);
+  c.residual = c.residuals.empty() ? 0.0 : c.residuals.back();
+  return s;
+}
+
+}  // namespace trustprop::host

@@ -1,0 +1,35 @@
+// What a checkpoint of `trustprop rank --model eigentrust` holds
+// (docs/checkpoint.md), in the format of io/checkpoint_file.hpp, with the
+// header's `epoch` counting iterations:
+//
+//   /state/trust           float64[n]           t after `epoch` iterations
+//   /state/float32_gather  uint8[1]             1 while the next iteration gathers from float32(t)
+//   /record/residuals      float64[epoch]       ‖Δt‖₁ of every iteration so far
+//
+// The float32 copy of t that the gather reads is float32(t) after every
+// iteration (kernels/eigentrust.hpp), so it is rebuilt, not stored; with
+// the transition matrix and p, which are derived from the graph and the
+// options, this is all the next iteration reads: a resumed run continues bit
+// for bit on the same backend.
+#pragma once
+
+#include <string>
+
+#include "host/eigentrust.hpp"
+#include "io/checkpoint_file.hpp"
+
+namespace trustprop::host {
+
+// header.kind of EigenTrust rank checkpoints.
+inline constexpr const char* eigentrust_checkpoint_kind = "rank eigentrust";
+
+// Writes the checkpoint of `state` (header.epoch and kind are set here) to `path`.
+void save_eigentrust_checkpoint(const std::string& path, io::CheckpointHeader header, const EigenTrustState& state);
+
+// Reads the state of a checkpoint of an n-agent graph. Throws DataError
+// naming the file and dataset when a dataset is missing, of the wrong type or
+// size, corrupted, or holds values no iteration produces (a negative or
+// non-finite trust or residual, a flag other than 0 or 1).
+EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& checkpoint, std::int64_t n);
+
+}  // namespace trustprop::host

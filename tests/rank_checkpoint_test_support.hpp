@@ -1,0 +1,62 @@
+// Helpers of the rank checkpoint tests (tests/test_rank_checkpoint*.cpp): a
+// generated city whose EigenTrust iteration takes about 400 iterations
+// (restart probability 0.02, tolerance 1e-13; the residual passes 1e-7, the
+// switch from the float32 to the float64 gather, near iteration 40), the
+// rank command line
+// with a run directory, and the bitwise comparison of two results files.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include "checkpoint_test_support.hpp"
+
+namespace trustprop::testing::rank_ckpt {
+
+namespace fs = std::filesystem;
+
+// Writes the city graph to dir/g.h5 (seed `seed`).
+inline fs::path write_graph(const fs::path& dir, int seed = 3) {
+  const fs::path g = dir / "g.h5";
+  const auto r = cli::run("generate city --agents 20000 --seed " + std::to_string(seed) + " -o " + g.string(), dir);
+  EXPECT_EQ(r.rc, 0) << r.err;
+  return g;
+}
+
+// The options of the iteration; each test changes what it needs.
+struct Iteration {
+  std::string restart = "0.02", tolerance = "1e-13", max_iterations = "5000";
+};
+
+// `rank` of the graph into `out`, checkpointing into `run_dir` unless it is empty.
+inline std::vector<std::string> rank_args(const fs::path& graph, const fs::path& out, const fs::path& run_dir,
+                                          std::vector<std::string> extra = {}, const Iteration& it = {}) {
+  std::vector<std::string> a{"--device", "cpu", "--threads", "2", "--log-level", "warn", "--progress", "none",
+                             "rank", graph.string(), "--model", "eigentrust", "--restart-probability", it.restart,
+                             "--tolerance", it.tolerance, "--max-iterations", it.max_iterations, "-o", out.string()};
+  if (!run_dir.empty()) a.insert(a.end(), {"--run-dir", run_dir.string()});
+  a.insert(a.end(), extra.begin(), extra.end());
+  return a;
+}
+
+// Every dataset of two results files equal byte for byte (trust vector, residual history, ...).
+inline void expect_same_results(const fs::path& a, const fs::path& b) {
+  const auto da = ckpt::deterministic_datasets(a), db = ckpt::deterministic_datasets(b);
+  ASSERT_FALSE(da.empty()) << a;
+  ASSERT_TRUE(da.count("trust/eigentrust")) << a;
+  ASSERT_TRUE(da.count("convergence/eigentrust/residuals")) << a;
+  EXPECT_EQ(da.size(), db.size());
+  for (const auto& [name, bytes] : da) {
+    ASSERT_TRUE(db.count(name)) << name;
+    EXPECT_TRUE(bytes == db.at(name)) << name << " differs";
+  }
+}
+
+// The checkpoint files (complete ones, at their final names) of a rank run directory.
+inline std::set<std::string> checkpoint_names(const fs::path& run_dir) {
+  std::set<std::string> names;
+  std::error_code none;
+  for (const auto& e : fs::directory_iterator(run_dir / "checkpoints", none)) names.insert(e.path().filename());
+  return names;
+}
+
+}  // namespace trustprop::testing::rank_ckpt
