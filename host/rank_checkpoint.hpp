@@ -6,8 +6,9 @@
 //   /state/float32_gather  uint8[1]             1 while the next iteration gathers from float32(t)
 //   /record/residuals      float64[epoch]       ‖Δt‖₁ of every iteration so far
 //
-// The float32 copy of t that the gather reads is float32(t) after every
-// iteration (kernels/eigentrust.hpp), so it is rebuilt, not stored; with
+// The copy of t that the gather reads — float32(t), or for a value-free Cᵀ
+// float32(t·1/d) or t·1/d — is what every iteration leaves it as
+// (kernels/eigentrust.hpp), so it is rebuilt from t, not stored; with
 // the transition matrix and p, which are derived from the graph and the
 // options, this is all the next iteration reads: a resumed run continues bit
 // for bit on the same backend.
