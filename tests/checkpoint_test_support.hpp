@@ -76,6 +76,14 @@ inline bool running(pid_t pid, int& rc) {
   return false;
 }
 
+// Whether `dir` holds a checkpoint being written (a temporary, *.tmp-<pid>).
+inline bool has_temporary(const fs::path& dir) {
+  std::error_code none;  // the directory may not exist yet
+  for (const auto& e : fs::directory_iterator(dir, none))
+    if (e.path().filename().string().find(".tmp-") != std::string::npos) return true;
+  return false;
+}
+
 inline int run_child(const std::vector<std::string>& args, const fs::path& scratch, rlim_t file_size_limit = 0) {
   return wait_for(spawn(args, scratch, file_size_limit));
 }

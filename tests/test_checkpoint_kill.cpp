@@ -48,20 +48,25 @@ TEST(CheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
       << ckpt::child_stderr(dir.path());
   const double epoch_cycle = seconds_since(t0) / epochs;  // an epoch and its checkpoint, roughly
 
-  // Each run is killed either during its setup, or after its first epoch at a random instant of the
-  // epoch / checkpoint cycle, so that the run creeps forward and kills land in every phase.
+  // Each run is killed during its setup, as soon as a checkpoint is being written, or after its first
+  // epoch at a random instant of the epoch / checkpoint cycle, so that the run creeps forward and kills
+  // land in every phase; it goes on until at least one kill has landed in a write (on a loaded machine
+  // the random instants alone may miss the short writes).
   const fs::path run = dir.path() / "run";
   std::mt19937_64 rng(20240607);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   int kills = 0, mid_write = 0, finished = 0;
-  for (int attempt = 0; kills < 20 && attempt < 200; ++attempt) {
+  for (int attempt = 0; (kills < 20 || mid_write == 0) && attempt < 200; ++attempt) {
     const std::size_t base = fs::exists(run / "metrics.jsonl") ? metric_lines(run) : 0;
     const pid_t pid = ckpt::spawn(ckpt::simulate_args(config, run, {"--resume", "auto"}), dir.path());
     bool ended = false;  // by itself, with exit code rc
     int rc = 0;
     const auto alive = [&] { return !ended && !(ended = !ckpt::running(pid, rc)); };
-    if (uniform(rng) < 0.2) {
+    const double phase = uniform(rng);
+    if (phase < 0.2) {
       std::this_thread::sleep_for(std::chrono::duration<double>(0.3 * uniform(rng)));
+    } else if (phase < 0.35) {
+      while (alive() && !ckpt::has_temporary(run / "checkpoints")) std::this_thread::yield();
     } else {
       const std::size_t target = base + 1;
       while (alive() && metric_lines(run) < target) std::this_thread::sleep_for(std::chrono::milliseconds(1));

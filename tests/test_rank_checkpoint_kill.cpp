@@ -47,19 +47,24 @@ TEST(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
 
   const double cycle = whole_run / 211;  // two iterations and a checkpoint, roughly (422 iterations)
 
-  // Each run is killed either during its setup, or after its next checkpoint at a random instant of the
-  // iteration / checkpoint cycle, so that the run creeps forward and kills land in every phase.
+  // Each run is killed during its setup, as soon as a checkpoint is being written, or after its next
+  // checkpoint at a random instant of the iteration / checkpoint cycle, so that the run creeps forward and
+  // kills land in every phase; it goes on until at least one kill has landed in a write (on a loaded
+  // machine the random instants alone may miss the short writes).
   std::mt19937_64 rng(20261201);
   std::uniform_real_distribution<double> uniform(0.0, 1.0);
   int kills = 0, mid_write = 0, finished = 0;
-  for (int attempt = 0; kills < 20 && attempt < 200; ++attempt) {
+  for (int attempt = 0; (kills < 20 || mid_write == 0) && attempt < 200; ++attempt) {
     const std::int64_t base = newest_checkpoint(run);
     const pid_t pid = ckpt::spawn(rank_ckpt::rank_args(graph, out, run, checkpointing), dir.path());
     int rc = 0;
     bool ended = false;
     const auto alive = [&] { return !ended && !(ended = !ckpt::running(pid, rc)); };
-    if (uniform(rng) < 0.2) {
+    const double phase = uniform(rng);
+    if (phase < 0.2) {
       std::this_thread::sleep_for(std::chrono::duration<double>(0.2 * uniform(rng)));
+    } else if (phase < 0.35) {
+      while (alive() && !ckpt::has_temporary(run / "checkpoints")) std::this_thread::yield();
     } else {
       while (alive() && newest_checkpoint(run) <= base) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       std::this_thread::sleep_for(std::chrono::duration<double>(1.5 * cycle * uniform(rng)));
