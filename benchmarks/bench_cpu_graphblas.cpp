@@ -72,6 +72,7 @@ extern "C" {
 #include <nlohmann/json.hpp>
 
 #include "benchmarks/bench_machine.hpp"
+#include "benchmarks/bench_main.hpp"
 #include "common/error.hpp"
 #include "common/version.hpp"
 #include "io/graph_file.hpp"
@@ -693,14 +694,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const trustprop::Error& e) {
-    std::fprintf(stderr, "bench_cpu_graphblas: %s\n", e.what());
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_cpu_graphblas: %s\n", e.what());
-    return 70;
-  }
-}
+int main(int argc, char** argv) { return trustprop::bench::bench_main("bench_cpu_graphblas", run, argc, argv); }

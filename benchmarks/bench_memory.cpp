@@ -33,6 +33,7 @@
 #include <nlohmann/json.hpp>
 
 #include "benchmarks/bench_machine.hpp"
+#include "benchmarks/bench_main.hpp"
 #include "common/error.hpp"
 #include "common/version.hpp"
 #include "host/eigentrust.hpp"
@@ -204,6 +205,9 @@ int run(int argc, char** argv) {
   std::string model;
   json results = json::array();
   while (std::getline(list, model, ',')) {
+    if (model != "eigentrust" && model != "personalized" && model != "fairness-goodness" && model != "signed" &&
+        model != "sybilrank")
+      throw trustprop::UsageError("--models: unknown model '" + model + "'");
     const json r = json::parse(run_child({argv[0], graph_path, "--iterations", std::to_string(iterations),
                                           "--threads", std::to_string(threads), "--child", model}));
     if (r.contains("refused")) {
@@ -223,14 +227,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const trustprop::Error& e) {
-    std::fprintf(stderr, "bench_memory: %s\n", e.what());
-    return static_cast<int>(e.code());
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "bench_memory: %s\n", e.what());
-    return 70;
-  }
-}
+int main(int argc, char** argv) { return trustprop::bench::bench_main("bench_memory", run, argc, argv); }
