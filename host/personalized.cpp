@@ -268,7 +268,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   const kernels::SeedMatrixView pv{static_cast<std::int64_t>(p.size()), d_agent.data(), d_column.data(),
                                    d_weight.data(), d_seeded.data()};
 
-  kernels::Array<double> t(exec, static_cast<std::size_t>(n) * columns), t_next(exec, static_cast<std::size_t>(n) * columns);
+  kernels::Array<double> t(exec, static_cast<std::size_t>(n) * columns);
   std::vector<std::uint8_t> active(columns, 1);
   Convergence& c = r.convergence;
   r.column_iterations.assign(columns, 0);
@@ -286,6 +286,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   } else {
     kernels::dispatch(*exec, [&](const auto& e) { personalized_start(e, n, k, pv, t.data()); });
   }
+  kernels::Array<double> t_next(exec, t.size());  // after the resume's host copy is freed: no third block
   auto d_active = kernels::Array<std::uint8_t>::from_host(exec, active);
   exec->synchronize();
   r.setup_seconds = seconds_since(t0);
