@@ -100,7 +100,7 @@ class PersonalizedModel final : public RankModel {
       m.series = &personalized_checkpoints;
       m.data_hash = hash_bytes(seeds.offsets.data(), seeds.offsets.size() * sizeof(std::int64_t)) + "+" +
                     hash_bytes(seeds.agents.data(), seeds.agents.size() * sizeof(std::int64_t));
-      m.data_changed = "the seed sets differ: the --seeds-file has changed";
+      m.data_changed = "the seed sets differ: the --seeds-file, or the graph's institutions, have changed";
       m.output_keys = {"top_per_seed", "full"};
       m.max_iterations = o.max_iterations;
       checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
