@@ -1,6 +1,7 @@
 // Moving arrays between a run's state and a checkpoint file
 // (io/checkpoint_file.hpp), shared by the simulate and rank checkpoints
-// (host/simulation_checkpoint.cpp, host/rank_checkpoint.cpp). An array in
+// (host/simulation_checkpoint.cpp, host/rank_checkpoint.cpp,
+// host/rank_personalized_checkpoint.cpp), and the check of restored values. An array in
 // the executor's memory is written straight from that memory when it is host
 // memory (the CPU backend: one write, no copy) and through the file's 4 MiB
 // block buffer otherwise (a GPU); it is read back block by block, each block
@@ -9,11 +10,13 @@
 #pragma once
 
 #include <cstdint>
+#include <cmath>
 #include <cstring>
 #include <string>
 #include <type_traits>
 #include <vector>
 
+#include "common/error.hpp"
 #include "io/checkpoint_file.hpp"
 #include "kernels/array.hpp"
 #include "kernels/executor.hpp"
@@ -61,6 +64,18 @@ std::vector<T> to_vector(const io::CheckpointReader& r, const std::string& name,
     std::memcpy(v.data() + offset, src, static_cast<std::size_t>(count) * sizeof(T));
   });
   return v;
+}
+
+// Refuses values no iteration produces: trust and residuals are finite and
+// >= 0. Throws DataError naming the file, the dataset and the element;
+// `producer` says whose iterations, e.g. "EigenTrust".
+inline void check_nonnegative(const io::CheckpointReader& r, const std::string& name, const std::vector<double>& v,
+                              const std::string& producer) {
+  for (std::size_t k = 0; k < v.size(); ++k)
+    if (!(std::isfinite(v[k]) && v[k] >= 0))
+      throw DataError(r.path() + ": dataset " + name + ": element " + std::to_string(k) + " is " +
+                      std::to_string(v[k]) + ", which no " + producer +
+                      " iteration produces (expected finite and >= 0)");
 }
 
 }  // namespace trustprop::host

@@ -1,9 +1,10 @@
 // Checkpoint policy of long runs, shared by `trustprop simulate` and
-// `trustprop rank --model eigentrust` (docs/checkpoint.md): where
+// `trustprop rank` (docs/checkpoint.md): where
 // checkpoints live in a run directory, which are kept, which one a resume
 // takes, whether it fits the run, and when a run must stop to stay within
 // --max-walltime. What a checkpoint holds is host/simulation_checkpoint.hpp
-// and host/rank_checkpoint.hpp; the file format is io/checkpoint_file.hpp.
+// and host/rank_checkpoint.hpp, host/rank_personalized_checkpoint.hpp; the
+// file format is io/checkpoint_file.hpp.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +21,7 @@ namespace trustprop::host {
 // The checkpoints of one kind of run: their header.kind, and the letter and
 // the word of their steps (files ckpt-<letter><step>.h5).
 struct CheckpointSeries {
-  std::string kind;  // "simulate", "rank eigentrust"
+  std::string kind;  // "simulate", "rank eigentrust", "rank personalized"
   char letter;       // 'e' (epochs), 'i' (iterations)
   std::string step;  // "epoch", "iteration"
 };

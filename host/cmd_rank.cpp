@@ -58,7 +58,7 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
 
 void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
   if (!s.checkpoint.run_dir.empty() && !model.checkpoints())
-    throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust only, not " + s.model);
+    throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust and personalized only, not " + s.model);
   if (s.dry_run) return print_plan(s, model, global);
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
   const io::Graph g = io::read_graph(s.graph);
@@ -93,7 +93,7 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
                 "Exit 65 when the iteration does not converge within --max-iterations");
   RankCheckpointSettings& ck = s->checkpoint;
   auto* run_dir = cmd->add_option("--run-dir", ck.run_dir,
-                                  "Write checkpoints to RUN_DIR/checkpoints and resume from them (eigentrust; "
+                                  "Write checkpoints to RUN_DIR/checkpoints and resume from them (eigentrust, personalized; "
                                   "docs/checkpoint.md)");
   cmd->add_option("--checkpoint-every", ck.every, "With --run-dir: a checkpoint every N iterations, and after the last "
                                                  "(0: only after the last and on stops)")

@@ -214,7 +214,8 @@ std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k,
 
 PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
                                     const SeedSets& seeds, const EigenTrustOptions& options,
-                                    const std::string& graph_name) {
+                                    const std::string& graph_name, const PersonalizedObserver& observe,
+                                    PersonalizedResume* resume) {
   validate(options);
   const std::int64_t n = g.n, k = seeds.count();
   const auto columns = static_cast<std::size_t>(k);
@@ -267,9 +268,25 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   const kernels::SeedMatrixView pv{static_cast<std::int64_t>(p.size()), d_agent.data(), d_column.data(),
                                    d_weight.data(), d_seeded.data()};
 
-  kernels::Array<double> t(exec, static_cast<std::size_t>(n) * columns), t_next(exec, static_cast<std::size_t>(n) * columns);
-  kernels::dispatch(*exec, [&](const auto& e) { personalized_start(e, n, k, pv, t.data()); });
+  kernels::Array<double> t(exec, static_cast<std::size_t>(n) * columns);
   std::vector<std::uint8_t> active(columns, 1);
+  Convergence& c = r.convergence;
+  r.column_iterations.assign(columns, 0);
+  r.column_residuals.assign(columns, 0.0);
+  if (resume) {
+    TRUSTPROP_ASSERT(resume->trust.size() == t.size() && resume->active.size() == columns &&
+                         resume->column_iterations.size() == columns && resume->column_residuals.size() == columns,
+                     "the personalized resume state does not match the graph and the seed sets");
+    exec->copy_from_host(t.data(), resume->trust.data(), t.size() * sizeof(double));
+    std::vector<double>().swap(resume->trust);
+    active = resume->active;
+    r.column_iterations = resume->column_iterations;
+    r.column_residuals = resume->column_residuals;
+    c = resume->convergence;
+  } else {
+    kernels::dispatch(*exec, [&](const auto& e) { personalized_start(e, n, k, pv, t.data()); });
+  }
+  kernels::Array<double> t_next(exec, t.size());  // after the resume's host copy is freed: no third block
   auto d_active = kernels::Array<std::uint8_t>::from_host(exec, active);
   exec->synchronize();
   r.setup_seconds = seconds_since(t0);
@@ -277,10 +294,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   const auto t1 = std::chrono::steady_clock::now();
   const kernels::CsrView ct = tr.ct.view();
   const auto n_dangling = static_cast<std::int64_t>(tr.dangling.size());
-  Convergence& c = r.convergence;
-  r.column_iterations.assign(columns, 0);
-  r.column_residuals.assign(columns, 0.0);
-  std::int64_t remaining = k;
+  std::int64_t remaining = std::count(active.begin(), active.end(), std::uint8_t{1});
   while (remaining > 0 && c.iterations < options.max_iterations) {
     const std::vector<double> change = kernels::dispatch(*exec, [&](const auto& e) {
       return personalized_step(e, ct, tr.dangling.data(), n_dangling, pv, k, d_active.data(), options.restart,
@@ -306,6 +320,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
     }
     c.residuals.push_back(largest);
     if (frozen && remaining > 0) exec->copy_from_host(d_active.data(), active.data(), columns);
+    if (observe) observe({t, active, r.column_iterations, r.column_residuals, c});
   }
   c.converged = remaining == 0;
   c.residual = *std::max_element(r.column_residuals.begin(), r.column_residuals.end());

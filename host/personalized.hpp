@@ -17,12 +17,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "host/eigentrust.hpp"
 #include "io/graph.hpp"
+#include "kernels/array.hpp"
 #include "kernels/executor.hpp"
 
 namespace trustprop::host {
@@ -73,13 +75,40 @@ struct PersonalizedResult {
   double iterate_seconds = 0.0;
 };
 
+// The state after an iteration, for the observer (progress, checkpoints):
+// with the seed sets, the graph and the options, all the next iteration
+// reads — the SpMM gathers from T itself (float64, no other copy), and an
+// inactive (converged) column is carried over unchanged.
+struct PersonalizedState {
+  const kernels::Array<double>& trust;                // T, n × k agent-major (T[j·k + c]), on the backend
+  const std::vector<std::uint8_t>& active;            // per column: 1 while it iterates
+  const std::vector<std::int64_t>& column_iterations;  // as in PersonalizedResult, so far
+  const std::vector<double>& column_residuals;
+  const Convergence& convergence;                     // the record so far
+};
+
+// Where an interrupted iteration goes on (a checkpoint): the same, on the host.
+struct PersonalizedResume {
+  std::vector<double> trust;  // n × k agent-major; released once it is on the backend
+  std::vector<std::uint8_t> active;
+  std::vector<std::int64_t> column_iterations;
+  std::vector<double> column_residuals;
+  Convergence convergence;
+};
+
+// Called after every iteration; it may throw to end the run (a stop with a checkpoint).
+using PersonalizedObserver = std::function<void(const PersonalizedState&)>;
+
 // Uses options' restart, tolerance and max_iterations; the SpMM always
 // gathers in float64 (options.float32_gather is EigenTrust's alone).
+// `resume`, when given, replaces the start block and the record so far (its
+// trust is moved to the backend and freed on the host).
 // Throws ConfigError for bad options, and InternalError (exit 70) before
 // allocating anything when the block does not fit in the backend's memory,
 // naming the bytes needed and available and how many seed sets would fit.
 PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
                                     const SeedSets& seeds, const EigenTrustOptions& options,
-                                    const std::string& graph_name = "graph");
+                                    const std::string& graph_name = "graph", const PersonalizedObserver& observe = {},
+                                    PersonalizedResume* resume = nullptr);
 
 }  // namespace trustprop::host

@@ -1,7 +1,6 @@
 // EigenTrust rank checkpoints (host/rank_checkpoint.hpp).
 #include "host/rank_checkpoint.hpp"
 
-#include <cmath>
 #include <limits>
 
 #include "common/error.hpp"
@@ -9,20 +8,10 @@
 
 namespace trustprop::host {
 
-namespace {
-
-// Refuses values no iteration produces: trust and residuals are finite and >= 0.
-void check_nonnegative(const io::CheckpointReader& r, const std::string& name, const std::vector<double>& v) {
-  for (std::size_t k = 0; k < v.size(); ++k)
-    if (!(std::isfinite(v[k]) && v[k] >= 0))
-      throw DataError(r.path() + ": dataset " + name + ": element " + std::to_string(k) + " is " +
-                      std::to_string(v[k]) + ", which no EigenTrust iteration produces (expected finite and >= 0)");
-}
-
-}  // namespace
+const CheckpointSeries eigentrust_checkpoints{"rank eigentrust", 'i', "iteration"};
 
 void save_eigentrust_checkpoint(const std::string& path, io::CheckpointHeader header, const EigenTrustState& s) {
-  header.kind = eigentrust_checkpoint_kind;
+  header.kind = eigentrust_checkpoints.kind;
   header.epoch = s.convergence.iterations;
   const std::vector<std::uint8_t> flag{static_cast<std::uint8_t>(s.float32_gather)};
   io::write_checkpoint(path, header,
@@ -37,7 +26,7 @@ EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, st
                     " is beyond 2^31 - 1");
   EigenTrustResume s;
   s.trust = to_vector<double>(r, "/state/trust", n);
-  check_nonnegative(r, "/state/trust", s.trust);
+  check_nonnegative(r, "/state/trust", s.trust, "EigenTrust");
   const auto flag = to_vector<std::uint8_t>(r, "/state/float32_gather", 1);
   if (flag[0] > 1)
     throw DataError(r.path() + ": dataset /state/float32_gather: element 0 is " + std::to_string(flag[0]) +
@@ -45,7 +34,7 @@ EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, st
   s.float32_gather = flag[0] == 1;
   Convergence& c = s.convergence;
   c.residuals = to_vector<double>(r, "/record/residuals", iterations);
-  check_nonnegative(r, "/record/residuals", c.residuals);
+  check_nonnegative(r, "/record/residuals", c.residuals, "EigenTrust");
   c.iterations = static_cast<int>(iterations);
   c.residual = c.residuals.empty() ? 0.0 : c.residuals.back();
   return s;

@@ -16,13 +16,14 @@
 
 #include <string>
 
+#include "host/checkpointing.hpp"
 #include "host/eigentrust.hpp"
 #include "io/checkpoint_file.hpp"
 
 namespace trustprop::host {
 
-// header.kind of EigenTrust rank checkpoints.
-inline constexpr const char* eigentrust_checkpoint_kind = "rank eigentrust";
+// EigenTrust rank checkpoints: kind "rank eigentrust", files ckpt-i<iterations>.h5.
+extern const CheckpointSeries eigentrust_checkpoints;
 
 // Writes the checkpoint of `state` (header.epoch and kind are set here) to `path`.
 void save_eigentrust_checkpoint(const std::string& path, io::CheckpointHeader header, const EigenTrustState& state);

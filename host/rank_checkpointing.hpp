@@ -1,19 +1,22 @@
-// Checkpoints of long `trustprop rank --model eigentrust` runs
-// (docs/checkpoint.md): with --run-dir D, a checkpoint every N iterations
-// and after the last, the newest K kept, a resume (--resume auto|never|PATH)
-// refused when the options or the graph differ, and a graceful stop
-// (SIGTERM/SIGINT/SIGUSR1 or --max-walltime: finish the iteration,
-// checkpoint, exit 75). The run-directory policy is host/checkpointing.hpp's,
-// shared with simulate; what a checkpoint holds is host/rank_checkpoint.hpp.
+// Checkpoints of long `trustprop rank` runs (--model eigentrust and
+// personalized; docs/checkpoint.md): with --run-dir D, a checkpoint every N
+// iterations and after the last, the newest K kept, a resume (--resume
+// auto|never|PATH) refused when the options or the graph differ, and a
+// graceful stop (SIGTERM/SIGINT/SIGUSR1 or --max-walltime: finish the
+// iteration, checkpoint, exit 75). This policy is one class for every model:
+// a model says what its checkpoints are called and what, beyond its options,
+// decides its iterates, and hands over how to save and restore its state
+// (host/rank_checkpoint.hpp, host/rank_personalized_checkpoint.hpp). The
+// run-directory policy is host/checkpointing.hpp's, shared with simulate.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
-#include <optional>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "host/eigentrust.hpp"
+#include "host/checkpointing.hpp"
 #include "host/signals.hpp"
 #include "io/checkpoint_file.hpp"
 
@@ -31,33 +34,48 @@ struct RankCheckpointSettings {
   bool allow_config_change = false;
 };
 
-class EigenTrustCheckpoints {
+// What a model's checkpoints are, for the shared policy.
+struct RankCheckpointModel {
+  const CheckpointSeries* series = nullptr;  // header.kind and file names
+  // The inputs that decide the iterates besides the options text (EigenTrust's
+  // pre-trust p, the seed sets): their hash is part of the options hash, and
+  // `data_changed` is the message when only they differ.
+  std::string data_hash, data_changed;
+  // Configuration keys that only shape the results file: changing them is not refused.
+  std::vector<std::string> output_keys;
+  int max_iterations = 0;
+};
+
+class RankCheckpoints {
  public:
+  // Reads the checkpoint to resume from into the model's state; returns its iterations (for the log).
+  using Restore = std::function<std::int64_t(const io::CheckpointReader&)>;
+  // Writes the model's current state to `path` under `header` (whose kind and epoch the model sets).
+  using Save = std::function<void(const std::string& path, const io::CheckpointHeader& header)>;
+
   // Installs the stop signals, prepares the run directory (IoError), and
-  // takes the checkpoint to resume from, refusing one whose options
-  // (ConfigError) or graph (DataError) differ from this run's unless
-  // --allow-config-change. `pretrust` is p: its contents count as options.
-  EigenTrustCheckpoints(const RankRun& run, const std::vector<double>& pretrust, const EigenTrustOptions& options);
+  // hands the checkpoint to resume from, if any, to `restore`, refusing one
+  // whose options (ConfigError) or graph (DataError) differ from this run's
+  // unless --allow-config-change, or of another kind (DataError).
+  RankCheckpoints(const RankRun& run, const RankCheckpointModel& model, const Restore& restore);
 
-  // The state to continue from; null when starting afresh.
-  const EigenTrustResume* resume() const { return resume_ ? &*resume_ : nullptr; }
-
-  // Called after every iteration: writes a checkpoint when one is due and,
-  // on a signal or when --max-walltime leaves no room for another
-  // iteration, writes one and throws StoppedError (exit 75). The last
-  // iteration (converged or at max_iterations) always completes.
-  void after_iteration(const EigenTrustState& state);
+  // Called after every iteration (`iterations` done; `last`: the iteration
+  // ends the run, converged or at max_iterations): writes a checkpoint when
+  // one is due and, on a signal or when --max-walltime leaves no room for
+  // another iteration, writes one and throws StoppedError (exit 75). The
+  // last iteration always completes.
+  void after_iteration(std::int64_t iterations, bool last, const Save& save);
 
  private:
-  void write(const EigenTrustState& state);
+  void write(std::int64_t iterations, const Save& save);
 
   RankCheckpointSettings settings_;
-  EigenTrustOptions options_;
+  CheckpointSeries series_;
+  int max_iterations_;
   StopSignals signals_;
   std::chrono::steady_clock::time_point started_, last_iteration_;
   double walltime_ = 0, longest_iteration_ = 0, checkpoint_seconds_ = 0;
   io::CheckpointHeader header_;
-  std::optional<EigenTrustResume> resume_;
   std::string last_path_;
 };
 

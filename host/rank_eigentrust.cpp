@@ -4,6 +4,7 @@
 
 #include "host/pretrust.hpp"
 #include "host/progress.hpp"
+#include "host/rank_checkpoint.hpp"
 #include "host/rank_model.hpp"
 #include "host/top_agents.hpp"
 #include "io/h5.hpp"
@@ -59,9 +60,19 @@ class EigenTrustModel final : public RankModel {
     o.float32_gather = gather_precision_ == "float32";
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
     const Pretrust pre = build_pretrust(g, pretrust_);
-    std::optional<EigenTrustCheckpoints> checkpoints;
-    if (!run.settings.checkpoint.run_dir.empty()) checkpoints.emplace(run, pre.p, o);
-    const EigenTrustResume* resume = checkpoints ? checkpoints->resume() : nullptr;
+    std::optional<EigenTrustResume> resume;
+    std::optional<RankCheckpoints> checkpoints;
+    if (!run.settings.checkpoint.run_dir.empty()) {
+      RankCheckpointModel m;
+      m.series = &eigentrust_checkpoints;
+      m.data_hash = hash_bytes(pre.p.data(), pre.p.size() * sizeof(double));
+      m.data_changed = "the pre-trust distribution differs: the --pretrust file has changed";
+      m.max_iterations = o.max_iterations;
+      checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
+        resume = restore_eigentrust_checkpoint(c, g.n);
+        return resume->convergence.iterations;
+      });
+    }
     std::vector<double> start;  // a resumed run starts from its checkpoint instead
     if (!warm_start_.empty() && !resume)
       start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
@@ -72,9 +83,14 @@ class EigenTrustModel final : public RankModel {
       char status[48];
       std::snprintf(status, sizeof status, "residual %.2e", s.convergence.residual);
       progress.update(s.convergence.iterations, o.max_iterations, status);
-      if (checkpoints) checkpoints->after_iteration(s);
+      if (!checkpoints) return;
+      const bool last = s.convergence.residual < o.tolerance || s.convergence.iterations >= o.max_iterations;
+      checkpoints->after_iteration(s.convergence.iterations, last, [&](const std::string& path,
+                                                                       const io::CheckpointHeader& h) {
+        save_eigentrust_checkpoint(path, h, s);
+      });
     };
-    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start, observe, resume);
+    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start, observe, resume ? &*resume : nullptr);
     progress.finish();
     const Convergence& c = r.convergence;
     const auto top = top_agents(r.trust, run.settings.top);

@@ -1,7 +1,9 @@
 // `trustprop rank --model personalized`: batched personalized trust
 // (DESIGN §3, docs/personalized.md). Seed sets from --seeds or --seeds-file;
 // writes the top agents of every seed set (default 100) or, with --full, the
-// whole [k, n] block, plus the seed sets and per-column convergence.
+// whole [k, n] block, plus the seed sets and per-column convergence. With
+// --run-dir it checkpoints (host/rank_checkpointing.hpp,
+// host/rank_personalized_checkpoint.hpp).
 //
 // Options shared with other models (host/rank_options.hpp): --seeds and
 // --seeds-file (SybilRank reads them too, as one seed set), and EigenTrust's
@@ -9,11 +11,14 @@
 // read here through the registered option (CLI11 rejects a second
 // registration); --full likewise, for any model that writes a whole block.
 // Without --seeds or --seeds-file there is one seed set per institution.
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "common/error.hpp"
 #include "host/personalized.hpp"
 #include "host/rank_model.hpp"
+#include "host/rank_personalized_checkpoint.hpp"
 #include "host/rank_options.hpp"
 #include "host/top_agents.hpp"
 #include "io/h5.hpp"
@@ -59,6 +64,8 @@ class PersonalizedModel final : public RankModel {
                        {"full", full()}};
   }
 
+  bool checkpoints() const override { return true; }
+
   std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
     SeedCount count;
     if (!seed_file().empty()) {
@@ -86,9 +93,34 @@ class PersonalizedModel final : public RankModel {
       throw UsageError("rank --model personalized: give the seed sets with --seeds or with --seeds-file, not both");
     const SeedSets seeds =
         seed_file().empty() ? seeds_from_list(g, seed_list(), graph_name) : seeds_from_file(g, seed_file());
+    std::optional<PersonalizedResume> resume;
+    std::optional<RankCheckpoints> checkpoints;
+    if (!run.settings.checkpoint.run_dir.empty()) {
+      RankCheckpointModel m;
+      m.series = &personalized_checkpoints;
+      m.data_hash = hash_bytes(seeds.offsets.data(), seeds.offsets.size() * sizeof(std::int64_t)) + "+" +
+                    hash_bytes(seeds.agents.data(), seeds.agents.size() * sizeof(std::int64_t));
+      m.data_changed = "the seed sets differ: the --seeds-file, or the graph's institutions, have changed";
+      m.output_keys = {"top_per_seed", "full"};
+      m.max_iterations = o.max_iterations;
+      checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
+        resume = restore_personalized_checkpoint(c, g.n, seeds.count());
+        return resume->convergence.iterations;
+      });
+    }
     auto out = open_results(run);
 
-    const PersonalizedResult r = run_personalized(run.exec, g, seeds, o, graph_name);
+    const auto observe = [&](const PersonalizedState& s) {
+      if (!checkpoints) return;
+      const bool last = std::find(s.active.begin(), s.active.end(), std::uint8_t{1}) == s.active.end() ||
+                        s.convergence.iterations >= o.max_iterations;
+      checkpoints->after_iteration(s.convergence.iterations, last, [&](const std::string& path,
+                                                                       const io::CheckpointHeader& h) {
+        save_personalized_checkpoint(path, h, s);
+      });
+    };
+    const PersonalizedResult r =
+        run_personalized(run.exec, g, seeds, o, graph_name, observe, resume ? &*resume : nullptr);
     const Convergence& c = r.convergence;
     const std::int64_t k = r.k, top_k = std::min<std::int64_t>(top_per_seed(), g.n);
     std::vector<std::int64_t> seed_ids(seeds.agents);

@@ -14,7 +14,8 @@
 //
 // Layout:
 //   /  attrs: trustprop.format="checkpoint", trustprop.format_version=1,
-//             trustprop.checkpoint_kind ("simulate", "rank eigentrust"; absent
+//             trustprop.checkpoint_kind ("simulate", "rank eigentrust",
+//             "rank personalized"; absent
 //             in the first simulate checkpoints, meaning "simulate"),
 //             trustprop.version, trustprop.git_revision, created, epoch, seed,
 //             config, config_hash, graph, graph_content_hash, backend, device,

@@ -2,13 +2,14 @@
 // generated city whose EigenTrust iteration takes about 400 iterations
 // (restart probability 0.02, tolerance 1e-13; the residual passes 1e-7, the
 // switch from the float32 to the float64 gather, near iteration 40), the
-// rank command line
-// with a run directory, and the bitwise comparison of two results files.
+// rank command line (of any model; EigenTrust unless told) with a run
+// directory, and the bitwise comparison of two results files.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include "checkpoint_test_support.hpp"
+#include "io/h5.hpp"
 
 namespace trustprop::testing::rank_ckpt {
 
@@ -25,25 +26,26 @@ inline fs::path write_graph(const fs::path& dir, int seed = 3) {
 // The options of the iteration; each test changes what it needs.
 struct Iteration {
   std::string restart = "0.02", tolerance = "1e-13", max_iterations = "5000";
+  std::string model = "eigentrust";
 };
 
 // `rank` of the graph into `out`, checkpointing into `run_dir` unless it is empty.
 inline std::vector<std::string> rank_args(const fs::path& graph, const fs::path& out, const fs::path& run_dir,
                                           std::vector<std::string> extra = {}, const Iteration& it = {}) {
   std::vector<std::string> a{"--device", "cpu", "--threads", "2", "--log-level", "warn", "--progress", "none",
-                             "rank", graph.string(), "--model", "eigentrust", "--restart-probability", it.restart,
+                             "rank", graph.string(), "--model", it.model, "--restart-probability", it.restart,
                              "--tolerance", it.tolerance, "--max-iterations", it.max_iterations, "-o", out.string()};
   if (!run_dir.empty()) a.insert(a.end(), {"--run-dir", run_dir.string()});
   a.insert(a.end(), extra.begin(), extra.end());
   return a;
 }
 
-// Every dataset of two results files equal byte for byte (trust vector, residual history, ...).
-inline void expect_same_results(const fs::path& a, const fs::path& b) {
+// Every dataset of two results files of `model` equal byte for byte (trust, residual history, ...).
+inline void expect_same_results(const fs::path& a, const fs::path& b, const std::string& model = "eigentrust") {
   const auto da = ckpt::deterministic_datasets(a), db = ckpt::deterministic_datasets(b);
   ASSERT_FALSE(da.empty()) << a;
-  ASSERT_TRUE(da.count("trust/eigentrust")) << a;
-  ASSERT_TRUE(da.count("convergence/eigentrust/residuals")) << a;
+  ASSERT_TRUE(da.count(model == "eigentrust" ? "trust/eigentrust" : "trust/" + model + "/trust")) << a;
+  ASSERT_TRUE(da.count("convergence/" + model + "/residuals")) << a;
   EXPECT_EQ(da.size(), db.size());
   for (const auto& [name, bytes] : da) {
     ASSERT_TRUE(db.count(name)) << name;
@@ -57,6 +59,20 @@ inline std::set<std::string> checkpoint_names(const fs::path& run_dir) {
   std::error_code none;
   for (const auto& e : fs::directory_iterator(run_dir / "checkpoints", none)) names.insert(e.path().filename());
   return names;
+}
+
+// Waits until the run directory holds a checkpoint (the run is in its iterations, handlers installed).
+inline bool wait_for_checkpoint(const fs::path& run_dir) {
+  for (int k = 0; k < 6000; ++k) {
+    if (!checkpoint_names(run_dir).empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return false;
+}
+
+// The iterations a results file of `model` records.
+inline std::int64_t iterations_of(const fs::path& results, const std::string& model = "eigentrust") {
+  return io::h5::File::open_read(results.string()).read_attr_int("/convergence/" + model, "iterations").value_or(-1);
 }
 
 }  // namespace trustprop::testing::rank_ckpt

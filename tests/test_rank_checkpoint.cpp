@@ -20,7 +20,9 @@ using namespace trustprop;
 using namespace trustprop::testing;
 namespace fs = std::filesystem;
 using rank_ckpt::Iteration;
+using rank_ckpt::iterations_of;
 using rank_ckpt::rank_args;
+using rank_ckpt::wait_for_checkpoint;
 
 // One graph and its uninterrupted ranking, without checkpoints, for all tests.
 struct Reference {
@@ -49,18 +51,6 @@ struct RankRun {
   std::string err() const { return ckpt::child_stderr(dir.path()); }
 };
 
-// Waits until the run directory holds a checkpoint (the run is in its iterations, handlers installed).
-bool wait_for_checkpoint(const fs::path& run) {
-  for (int k = 0; k < 6000; ++k) {
-    if (!rank_ckpt::checkpoint_names(run).empty()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
-
-std::int64_t iterations_of(const fs::path& results) {
-  return io::h5::File::open_read(results.string()).read_attr_int("/convergence/eigentrust", "iterations").value_or(-1);
-}
 
 TEST(RankCheckpoint, CheckpointingLeavesTheResultsUnchanged) {
   RankRun r;
@@ -206,7 +196,7 @@ TEST(RankCheckpoint, OptionsNeedARunDirectoryAndAModelThatCheckpoints) {
                                r.out.string(),
                            r.dir.path());
   EXPECT_EQ(fg.rc, 64);
-  EXPECT_NE(fg.err.find("--model eigentrust only"), std::string::npos) << fg.err;
+  EXPECT_NE(fg.err.find("--model eigentrust and personalized only"), std::string::npos) << fg.err;
 }
 
 }  // namespace

@@ -1,0 +1,59 @@
+// Personalized rank checkpoints (host/rank_personalized_checkpoint.hpp).
+#include "host/rank_personalized_checkpoint.hpp"
+
+#include <limits>
+
+#include "common/error.hpp"
+#include "host/checkpoint_arrays.hpp"
+
+namespace trustprop::host {
+
+const CheckpointSeries personalized_checkpoints{"rank personalized", 'i', "iteration"};
+
+void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader header, const PersonalizedState& s) {
+  header.kind = personalized_checkpoints.kind;
+  header.epoch = s.convergence.iterations;
+  io::write_checkpoint(path, header,
+                       {from_array("/state/trust", s.trust), from_vector("/state/active", s.active),
+                        from_vector("/record/column_iterations", s.column_iterations),
+                        from_vector("/record/column_residuals", s.column_residuals),
+                        from_vector("/record/residuals", s.convergence.residuals)});
+}
+
+PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r, std::int64_t n, std::int64_t k) {
+  const std::int64_t iterations = r.header().epoch;
+  if (iterations > std::numeric_limits<int>::max())
+    throw DataError(r.path() + ": root attribute epoch (iterations) " + std::to_string(iterations) +
+                    " is beyond 2^31 - 1");
+  const auto refuse = [&](const std::string& name, std::int64_t c, const std::string& problem) {
+    throw DataError(r.path() + ": dataset " + name + ": element " + std::to_string(c) + " " + problem);
+  };
+  PersonalizedResume s;
+  s.trust = to_vector<double>(r, "/state/trust", n * k);
+  check_nonnegative(r, "/state/trust", s.trust, "personalized");
+  s.active = to_vector<std::uint8_t>(r, "/state/active", k);
+  s.column_iterations = to_vector<std::int64_t>(r, "/record/column_iterations", k);
+  s.column_residuals = to_vector<double>(r, "/record/column_residuals", k);
+  check_nonnegative(r, "/record/column_residuals", s.column_residuals, "personalized");
+  for (std::int64_t c = 0; c < k; ++c) {
+    const auto i = static_cast<std::size_t>(c);
+    if (s.active[i] > 1) refuse("/state/active", c, "is " + std::to_string(s.active[i]) + " (expected 0 or 1)");
+    const std::int64_t at = s.column_iterations[i];
+    if (at < 0 || at > iterations)
+      refuse("/record/column_iterations", c,
+             "is " + std::to_string(at) + " (expected 0 to the checkpoint's " + std::to_string(iterations) +
+                 " iterations)");
+    if (s.active[i] == 1 && at != iterations)
+      refuse("/record/column_iterations", c,
+             "is " + std::to_string(at) + ", but the column is still active (/state/active) and so iterated all " +
+                 std::to_string(iterations) + " iterations");
+  }
+  Convergence& c = s.convergence;
+  c.residuals = to_vector<double>(r, "/record/residuals", iterations);
+  check_nonnegative(r, "/record/residuals", c.residuals, "personalized");
+  c.iterations = static_cast<int>(iterations);
+  c.residual = c.residuals.empty() ? 0.0 : c.residuals.back();
+  return s;
+}
+
+}  // namespace trustprop::host
