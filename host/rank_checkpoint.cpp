@@ -19,12 +19,22 @@ void save_eigentrust_checkpoint(const std::string& path, io::CheckpointHeader he
                         from_vector("/record/residuals", s.convergence.residuals)});
 }
 
-EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, std::int64_t n) {
+Convergence restore_rank_record(const io::CheckpointReader& r, const std::string& producer) {
   const std::int64_t iterations = r.header().epoch;
   if (iterations > std::numeric_limits<int>::max())
     throw DataError(r.path() + ": root attribute epoch (iterations) " + std::to_string(iterations) +
                     " is beyond 2^31 - 1");
+  Convergence c;
+  c.residuals = to_vector<double>(r, "/record/residuals", iterations);
+  check_nonnegative(r, "/record/residuals", c.residuals, producer);
+  c.iterations = static_cast<int>(iterations);
+  c.residual = c.residuals.empty() ? 0.0 : c.residuals.back();
+  return c;
+}
+
+EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, std::int64_t n) {
   EigenTrustResume s;
+  s.convergence = restore_rank_record(r, "EigenTrust");
   s.trust = to_vector<double>(r, "/state/trust", n);
   check_nonnegative(r, "/state/trust", s.trust, "EigenTrust");
   const auto flag = to_vector<std::uint8_t>(r, "/state/float32_gather", 1);
@@ -32,11 +42,6 @@ EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, st
     throw DataError(r.path() + ": dataset /state/float32_gather: element 0 is " + std::to_string(flag[0]) +
                     " (expected 0 or 1)");
   s.float32_gather = flag[0] == 1;
-  Convergence& c = s.convergence;
-  c.residuals = to_vector<double>(r, "/record/residuals", iterations);
-  check_nonnegative(r, "/record/residuals", c.residuals, "EigenTrust");
-  c.iterations = static_cast<int>(iterations);
-  c.residual = c.residuals.empty() ? 0.0 : c.residuals.back();
   return s;
 }
 

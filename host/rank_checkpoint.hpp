@@ -25,6 +25,12 @@ namespace trustprop::host {
 // EigenTrust rank checkpoints: kind "rank eigentrust", files ckpt-i<iterations>.h5.
 extern const CheckpointSeries eigentrust_checkpoints;
 
+// The record every rank checkpoint holds: the iterations done (the header's
+// epoch, at most 2^31 − 1) and /record/residuals, one finite residual >= 0
+// per iteration. Throws DataError naming the file and what is wrong;
+// `producer` names the model in the message ("EigenTrust").
+Convergence restore_rank_record(const io::CheckpointReader& checkpoint, const std::string& producer);
+
 // Writes the checkpoint of `state` (header.epoch and kind are set here) to `path`.
 void save_eigentrust_checkpoint(const std::string& path, io::CheckpointHeader header, const EigenTrustState& state);
 

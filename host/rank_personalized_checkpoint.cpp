@@ -1,10 +1,10 @@
 // Personalized rank checkpoints (host/rank_personalized_checkpoint.hpp).
 #include "host/rank_personalized_checkpoint.hpp"
 
-#include <limits>
 
 #include "common/error.hpp"
 #include "host/checkpoint_arrays.hpp"
+#include "host/rank_checkpoint.hpp"
 
 namespace trustprop::host {
 
@@ -21,10 +21,8 @@ void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader 
 }
 
 PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r, std::int64_t n, std::int64_t k) {
-  const std::int64_t iterations = r.header().epoch;
-  if (iterations > std::numeric_limits<int>::max())
-    throw DataError(r.path() + ": root attribute epoch (iterations) " + std::to_string(iterations) +
-                    " is beyond 2^31 - 1");
+  const Convergence record = restore_rank_record(r, "personalized");
+  const std::int64_t iterations = record.iterations;
   const auto refuse = [&](const std::string& name, std::int64_t c, const std::string& problem) {
     throw DataError(r.path() + ": dataset " + name + ": element " + std::to_string(c) + " " + problem);
   };
@@ -48,11 +46,7 @@ PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r
              "is " + std::to_string(at) + ", but the column is still active (/state/active) and so iterated all " +
                  std::to_string(iterations) + " iterations");
   }
-  Convergence& c = s.convergence;
-  c.residuals = to_vector<double>(r, "/record/residuals", iterations);
-  check_nonnegative(r, "/record/residuals", c.residuals, "personalized");
-  c.iterations = static_cast<int>(iterations);
-  c.residual = c.residuals.empty() ? 0.0 : c.residuals.back();
+  s.convergence = record;
   return s;
 }
 

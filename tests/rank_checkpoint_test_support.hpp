@@ -75,4 +75,34 @@ inline std::int64_t iterations_of(const fs::path& results, const std::string& mo
   return io::h5::File::open_read(results.string()).read_attr_int("/convergence/" + model, "iterations").value_or(-1);
 }
 
+// One graph and its uninterrupted ranking (`extra` options, iteration `it`)
+// without checkpoints: what a test file's resumed runs must equal.
+struct Reference {
+  cli::TempDir dir;
+  fs::path graph, results;
+  Reference(const std::vector<std::string>& extra, const Iteration& it)
+      : graph(write_graph(dir.path())), results(dir.path() / "reference.h5") {
+    EXPECT_EQ(ckpt::run_child(rank_args(graph, results, "", extra, it), dir.path()), 0)
+        << ckpt::child_stderr(dir.path());
+  }
+};
+
+// A rank run with a run directory of its own on reference()'s graph, with
+// defaults() as its iteration unless a test gives another.
+template <const Reference& (*reference)(), Iteration (*defaults)()>
+struct RankRun {
+  cli::TempDir dir;
+  fs::path run = dir.path() / "run", out = dir.path() / "out.h5";
+  std::vector<std::string> args(std::vector<std::string> extra = {}, const Iteration& it = defaults()) const {
+    return rank_args(reference().graph, out, run, std::move(extra), it);
+  }
+  int rank(std::vector<std::string> extra = {}, const Iteration& it = defaults()) const {
+    return ckpt::run_child(args(std::move(extra), it), dir.path());
+  }
+  std::string err() const { return ckpt::child_stderr(dir.path()); }
+  fs::path checkpoint(std::int64_t iterations) const {
+    return run / "checkpoints" / ("ckpt-i" + std::to_string(iterations) + ".h5");
+  }
+};
+
 }  // namespace trustprop::testing::rank_ckpt

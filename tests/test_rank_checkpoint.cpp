@@ -24,33 +24,16 @@ using rank_ckpt::iterations_of;
 using rank_ckpt::rank_args;
 using rank_ckpt::wait_for_checkpoint;
 
-// One graph and its uninterrupted ranking, without checkpoints, for all tests.
-struct Reference {
-  cli::TempDir dir;
-  fs::path graph, results;
-  Reference() : graph(rank_ckpt::write_graph(dir.path())), results(dir.path() / "reference.h5") {
-    EXPECT_EQ(ckpt::run_child(rank_args(graph, results, ""), dir.path()), 0) << ckpt::child_stderr(dir.path());
-  }
-};
+Iteration eigentrust() { return {}; }
 
-const Reference& reference() {
-  static const Reference r;
+// One graph and its uninterrupted ranking, without checkpoints, for all tests.
+const rank_ckpt::Reference& reference() {
+  static const rank_ckpt::Reference r({}, eigentrust());
   return r;
 }
 
 // A rank run with a run directory of its own, on the reference graph.
-struct RankRun {
-  cli::TempDir dir;
-  fs::path run = dir.path() / "run", out = dir.path() / "out.h5";
-  std::vector<std::string> args(std::vector<std::string> extra = {}, const Iteration& it = {}) const {
-    return rank_args(reference().graph, out, run, std::move(extra), it);
-  }
-  int rank(std::vector<std::string> extra = {}, const Iteration& it = {}) const {
-    return ckpt::run_child(args(std::move(extra), it), dir.path());
-  }
-  std::string err() const { return ckpt::child_stderr(dir.path()); }
-};
-
+using RankRun = rank_ckpt::RankRun<reference, eigentrust>;
 
 TEST(RankCheckpoint, CheckpointingLeavesTheResultsUnchanged) {
   RankRun r;

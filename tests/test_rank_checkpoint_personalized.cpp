@@ -49,35 +49,15 @@ std::vector<std::int64_t> column_iterations(const fs::path& results) {
 std::int64_t iterations_of(const fs::path& results) { return rank_ckpt::iterations_of(results, "personalized"); }
 
 // One graph and its uninterrupted personalized ranking, without checkpoints, for all tests.
-struct Reference {
-  cli::TempDir dir;
-  fs::path graph, results;
-  Reference() : graph(rank_ckpt::write_graph(dir.path())), results(dir.path() / "reference.h5") {
-    EXPECT_EQ(ckpt::run_child(rank_args(graph, results, "", with_seeds(), personalized()), dir.path()), 0)
-        << ckpt::child_stderr(dir.path());
-  }
-};
-
-const Reference& reference() {
-  static const Reference r;
+const rank_ckpt::Reference& reference() {
+  static const rank_ckpt::Reference r(with_seeds(), personalized());
   return r;
 }
 
+Iteration personalized_defaults() { return personalized(); }
+
 // A personalized rank run with a run directory of its own, on the reference graph.
-struct RankRun {
-  cli::TempDir dir;
-  fs::path run = dir.path() / "run", out = dir.path() / "out.h5";
-  std::vector<std::string> args(std::vector<std::string> extra = {}, const Iteration& it = personalized()) const {
-    return rank_args(reference().graph, out, run, std::move(extra), it);
-  }
-  int rank(std::vector<std::string> extra = {}, const Iteration& it = personalized()) const {
-    return ckpt::run_child(args(std::move(extra), it), dir.path());
-  }
-  std::string err() const { return ckpt::child_stderr(dir.path()); }
-  fs::path checkpoint(std::int64_t iterations) const {
-    return run / "checkpoints" / ("ckpt-i" + std::to_string(iterations) + ".h5");
-  }
-};
+using RankRun = rank_ckpt::RankRun<reference, personalized_defaults>;
 
 std::vector<std::uint8_t> active_of(const fs::path& checkpoint) {
   return host::to_vector<std::uint8_t>(io::CheckpointReader(checkpoint.string()), "/state/active", kSets);
