@@ -24,29 +24,36 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w, Transitio
   std::vector<std::int64_t> count(static_cast<std::size_t>(n) + 1, 0);
 
   // Positive out-trust of each row, how many positive entries each column
-  // gets, and whether every row gives its positive trust in equal shares.
+  // gets, and whether every row gives its positive trust in equal shares;
+  // for the value-free form also 1/d_i, d_i the row's positive entries
+  // counted (not 1/s_i, which carries the rounding of the weights' sum).
+  const bool may_drop_values = form == TransitionForm::value_free_if_uniform;
+  std::vector<double> scale(may_drop_values ? static_cast<std::size_t>(n) : 0);
   bool uniform = true;
 #pragma omp parallel for schedule(dynamic, 1024) reduction(&& : uniform)
   for (std::int64_t i = 0; i < n; ++i) {
     double s = 0.0;
     float first = 0.0f;
+    std::int64_t d = 0;
     for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
       if (w.values[k] > 0.0f) {
         if (first == 0.0f) first = w.values[k];
         uniform = uniform && w.values[k] == first;
         s += w.values[k];
+        ++d;
         const std::int32_t j = w.indices[k];
 #pragma omp atomic
         ++count[static_cast<std::size_t>(j) + 1];
       }
     }
     inv[static_cast<std::size_t>(i)] = s > 0.0 ? 1.0 / s : 0.0;
+    if (may_drop_values) scale[static_cast<std::size_t>(i)] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
   }
   std::partial_sum(count.begin(), count.end(), count.begin());
   const std::int64_t nnz = count[static_cast<std::size_t>(n)];
 
   Transition tr;
-  tr.value_free = form == TransitionForm::value_free_if_uniform && uniform;
+  tr.value_free = may_drop_values && uniform;
   tr.ct.rows = tr.ct.cols = n;
   tr.ct.indptr = Array<std::int64_t>::from_host(ex, count);
   tr.ct.indices = Array<std::int32_t>(ex, static_cast<std::size_t>(nnz));
@@ -91,18 +98,7 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w, Transitio
   for (std::int64_t i = 0; i < n; ++i)
     if (inv[static_cast<std::size_t>(i)] == 0.0) dangling.push_back(static_cast<std::int32_t>(i));
   tr.dangling = Array<std::int32_t>::from_host(ex, dangling);
-  if (tr.value_free) {
-    // 1/d_i: the positive entries of row i, counted (not 1/s_i, which
-    // carries the rounding of the weights' sum).
-    std::vector<double> scale(static_cast<std::size_t>(n), 0.0);
-#pragma omp parallel for schedule(dynamic, 1024)
-    for (std::int64_t i = 0; i < n; ++i) {
-      std::int64_t d = 0;
-      for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) d += w.values[k] > 0.0f;
-      scale[static_cast<std::size_t>(i)] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
-    }
-    tr.source_scale = Array<double>::from_host(ex, scale);
-  }
+  if (tr.value_free) tr.source_scale = Array<double>::from_host(ex, scale);
   return tr;
 }
 

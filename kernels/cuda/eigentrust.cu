@@ -140,7 +140,7 @@ __device__ double sum_partials(const double* partial, std::int64_t count) {
 
 // ---------------------------------------------------------------- build_transition
 
-// Also: scale_i = 1/d_i (d_i positive entries, 0 when none), and *nonuniform
+// Also: scale_i = 1/d_i when scale is given (d_i positive entries, 0 when none), and *nonuniform
 // set when a row's positive values differ (warp min != max).
 __global__ void __launch_bounds__(rows_threads)
     row_sums_and_column_counts(CsrView w, double* inv, double* scale, unsigned long long* column_count,
@@ -171,7 +171,7 @@ __global__ void __launch_bounds__(rows_threads)
   }
   if (lane == 0) {
     inv[row] = s > 0.0 ? 1.0 / s : 0.0;
-    scale[row] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
+    if (scale) scale[row] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
     if (d > 0 && lo != hi) atomicOr(nonuniform, 1u);
   }
 }
@@ -493,7 +493,8 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w, Transiti
 
   // 1. Row sums of the positive part, positive entries per column, uniform rows.
   Array<double> inv(ex, static_cast<std::size_t>(n));
-  Array<double> scale(ex, static_cast<std::size_t>(n));
+  const bool may_drop_values = form == TransitionForm::value_free_if_uniform;
+  Array<double> scale(ex, may_drop_values ? static_cast<std::size_t>(n) : 0);
   Array<unsigned int> nonuniform(ex, 1);
   TRUSTPROP_CUDA_CHECK(cudaMemsetAsync(indptr, 0, (static_cast<std::size_t>(n) + 1) * sizeof(std::int64_t), stream));
   TRUSTPROP_CUDA_CHECK(cudaMemsetAsync(nonuniform.data(), 0, sizeof(unsigned int), stream));
@@ -503,7 +504,7 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w, Transiti
   TRUSTPROP_CUDA_CHECK_LAUNCH();
   unsigned int rows_differ = 0;
   exec.copy_to_host(&rows_differ, nonuniform.data(), sizeof rows_differ);
-  tr.value_free = form == TransitionForm::value_free_if_uniform && rows_differ == 0;
+  tr.value_free = may_drop_values && rows_differ == 0;
   if (tr.value_free) tr.source_scale = std::move(scale);
   scale = Array<double>();
 
