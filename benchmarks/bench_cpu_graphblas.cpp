@@ -10,8 +10,8 @@
 //
 // The transition Cᵀ is built once with trustprop (kernels::cpu::build_transition),
 // in the form `trustprop rank` uses (value-free when every row of W gives
-// equal shares: kernels/eigentrust.hpp) and, for such graphs, also with its
-// values. Every system then iterates from the same start (uniform pre-trust
+// equal shares, source-blocked when the graph is large: kernels/eigentrust.hpp)
+// and, for such graphs, also with its values and as plain CSR. Every system then iterates from the same start (uniform pre-trust
 // p = 1/n) for the same number of iterations:
 //
 //   trustprop         kernels::cpu::eigentrust_step as `trustprop rank` runs it
@@ -22,6 +22,8 @@
 //                     reduced-precision lever switched off
 //   trustprop_with_values  (value-free graphs only) the float32 gather on
 //                     the weighted Cᵀ: the value-folding lever switched off
+//   trustprop_unblocked  (graphs rank source-blocks only) the float32 gather
+//                     on the plain Cᵀ: the cache-blocking lever switched off
 //   graphblas_fp32    LAGr_PageRank's iteration (LAGraph), FP32 as LAGraph,
 //                     on the weighted Cᵀ (PLUS_TIMES)
 //   graphblas_fp64    the same in FP64 (like-for-like accumulation)
@@ -64,6 +66,7 @@ extern "C" {
 #include <iterator>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -217,8 +220,12 @@ class TrustpropSystem final : public System {
       x64_ = tk::Array<double>::from_host(ex_, x);
   }
   double step() override {
-    const tk::GatherVectors g{x32_.data(), x32_next_.data(), x64_.data(), x64_next_.data(),
-                              tr_.value_free ? tr_.source_scale.data() : nullptr};
+    const tk::GatherVectors g{x32_.data(),
+                              x32_next_.data(),
+                              x64_.data(),
+                              x64_next_.data(),
+                              tr_.value_free ? tr_.source_scale.data() : nullptr,
+                              {tr_.block_width, tr_.block_indptr.data()}};
     const double res = tk::cpu::eigentrust_step(*ex_, tr_.ct.view(), tr_.dangling.data(),
                                                 static_cast<std::int64_t>(tr_.dangling.size()), p_.data(), restart_,
                                                 t_.data(), t_next_.data(), g);
@@ -233,7 +240,9 @@ class TrustpropSystem final : public System {
     // The gathered copy read once and written once; a value-free Cᵀ also reads source_scale.
     const double gathered = float32_gather_ ? 4 + 4 : (tr_.value_free ? 8 + 8 : 0);
     const double per_entry = tr_.value_free ? 4 : 4 + 4;
-    return nnz * per_entry + (n + 1) * 8 + n * (8 * 3 + gathered + (tr_.value_free ? 8 : 0)) +
+    // Row offsets: int64 per row, or uint32 per row and source block.
+    const double offsets = tr_.block_width > 0 ? static_cast<double>(tr_.block_indptr.size()) * 4 : (n + 1) * 8;
+    return nnz * per_entry + offsets + n * (8 * 3 + gathered + (tr_.value_free ? 8 : 0)) +
            static_cast<double>(tr_.dangling.size()) * 4;
   }
 
@@ -309,6 +318,7 @@ class GraphblasSystem final : public System {
 
  public:
   GraphblasSystem(const tk::Transition& tr, double restart) : restart_(restart), structural_(tr.value_free) {
+    if (tr.block_width > 0) throw std::logic_error("GraphBLAS imports a plain Cᵀ, not a source-blocked one");
     const tk::CsrView ct = tr.ct.view();
     n_ = static_cast<GrB_Index>(ct.rows);
     nnz_ = static_cast<GrB_Index>(ct.nnz);
@@ -483,9 +493,10 @@ int run(int argc, char** argv) {
   const trustprop::io::Graph g = trustprop::io::read_graph(graph_path);
   const double read_s = seconds(t0, Clock::now());
   auto ex = std::make_shared<tk::cpu::CpuExecutor>(max_threads);
-  // The transition `trustprop rank` builds (value-free when the graph
-  // allows) and, for a value-free graph, the weighted one beside it.
-  tk::Transition tr, tr_weighted;
+  // The transition `trustprop rank` builds (value-free and source-blocked
+  // when the graph allows) and beside it, where they differ, the weighted
+  // and the plain (unblocked) ones: GraphBLAS reads plain CSR.
+  tk::Transition tr, tr_weighted, tr_plain;
   double transition_s = 0;
   {
     tk::CsrMatrix w;
@@ -494,18 +505,26 @@ int run(int argc, char** argv) {
     w.indices = tk::Array<std::int32_t>::from_host(ex, g.indices);
     w.values = tk::Array<float>::from_host(ex, g.data);
     t0 = Clock::now();
-    tr = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::value_free_if_uniform);
+    tr = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::eigentrust);
     transition_s = seconds(t0, Clock::now());
     if (tr.value_free) tr_weighted = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::weighted);
+    if (tr.block_width > 0)
+      tr_plain = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::value_free_if_uniform);
   }
-  const tk::Transition& weighted = tr.value_free ? tr_weighted : tr;
+  const bool blocked = tr.block_width > 0;
+  const tk::Transition& plain = blocked ? tr_plain : tr;
+  const tk::Transition& weighted = tr.value_free ? tr_weighted : plain;
   const std::int64_t n = g.n, nnz_ct = tr.ct.nnz(), n_dangling = static_cast<std::int64_t>(tr.dangling.size());
-  std::fprintf(stderr, "[bench] %s: n=%lld nnz=%lld (Cᵀ %lld%s), dangling=%lld; read %.2fs, transition %.2fs\n",
+  const std::int64_t source_blocks = blocked ? (n + tr.block_width - 1) / tr.block_width : 1;
+  std::fprintf(stderr,
+               "[bench] %s: n=%lld nnz=%lld (Cᵀ %lld%s, %lld source block(s)), dangling=%lld; read %.2fs, "
+               "transition %.2fs\n",
                label.c_str(), (long long)n, (long long)g.nnz(), (long long)nnz_ct, tr.value_free ? ", value-free" : "",
-               (long long)n_dangling, read_s, transition_s);
+               (long long)source_blocks, (long long)n_dangling, read_s, transition_s);
   out["graph"] = {{"label", label},          {"path", graph_path},      {"source", g.source},
                   {"n", n},                  {"nnz", g.nnz()},          {"nnz_transition", nnz_ct},
-                  {"dangling", n_dangling},  {"value_free", tr.value_free}, {"content_hash", g.content_hash}};
+                  {"dangling", n_dangling},  {"value_free", tr.value_free}, {"content_hash", g.content_hash},
+                  {"source_blocks", source_blocks}, {"block_width", tr.block_width}};
 
   // ---- GraphBLAS
   GRB_OK(GrB_init(GrB_NONBLOCKING));
@@ -524,15 +543,18 @@ int run(int argc, char** argv) {
   std::vector<std::unique_ptr<System>> systems;
   // Order matters: [0] trustprop, [1] and [2] the GraphBLAS ratios'
   // denominators, [3] the float64 gather; value-free graphs: [4] with
-  // values, [5] GraphBLAS structural (the third ratio's denominator).
+  // values, [5] GraphBLAS structural (the third ratio's denominator); last,
+  // for a source-blocked graph, trustprop on the plain Cᵀ.
   systems.push_back(std::make_unique<TrustpropSystem>("trustprop", ex, tr, restart, true));
   systems.push_back(std::make_unique<GraphblasSystem<float>>(weighted, restart));
   systems.push_back(std::make_unique<GraphblasSystem<double>>(weighted, restart));
   systems.push_back(std::make_unique<TrustpropSystem>("trustprop_fp64_gather", ex, tr, restart, false));
   if (tr.value_free) {
     systems.push_back(std::make_unique<TrustpropSystem>("trustprop_with_values", ex, weighted, restart, true));
-    systems.push_back(std::make_unique<GraphblasSystem<float>>(tr, restart));
+    systems.push_back(std::make_unique<GraphblasSystem<float>>(plain, restart));
   }
+  const std::size_t unblocked = systems.size();
+  if (blocked) systems.push_back(std::make_unique<TrustpropSystem>("trustprop_unblocked", ex, plain, restart, true));
   const bool structural = tr.value_free;
   const double import_s = seconds(t0, Clock::now());
   out["setup_seconds"] = {{"read_graph", read_s}, {"build_transition", transition_s}, {"graphblas_import", import_s}};
@@ -636,6 +658,7 @@ int run(int argc, char** argv) {
       agreement["l1_value_free_vs_with_values"] = l1_diff(results[0], results[4]);
       agreement["l1_trustprop_vs_graphblas_fp32_structural"] = l1_diff(results[0], results[5]);
     }
+    if (blocked) agreement["l1_blocked_vs_unblocked"] = l1_diff(results[0], results[unblocked]);
     if (reference_1.empty()) {
       reference_1 = results[0];
     } else {

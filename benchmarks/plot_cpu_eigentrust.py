@@ -20,12 +20,14 @@ SYSTEMS = [("trustprop", "trustprop", "tab:blue"),
 # as LAGraph runs an unweighted graph.
 LEVERS = [("trustprop_fp64_gather", "trustprop, float64 gather"),
           ("trustprop_with_values", "trustprop, values kept"),
-          ("graphblas_fp32_structural", "GraphBLAS FP32 structural")]
+          ("graphblas_fp32_structural", "GraphBLAS FP32 structural"),
+          ("trustprop_unblocked", "trustprop, no cache blocking")]
 L1_KEYS = {"graphblas_fp32": "l1_trustprop_vs_graphblas_fp32",
            "graphblas_fp64": "l1_trustprop_vs_graphblas_fp64",
            "trustprop_fp64_gather": "l1_float32_gather_vs_float64_gather",
            "trustprop_with_values": "l1_value_free_vs_with_values",
-           "graphblas_fp32_structural": "l1_trustprop_vs_graphblas_fp32_structural"}
+           "graphblas_fp32_structural": "l1_trustprop_vs_graphblas_fp32_structural",
+           "trustprop_unblocked": "l1_blocked_vs_unblocked"}
 STYLES = {1: "-", 2: "--"}
 
 

@@ -26,6 +26,8 @@ void validate(const EigenTrustOptions& o) {
     throw ConfigError("restart_probability = " + std::to_string(o.restart) + ": must be in (0, 1]");
   if (!(o.tolerance >= 0.0) || !std::isfinite(o.tolerance))
     throw ConfigError("tolerance = " + std::to_string(o.tolerance) + ": must be a finite number >= 0");
+  if (o.block_agents < 0)
+    throw ConfigError("block_agents = " + std::to_string(o.block_agents) + ": must be >= 0 (0: automatic)");
   if (o.max_iterations < 0)
     throw ConfigError("max_iterations = " + std::to_string(o.max_iterations) + ": must be >= 0");
 }
@@ -48,10 +50,12 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
     // W lives on the backend only while Cᵀ is built (on the CPU: in place).
     const ResidentGraph w(exec, g);
     tr = kernels::dispatch(*exec, [&](const auto& e) {
-      return build_transition(e, w.view(), kernels::TransitionForm::value_free_if_uniform);
+      return build_transition(e, w.view(), kernels::TransitionForm::eigentrust, options.block_agents);
     });
   }
   r.value_free = tr.value_free;
+  r.block_width = tr.block_width;
+  r.source_blocks = tr.block_width > 0 ? (g.n + tr.block_width - 1) / tr.block_width : 1;
   auto p = kernels::Array<double>::from_host(exec, pretrust);
   std::vector<double> t0_host = resume ? resume->trust : start.empty() ? pretrust : start;
   if (resume) {
@@ -100,7 +104,8 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   }
   while (!c.converged && c.iterations < options.max_iterations) {
     const kernels::GatherVectors gather{x32.data(), x32_next.data(), x64.data(), x64_next.data(),
-                                        tr.value_free ? tr.source_scale.data() : nullptr};
+                                        tr.value_free ? tr.source_scale.data() : nullptr,
+                                        {tr.block_width, tr.block_indptr.data()}};
     const double res = kernels::dispatch(*exec, [&](const auto& e) {
       return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
                              options.restart, t.data(), t_next.data(), gather);

@@ -24,6 +24,9 @@ struct EigenTrustOptions {
   // all-double iteration's by float32 rounding (≈1e-9 L1) only when the
   // tolerance stops it before the switch. false: float64 throughout.
   bool float32_gather = true;
+  // Sources per cache block of Cᵀ on the CPU (kernels::SourceBlocks): 0 lets
+  // the backend choose from the graph's size; n or more keeps Cᵀ plain.
+  std::int64_t block_agents = 0;
 };
 
 // One vocabulary for every iterative model (issue 4): how the iteration ended.
@@ -38,6 +41,8 @@ struct EigenTrustResult {
   std::vector<double> trust;   // n, sums to 1
   Convergence convergence;
   bool value_free = false;     // Cᵀ was built without values (kernels/eigentrust.hpp)
+  std::int64_t block_width = 0;   // sources per cache block of Cᵀ; 0: plain CSR
+  std::int64_t source_blocks = 1;
   double setup_seconds = 0.0;  // upload and transition matrix
   double iterate_seconds = 0.0;
 };

@@ -15,8 +15,12 @@ namespace trustprop::host {
 namespace {
 
 // How Cᵀ was stored (kernels/eigentrust.hpp), for the report.
-const char* transition_form(const EigenTrustResult& r) {
-  return r.value_free ? "value-free (every agent trusts in equal shares: c_ij = 1/d_i)" : "weighted";
+std::string transition_form(const EigenTrustResult& r) {
+  std::string s = r.value_free ? "value-free (every agent trusts in equal shares: c_ij = 1/d_i)" : "weighted";
+  if (r.source_blocks > 1)
+    s += ", " + std::to_string(r.source_blocks) + " source blocks of " + std::to_string(r.block_width) +
+         " agents (CPU cache blocking)";
+  return s;
 }
 
 class EigenTrustModel final : public RankModel {
@@ -36,6 +40,11 @@ class EigenTrustModel final : public RankModel {
                     "float64) or float64; accumulation is always float64")
         ->check(CLI::IsMember({"float32", "float64"}))
         ->capture_default_str();
+    rank.add_option("--cpu-block-agents", options_.block_agents,
+                    "eigentrust: sources per cache block of Cᵀ on the CPU (kernels/eigentrust.hpp); 0: chosen from "
+                    "the graph's size, n or more: no blocking")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
   }
 
   toml::table config(const RankSettings& s) const override {
@@ -44,7 +53,8 @@ class EigenTrustModel final : public RankModel {
                        {"max_iterations", s.max_iterations >= 0 ? s.max_iterations : options_.max_iterations},
                        {"pretrust", pretrust_},
                        {"warm_start", warm_start_},
-                       {"gather_precision", gather_precision_}};
+                       {"gather_precision", gather_precision_},
+                       {"cpu_block_agents", options_.block_agents}};
   }
 
   std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
@@ -111,7 +121,7 @@ class EigenTrustModel final : public RankModel {
       print_run_header(run);
       std::printf("restart     %g\n", o.restart);
       std::printf("pre-trust   %s (%lld agents)\n", pre.description.c_str(), static_cast<long long>(pre.agents));
-      std::printf("transition  %s\n", transition_form(r));
+      std::printf("transition  %s\n", transition_form(r).c_str());
       print_convergence(c, o.tolerance, r.iterate_seconds);
       print_top_agents(g, top, "trust");
       std::printf("results     %s\n", run.settings.output.c_str());

@@ -33,11 +33,35 @@ struct Transition {
   Array<std::int32_t> dangling;       // agents with no positive out-trust, ascending
   bool value_free = false;
   Array<double> source_scale;         // n entries when value_free, else empty
+  // Source blocks (CPU, eigentrust form; see SourceBlocks): 0 when Cᵀ is
+  // plain CSR, else the sources per block. Blocked, ct.indptr is empty: its
+  // entries are ordered by (block, row, source) and block_indptr holds, for
+  // each block b, n + 1 offsets into them: row j's sources in block b are
+  // entries [block_indptr[b·(n+1) + j], block_indptr[b·(n+1) + j + 1]).
+  std::int64_t block_width = 0;
+  Array<std::uint32_t> block_indptr;
 };
 
 enum class TransitionForm {
-  weighted,              // always keep the values (what SpMM-based models need)
-  value_free_if_uniform  // drop them when every row of W is uniform (EigenTrust)
+  weighted,               // plain CSR with values (what SpMM-based models need)
+  value_free_if_uniform,  // plain CSR, without values when every row of W is uniform
+  eigentrust              // value-free if uniform, and source-blocked where the backend
+                          // gains from it: the form only eigentrust_step reads
+};
+
+// Cache blocking of Cᵀ on the CPU (Transition::block_width). On a graph
+// whose gathered vector x outgrows the cores' caches (a city of millions:
+// 8 MB of float32 for 2M agents), the gathers of a plain pull SpMV miss to
+// L3 or memory and bound the step. Blocked, Cᵀ is split by source agent
+// into blocks of `width` sources; the step runs one pass per block, each
+// reading only its 2 MB of x, and adds each row's block sums in block order
+// (deterministic for any thread count; the bits differ from the plain
+// layout's by the order of the sum only). The n + 1 offsets per block cost
+// 4·n bytes each: the CPU blocks only when that stays below half a byte per
+// edge (docs/benchmarks.md).
+struct SourceBlocks {
+  std::int64_t width = 0;                 // 0: Cᵀ is plain CSR
+  const std::uint32_t* indptr = nullptr;  // Transition::block_indptr
 };
 
 // What the product Cᵀt gathers from, beside t itself, and the copies of
@@ -52,11 +76,16 @@ struct GatherVectors {
   const double* x64 = nullptr;
   double* x64_next = nullptr;
   const double* source_scale = nullptr;  // Transition::source_scale when value_free, else null
+  SourceBlocks blocks;                    // Transition's block_width and block_indptr (CPU only)
 };
 
 // build_transition: W (on the executor) -> Cᵀ and the dangling list; in
-//   value_free_if_uniform form without values when W allows it (a backend
-//   may always keep them: callers look at Transition::value_free).
+//   value_free_if_uniform and eigentrust form without values when W allows
+//   it (a backend may always keep them: callers look at Transition::value_free).
+//   eigentrust form: block_agents sources per block of a source-blocked Cᵀ,
+//   0 for the backend's choice (the CPU's: x blocks of 2 MB when n needs
+//   more than one and the offsets cost ≤ ½ byte per edge; the GPU never
+//   blocks); a width of n or more keeps Cᵀ plain.
 // eigentrust_step: one iteration from t to t_next; returns ‖t_next − t‖₁.
 //   Precision: the matrix is float32, accumulation and t are double. With a
 //   float32 gather vector the random reads of the SpMV move half the bytes
@@ -64,10 +93,12 @@ struct GatherVectors {
 //   lever of DESIGN §8). The fixed point moves by about float32 rounding
 //   (≈1e-9 in L1 on the benchmark graphs; docs/benchmarks.md); residual,
 //   dangling mass and the update itself stay double. No gather vectors on a
-//   weighted Cᵀ: the all-double reference.
+//   weighted Cᵀ: the all-double reference. A source-blocked Cᵀ (gather.blocks
+//   set, ct without indptr) is read one block per pass.
 #define TRUSTPROP_EIGENTRUST_KERNELS(Exec)                                                        \
   Transition build_transition(const Exec& exec, const CsrView& w,                                \
-                              TransitionForm form = TransitionForm::weighted);                    \
+                              TransitionForm form = TransitionForm::weighted,                     \
+                              std::int64_t block_agents = 0);                                     \
   double eigentrust_step(const Exec& exec, const CsrView& ct, const std::int32_t* dangling,      \
                          std::int64_t n_dangling, const double* pretrust, double restart,        \
                          const double* t, double* t_next, const GatherVectors& gather = {});

@@ -29,9 +29,11 @@ std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz) {
   // build_transition: W, Cᵀ, the row sums and 1/d_i. Iteration, either
   // form of Cᵀ (kernels/eigentrust.hpp): the weighted 8 B per entry, or the
   // value-free 4 B per entry with source_scale and, in its float64 finish,
-  // a double gather pair — 8 B per entry and 52 B per agent bound both.
-  const double setup = 24.0 * entries + 40.0 * agents;
-  const double iterate = 8.0 * entries + 52.0 * agents + workspace_per_item * (agents + entries);
+  // a double gather pair — 8 B per entry and 52 B per agent bound both. A
+  // source-blocked Cᵀ (CPU) adds at most ½ B per entry of block offsets, and
+  // as much again for the cursors while it is built.
+  const double setup = 25.0 * entries + 40.0 * agents;
+  const double iterate = 8.5 * entries + 52.0 * agents + workspace_per_item * (agents + entries);
   return static_cast<std::size_t>(std::max(setup, iterate) * (1.0 + margin_fraction) + margin_bytes);
 }
 

@@ -474,7 +474,9 @@ class StepWorkspace {
 
 }  // namespace
 
-Transition build_transition(const CudaExecutor& exec, const CsrView& w, TransitionForm form) {
+// The GPU never source-blocks Cᵀ (its L2 is not what bounds the pull step):
+// block_agents is the CPU's to honour, and the eigentrust form is plain here.
+Transition build_transition(const CudaExecutor& exec, const CsrView& w, TransitionForm form, std::int64_t) {
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
   const auto ex = exec.shared_from_this();
@@ -493,7 +495,7 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w, Transiti
 
   // 1. Row sums of the positive part, positive entries per column, uniform rows.
   Array<double> inv(ex, static_cast<std::size_t>(n));
-  const bool may_drop_values = form == TransitionForm::value_free_if_uniform;
+  const bool may_drop_values = form != TransitionForm::weighted;
   Array<double> scale(ex, may_drop_values ? static_cast<std::size_t>(n) : 0);
   Array<unsigned int> nonuniform(ex, 1);
   TRUSTPROP_CUDA_CHECK(cudaMemsetAsync(indptr, 0, (static_cast<std::size_t>(n) + 1) * sizeof(std::int64_t), stream));
@@ -574,6 +576,7 @@ double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::i
                    "eigentrust_step: source_scale must be given exactly for a value-free Cᵀ");
   TRUSTPROP_ASSERT(!value_free || g.x32 || g.x64, "eigentrust_step: a value-free Cᵀ gathers from x32 or x64");
   TRUSTPROP_ASSERT(value_free || (!g.x64 && !g.x64_next), "eigentrust_step: x64 is for a value-free Cᵀ");
+  TRUSTPROP_ASSERT(g.blocks.width == 0, "eigentrust_step: the GPU reads a plain Cᵀ (build_transition never blocks it)");
   const NextCopies copies{g.x32_next, g.x64_next, g.source_scale};
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);

@@ -1,5 +1,6 @@
 """CPU EigenTrust against an independent float64 scipy implementation on
-real networks (Bitcoin OTC, Epinions) and a generated city: L1 <= 1e-6."""
+real networks (Bitcoin OTC, Epinions) and a generated city: L1 <= 1e-6,
+with the plain and the source-blocked Cᵀ."""
 import os
 import sys
 import unittest
@@ -42,18 +43,21 @@ class EigenTrustOracle(unittest.TestCase):
                 "--signed", "-o", g)
             self.check(g)
             self.check(g, restart_probability=0.3)
+            self.check(g, cpu_block_agents=512)  # Cᵀ in 12 source blocks (kernels/eigentrust.hpp)
 
     def test_epinions(self):
         with tempdir() as d:
             g = os.path.join(d, "epinions.h5")
             run("import", os.path.join(DATA, "real", "epinions", "soc-Epinions1.txt.gz"), "-o", g)
             self.check(g)
+            self.check(g, cpu_block_agents=4096)  # value-free and in 19 source blocks
 
     def test_generated_city(self):
         with tempdir() as d:
             g = os.path.join(d, "city.h5")
             run("generate", "city", "--agents", 20000, "--seed", 7, "-o", g)
             self.check(g, pretrust_kind=2)
+            self.check(g, pretrust_kind=2, cpu_block_agents=1000)
 
     def test_default_tolerance_stops_at_the_same_iteration_as_the_oracle(self):
         # Same iteration, same stopping rule: the iteration counts agree.
