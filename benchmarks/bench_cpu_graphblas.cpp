@@ -46,10 +46,6 @@
 // warm-up after the other systems ran) and repeats/rounds timed ones. Rounds
 // interleave the systems so that background load hits all of them alike.
 // Reported: median and min seconds per iteration over the timed iterations.
-// GraphBLAS.h (7.4) has no extern "C" guard of its own.
-extern "C" {
-#include <GraphBLAS.h>
-}
 #include <omp.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -74,6 +70,7 @@ extern "C" {
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "benchmarks/bench_graphblas.hpp"
 #include "benchmarks/bench_machine.hpp"
 #include "benchmarks/bench_main.hpp"
 #include "common/error.hpp"
@@ -94,83 +91,10 @@ using trustprop::bench::utc_now;
 using trustprop::bench::read_first_line;
 using trustprop::bench::machine_busy_seconds;
 using trustprop::bench::self_busy_seconds;
-
-double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
-
-void grb_check(GrB_Info info, const char* what) {
-  if (info != GrB_SUCCESS && info != GrB_NO_VALUE)
-    throw trustprop::InternalError(fmt::format("GraphBLAS: {} failed with GrB_Info {}", what, static_cast<int>(info)));
-}
-#define GRB_OK(call) grb_check((call), #call)
-
-// ---------------------------------------------------------------- machine
-
-// ---------------------------------------------------------------- statistics
-
-struct Stats {
-  double median = 0, min = 0, mean = 0;
-};
-
-Stats stats_of(std::vector<double> v) {
-  Stats s;
-  if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  const std::size_t k = v.size();
-  s.median = k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2]);
-  s.min = v.front();
-  double sum = 0;
-  for (double x : v) sum += x;
-  s.mean = sum / static_cast<double>(k);
-  return s;
-}
-
-// ---------------------------------------------------------------- STREAM triad
-
-// a[i] = b[i] + s*c[i] over three arrays of `mib` MiB each, OpenMP static
-// schedule, arrays first touched by the same threads. Counts 3 arrays of
-// traffic per pass (STREAM's convention: write-allocate not counted).
-// Returns the best of `trials` in GB/s (1e9 bytes).
-struct Stream {
-  std::size_t n = 0;
-  double* a = nullptr;
-  double* b = nullptr;
-  double* c = nullptr;
-  explicit Stream(std::size_t mib) : n(mib * (1u << 20) / sizeof(double)) {
-    a = static_cast<double*>(std::aligned_alloc(64, n * sizeof(double)));
-    b = static_cast<double*>(std::aligned_alloc(64, n * sizeof(double)));
-    c = static_cast<double*>(std::aligned_alloc(64, n * sizeof(double)));
-    if (!a || !b || !c) throw trustprop::InternalError("STREAM: cannot allocate the arrays");
-    const std::int64_t nn = static_cast<std::int64_t>(n);
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < nn; ++i) {
-      a[i] = 0.0;
-      b[i] = 1.0;
-      c[i] = 2.0;
-    }
-  }
-  ~Stream() {
-    std::free(a);
-    std::free(b);
-    std::free(c);
-  }
-  Stream(const Stream&) = delete;
-  Stream& operator=(const Stream&) = delete;
-
-  double triad_gbps(int trials) {
-    const double s = 3.0;
-    const std::int64_t nn = static_cast<std::int64_t>(n);
-    double best = 1e300;
-    for (int t = 0; t < trials; ++t) {
-      const auto t0 = Clock::now();
-#pragma omp parallel for schedule(static)
-      for (std::int64_t i = 0; i < nn; ++i) a[i] = b[i] + s * c[i];
-      best = std::min(best, seconds(t0, Clock::now()));
-    }
-    volatile double sink = a[n / 2];  // keep the loop
-    (void)sink;
-    return 3.0 * static_cast<double>(n) * sizeof(double) / best / 1e9;
-  }
-};
+using trustprop::bench::seconds;
+using trustprop::bench::Stats;
+using trustprop::bench::stats_of;
+using trustprop::bench::Stream;
 
 // ---------------------------------------------------------------- systems
 
