@@ -143,6 +143,7 @@ template <class FP>
 GrB_Vector sparse_vector(std::int64_t n, const std::vector<GrB_Index>& at, const std::vector<FP>& x) {
   GrB_Vector v = nullptr;
   GRB_OK(GrB_Vector_new(&v, Grb<FP>::type(), static_cast<GrB_Index>(n)));
+  if (at.empty()) return v;  // (GraphBLAS refuses a build from null arrays)
   if constexpr (std::is_same_v<FP, double>)
     GRB_OK(GrB_Vector_build_FP64(v, at.data(), x.data(), at.size(), GrB_PLUS_FP64));
   else
