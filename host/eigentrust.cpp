@@ -70,15 +70,16 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   kernels::Array<double> t_next(exec, n);
   // The gathered copies of t (kernels/eigentrust.hpp): float32 while
   // float32_gather holds; for a value-free Cᵀ scaled by source_scale, and in
-  // double once the float32 gather ends.
-  const std::vector<double> scale = tr.value_free ? tr.source_scale.to_host() : std::vector<double>();
+  // double once the float32 gather ends. Built from a host copy of t that
+  // lives only while they are made: the run keeps no second t on the host.
   kernels::Array<float> x32, x32_next;
   kernels::Array<double> x64, x64_next;
   bool float32_gather = options.float32_gather && (!resume || resume->float32_gather);
-  auto start_gather = [&](const std::vector<double>& from) {
-    std::vector<double> x = from;
-    if (tr.value_free)
+  auto start_gather = [&](std::vector<double> x) {
+    if (tr.value_free) {
+      const std::vector<double> scale = tr.source_scale.to_host();
       for (std::size_t i = 0; i < n; ++i) x[i] *= scale[i];
+    }
     if (float32_gather) {
       x32 = kernels::Array<float>::from_host(exec, std::vector<float>(x.begin(), x.end()));
       x32_next = kernels::Array<float>(exec, n);
@@ -91,7 +92,7 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
       }
     }
   };
-  start_gather(t0_host);
+  start_gather(std::move(t0_host));
   exec->synchronize();
   r.setup_seconds = seconds_since(t0);
 

@@ -48,13 +48,19 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
   };
   auto ex = exec.shared_from_this();
   std::vector<double> inv(static_cast<std::size_t>(n));
-  std::vector<Offset> offset(static_cast<std::size_t>(blocks * (n + 1)), 0);
+  // The offsets and 1/d_i are built where the Transition keeps them (CPU
+  // arrays are host memory): no second copy at the peak.
+  const auto segments = static_cast<std::size_t>(blocks * (n + 1));
+  Array<Offset> offsets(ex, segments);
+  Offset* offset = offsets.data();
+  std::fill(offset, offset + segments, Offset{0});
 
   // Positive out-trust of each row, how many positive entries each segment
   // gets, and whether every row gives its positive trust in equal shares;
   // for the value-free form also 1/d_i, d_i the row's positive entries
   // counted (not 1/s_i, which carries the rounding of the weights' sum).
-  std::vector<double> scale(may_drop_values ? static_cast<std::size_t>(n) : 0);
+  Array<double> scale(ex, may_drop_values ? static_cast<std::size_t>(n) : 0);
+  double* d_inv = scale.data();
   bool uniform = true;
 #pragma omp parallel for schedule(dynamic, 1024) reduction(&& : uniform)
   for (std::int64_t i = 0; i < n; ++i) {
@@ -73,10 +79,10 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
       }
     }
     inv[static_cast<std::size_t>(i)] = s > 0.0 ? 1.0 / s : 0.0;
-    if (may_drop_values) scale[static_cast<std::size_t>(i)] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
+    if (may_drop_values) d_inv[i] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
   }
-  std::partial_sum(offset.begin(), offset.end(), offset.begin());
-  const auto nnz = static_cast<std::int64_t>(offset.back());
+  std::partial_sum(offset, offset + segments, offset);
+  const auto nnz = static_cast<std::int64_t>(offset[segments - 1]);
 
   Transition tr;
   tr.value_free = may_drop_values && uniform;
@@ -88,8 +94,7 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
 
   // Scatter each positive entry into its segment, then sort each segment by
   // source agent: the result is independent of the scatter order.
-  std::vector<Offset> cursor(offset.size());
-  std::copy(offset.begin(), offset.end(), cursor.begin());
+  std::vector<Offset> cursor(offset, offset + segments);
 #pragma omp parallel for schedule(dynamic, 1024)
   for (std::int64_t i = 0; i < n; ++i) {
     for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
@@ -109,8 +114,8 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
     std::vector<std::pair<std::int32_t, float>> buf;
 #pragma omp for schedule(dynamic, 256)
     for (std::int64_t c = 0; c < blocks * (n + 1) - 1; ++c) {
-      const auto b = static_cast<std::int64_t>(offset[static_cast<std::size_t>(c)]);
-      const auto e = static_cast<std::int64_t>(offset[static_cast<std::size_t>(c) + 1]);
+      const auto b = static_cast<std::int64_t>(offset[c]);
+      const auto e = static_cast<std::int64_t>(offset[c + 1]);
       if (std::is_sorted(ci + b, ci + e)) continue;
       if (!cv) {
         std::sort(ci + b, ci + e);
@@ -127,12 +132,12 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
   for (std::int64_t i = 0; i < n; ++i)
     if (inv[static_cast<std::size_t>(i)] == 0.0) dangling.push_back(static_cast<std::int32_t>(i));
   tr.dangling = Array<std::int32_t>::from_host(ex, dangling);
-  if (tr.value_free) tr.source_scale = Array<double>::from_host(ex, scale);
+  if (tr.value_free) tr.source_scale = std::move(scale);
   if constexpr (std::is_same_v<Offset, std::int64_t>) {
-    tr.ct.indptr = Array<std::int64_t>::from_host(ex, offset);
+    tr.ct.indptr = std::move(offsets);
   } else {
     tr.block_width = width;
-    tr.block_indptr = Array<std::uint32_t>::from_host(ex, offset);
+    tr.block_indptr = std::move(offsets);
   }
   return tr;
 }
