@@ -57,6 +57,7 @@
 #include "benchmarks/bench_main.hpp"
 #include "common/error.hpp"
 #include "common/version.hpp"
+#include "host/resident_graph.hpp"
 #include "io/graph_file.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/eigentrust.hpp"
@@ -593,15 +594,8 @@ int run(int argc, char** argv) {
   out["trustprop"] = {{"version", trustprop::version_string}, {"git_revision", trustprop::git_revision}};
   const trustprop::io::Graph g = trustprop::io::read_graph(graph_path);
   auto ex = std::make_shared<tk::cpu::CpuExecutor>(*std::max_element(thread_counts.begin(), thread_counts.end()));
-  tk::Transition tr;
-  {
-    tk::CsrMatrix w;
-    w.rows = w.cols = g.n;
-    w.indptr = tk::Array<std::int64_t>::from_host(ex, g.indptr);
-    w.indices = tk::Array<std::int32_t>::from_host(ex, g.indices);
-    w.values = tk::Array<float>::from_host(ex, g.data);
-    tr = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::weighted);  // what personalized uses
-  }
+  const tk::Transition tr = tk::cpu::build_transition(*ex, trustprop::host::ResidentGraph(ex, g).view(),
+                                                      tk::TransitionForm::weighted);  // what personalized uses
   const std::int64_t n = g.n, nnz_ct = tr.ct.nnz();
   out["graph"] = {{"label", label}, {"path", graph_path}, {"source", g.source}, {"n", n}, {"nnz", g.nnz()},
                   {"nnz_transition", nnz_ct}, {"dangling", tr.dangling.size()}, {"content_hash", g.content_hash}};
