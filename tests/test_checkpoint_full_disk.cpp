@@ -122,15 +122,19 @@ TEST(CheckpointFullDisk, SimulateExits74AndKeepsEarlierCheckpoints) {
   EXPECT_TRUE(ckpt::deterministic_datasets(run / "results.h5") == ckpt::deterministic_datasets(reference / "results.h5"));
 }
 
-TEST(CheckpointFullDisk, RankExits74AndKeepsEarlierCheckpoints) {
+// A rank run (of `it.model`, with its own options in `model_args`) fills
+// the disk at its third checkpoint: exit 74, the first two intact and no
+// results; with room again it ends as an uninterrupted run, byte for byte.
+void rank_fills_the_disk(std::vector<std::string> model_args, rank_ckpt::Iteration it) {
   cli::TempDir dir;
   PrivateTmpfs disk(dir.path() / "disk", 8 << 20);
   if (!disk.problem().empty()) GTEST_SKIP() << "cannot mount a tmpfs to fill up: " << disk.problem();
   const fs::path graph = rank_ckpt::write_graph(dir.path());
   const fs::path run = dir.path() / "disk" / "run", out = dir.path() / "disk" / "out.h5";
-  rank_ckpt::Iteration first;
+  rank_ckpt::Iteration first = it;
   first.max_iterations = "40";
-  const std::vector<std::string> every{"--checkpoint-every", "20"};
+  std::vector<std::string> every = model_args;
+  every.insert(every.end(), {"--checkpoint-every", "20"});
   ASSERT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, out, run, every, first), dir.path()), 0)
       << ckpt::child_stderr(dir.path());
   const std::set<std::string> before = names_in(run / "checkpoints");
@@ -138,7 +142,7 @@ TEST(CheckpointFullDisk, RankExits74AndKeepsEarlierCheckpoints) {
   fs::remove(out);
 
   disk.fill_leaving(fs::file_size(run / "checkpoints" / "ckpt-i40.h5") / 4);
-  EXPECT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, out, run, every), dir.path()), 74);
+  EXPECT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, out, run, every, it), dir.path()), 74);
   const std::string err = ckpt::child_stderr(dir.path());
   EXPECT_NE(err.find("ckpt-i60.h5"), std::string::npos) << err;
   EXPECT_NE(err.find("No space left on device"), std::string::npos) << err;
@@ -148,12 +152,21 @@ TEST(CheckpointFullDisk, RankExits74AndKeepsEarlierCheckpoints) {
     EXPECT_NO_THROW(io::CheckpointReader((run / "checkpoints" / name).string()).verify()) << name;
 
   disk.make_room();
-  ASSERT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, out, run, every), dir.path()), 0)
+  ASSERT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, out, run, every, it), dir.path()), 0)
       << ckpt::child_stderr(dir.path());
   const fs::path reference = dir.path() / "reference.h5";
-  ASSERT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, reference, ""), dir.path()), 0)
+  ASSERT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, reference, "", model_args, it), dir.path()), 0)
       << ckpt::child_stderr(dir.path());
-  rank_ckpt::expect_same_results(out, reference);
+  rank_ckpt::expect_same_results(out, reference, it.model);
+}
+
+TEST(CheckpointFullDisk, RankExits74AndKeepsEarlierCheckpoints) { rank_fills_the_disk({}, {}); }
+
+TEST(CheckpointFullDisk, PersonalizedRankExits74AndKeepsEarlierCheckpoints) {
+  rank_ckpt::Iteration it;
+  it.model = "personalized";
+  it.tolerance = "1e-12";
+  rank_fills_the_disk({"--seeds", "5,1234,9876,15000", "--full"}, it);
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
-// kill -9 of `trustprop rank --model eigentrust --run-dir D` at seeded
-// random moments (docs/checkpoint.md): a run is killed at least 20 times
+// kill -9 of `trustprop rank --model eigentrust|personalized --run-dir D`
+// at seeded random moments (docs/checkpoint.md): a run is killed at least 20 times
 // (during setup, iterations, checkpoint writes: it asserts that at least
 // one kill left a half-written checkpoint behind) and resumed with
 // --resume auto each time. After every kill each checkpoint at its final
@@ -28,41 +28,66 @@ std::int64_t newest_checkpoint(const fs::path& run) {
   return newest;
 }
 
-TEST(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
+// A model's command line: its own options beside the checkpointing ones.
+struct KillCase {
+  const char* name;
+  std::vector<std::string> extra;
+  rank_ckpt::Iteration iteration;
+  std::uint64_t seed;
+};
+
+KillCase eigentrust_case() { return {"eigentrust", {"--checkpoint-every", "2"}, {}, 20261201}; }
+
+KillCase personalized_case() {
+  // Four seed sets (T is n × 4) that converge at different iterations.
+  rank_ckpt::Iteration it;
+  it.model = "personalized";
+  it.tolerance = "1e-12";
+  return {"personalized", {"--seeds", "5,1234,9876,15000", "--full", "--checkpoint-every", "2"}, it, 20261202};
+}
+
+class RankCheckpointKill : public ::testing::TestWithParam<KillCase (*)()> {};
+
+TEST_P(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
+  const KillCase c = GetParam()();
   cli::TempDir dir;
   const fs::path graph = rank_ckpt::write_graph(dir.path());
   const fs::path reference = dir.path() / "reference.h5", out = dir.path() / "out.h5", run = dir.path() / "run";
-  const std::vector<std::string> checkpointing{"--checkpoint-every", "2"};
+  const auto args = [&](const fs::path& results, const fs::path& run_dir) {
+    return rank_ckpt::rank_args(graph, results, run_dir, c.extra, c.iteration);
+  };
 
   const auto t0 = std::chrono::steady_clock::now();
-  ASSERT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, reference, dir.path() / "reference-run", checkpointing),
-                            dir.path()),
-            0)
+  ASSERT_EQ(ckpt::run_child(args(reference, dir.path() / "reference-run"), dir.path()), 0)
       << ckpt::child_stderr(dir.path());
   const double whole_run = seconds_since(t0);
+  const std::int64_t iterations = rank_ckpt::iterations_of(reference, c.name);
+  ASSERT_GT(iterations, 40) << "too short a run to kill in every phase";
 
-  const double cycle = whole_run / 211;  // two iterations and a checkpoint, roughly (422 iterations)
+  const double cycle = whole_run / static_cast<double>(iterations / 2);  // two iterations and a checkpoint, roughly
 
   ckpt::KillPlan plan;
-  plan.seed = 20261201;
+  plan.seed = c.seed;
   plan.cycle = cycle;
   plan.checkpoints = run / "checkpoints";
   plan.scratch = dir.path();
   const ckpt::KillTally tally = ckpt::kill_at_random(
-      plan, [&] { return ckpt::spawn(rank_ckpt::rank_args(graph, out, run, checkpointing), dir.path()); },
+      plan, [&] { return ckpt::spawn(args(out, run), dir.path()); },
       [&] { return newest_checkpoint(run); },
       [&](const ckpt::KillTally& t) {
         if (t.finished == 0) EXPECT_FALSE(fs::exists(out)) << "a killed run left results";
       });
   ckpt::report(tally, plan);
   ASSERT_GE(tally.kills, plan.kills);
-  ASSERT_EQ(ckpt::run_child(rank_ckpt::rank_args(graph, out, run, checkpointing), dir.path()), 0)
-      << ckpt::child_stderr(dir.path());
-  rank_ckpt::expect_same_results(out, reference);
+  ASSERT_EQ(ckpt::run_child(args(out, run), dir.path()), 0) << ckpt::child_stderr(dir.path());
+  rank_ckpt::expect_same_results(out, reference, c.name);
   for (const std::string& name : rank_ckpt::checkpoint_names(run))
     EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;  // the last run cleaned up,
   for (const auto& e : fs::directory_iterator(dir.path()))     // the unfinished results files too
     EXPECT_EQ(e.path().filename().string().find("out.h5.tmp-"), std::string::npos) << e.path();
 }
+
+INSTANTIATE_TEST_SUITE_P(Models, RankCheckpointKill, ::testing::Values(eigentrust_case, personalized_case),
+                         [](const auto& info) { return std::string(info.param().name); });
 
 }  // namespace
