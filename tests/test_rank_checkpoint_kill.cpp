@@ -46,10 +46,12 @@ KillCase personalized_case() {
   return {"personalized", {"--seeds", "5,1234,9876,15000", "--full", "--checkpoint-every", "2"}, it, 20261202};
 }
 
-class RankCheckpointKill : public ::testing::TestWithParam<KillCase (*)()> {};
+void PrintTo(const KillCase& c, std::ostream* os) { *os << c.name; }
+
+class RankCheckpointKill : public ::testing::TestWithParam<KillCase> {};
 
 TEST_P(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
-  const KillCase c = GetParam()();
+  const KillCase& c = GetParam();
   cli::TempDir dir;
   const fs::path graph = rank_ckpt::write_graph(dir.path());
   const fs::path reference = dir.path() / "reference.h5", out = dir.path() / "out.h5", run = dir.path() / "run";
@@ -87,7 +89,7 @@ TEST_P(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
     EXPECT_EQ(e.path().filename().string().find("out.h5.tmp-"), std::string::npos) << e.path();
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, RankCheckpointKill, ::testing::Values(eigentrust_case, personalized_case),
-                         [](const auto& info) { return std::string(info.param().name); });
+INSTANTIATE_TEST_SUITE_P(Models, RankCheckpointKill, ::testing::Values(eigentrust_case(), personalized_case()),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace
