@@ -362,18 +362,6 @@ double sum_of(const std::vector<double>& a) {
   return s;
 }
 
-std::vector<int> parse_threads(const std::string& spec) {
-  std::vector<int> out;
-  std::stringstream ss(spec);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const int k = std::stoi(item);
-    if (k < 1) throw trustprop::UsageError("--threads: thread counts must be >= 1");
-    out.push_back(k);
-  }
-  if (out.empty()) throw trustprop::UsageError("--threads: give at least one thread count");
-  return out;
-}
 
 std::string fmt_s(double s) { return s < 1e-2 ? fmt::format("{:.3f} ms", s * 1e3) : fmt::format("{:.4f} s", s); }
 
@@ -394,7 +382,7 @@ int run(int argc, char** argv) {
   app.add_option("--stream-mib", stream_mib, "size of each STREAM array in MiB")->check(CLI::Range(1, 1 << 16));
   app.add_option("--stream-trials", stream_trials, "STREAM triad trials (best is reported)")->check(CLI::Range(1, 1000));
   CLI11_PARSE(app, argc, argv);
-  const std::vector<int> thread_counts = parse_threads(threads_spec);
+  const std::vector<std::int64_t> thread_counts = trustprop::bench::parse_counts(threads_spec, "--threads");
   rounds = std::min(rounds, repeats);
   const int per_round = (repeats + rounds - 1) / rounds;
   repeats = per_round * rounds;
@@ -402,7 +390,7 @@ int run(int argc, char** argv) {
     label = graph_path.substr(graph_path.find_last_of('/') + 1);
     label = label.substr(0, label.rfind(".h5"));
   }
-  const int max_threads = *std::max_element(thread_counts.begin(), thread_counts.end());
+  const int max_threads = static_cast<int>(*std::max_element(thread_counts.begin(), thread_counts.end()));
 
   json out;
   out["benchmark"] = "cpu_eigentrust";
@@ -632,10 +620,7 @@ int run(int argc, char** argv) {
   systems.clear();
   GrB_finalize();
 
-  std::ofstream f(out_path);
-  if (!f) throw trustprop::IoError("cannot write " + out_path);
-  f << out.dump(2) << "\n";
-  if (!f) throw trustprop::IoError("error writing " + out_path);
+  trustprop::bench::write_json(out_path, out);
   return 0;
 }
 

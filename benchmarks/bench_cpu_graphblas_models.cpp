@@ -543,18 +543,6 @@ void print_table(const json& sys, const char* ratio_key) {
                 ratio_key, e[std::string("ratio_to_") + ratio_key].get<double>());
 }
 
-std::vector<int> parse_list(const std::string& spec, const char* what) {
-  std::vector<int> out;
-  std::stringstream ss(spec);
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    const int v = std::stoi(item);
-    if (v < 1) throw trustprop::UsageError(std::string(what) + ": values must be >= 1");
-    out.push_back(v);
-  }
-  if (out.empty()) throw trustprop::UsageError(std::string(what) + ": give at least one value");
-  return out;
-}
 
 int run(int argc, char** argv) {
   CLI::App app{"trustprop CPU personalized (SpMM) and fairness-goodness iterations vs SuiteSparse:GraphBLAS"};
@@ -576,7 +564,8 @@ int run(int argc, char** argv) {
   app.add_flag("--skip-fairness-goodness", skip_fg, "measure personalized trust only");
   app.add_option("--stream-mib", stream_mib, "size of each STREAM array in MiB")->check(CLI::Range(1, 1 << 16));
   CLI11_PARSE(app, argc, argv);
-  const std::vector<int> thread_counts = parse_list(threads_spec, "--threads"), ks = parse_list(ks_spec, "--ks");
+  const std::vector<std::int64_t> thread_counts = trustprop::bench::parse_counts(threads_spec, "--threads"),
+                                  ks = trustprop::bench::parse_counts(ks_spec, "--ks");
   Protocol protocol;
   protocol.rounds = std::min(rounds, repeats);
   protocol.per_round = (repeats + protocol.rounds - 1) / protocol.rounds;
@@ -593,7 +582,8 @@ int run(int argc, char** argv) {
   out["load_average_before"] = read_first_line("/proc/loadavg");
   out["trustprop"] = {{"version", trustprop::version_string}, {"git_revision", trustprop::git_revision}};
   const trustprop::io::Graph g = trustprop::io::read_graph(graph_path);
-  auto ex = std::make_shared<tk::cpu::CpuExecutor>(*std::max_element(thread_counts.begin(), thread_counts.end()));
+  auto ex = std::make_shared<tk::cpu::CpuExecutor>(
+      static_cast<int>(*std::max_element(thread_counts.begin(), thread_counts.end())));
   const tk::Transition tr = tk::cpu::build_transition(*ex, trustprop::host::ResidentGraph(ex, g).view(),
                                                       tk::TransitionForm::weighted);  // what personalized uses
   const std::int64_t n = g.n, nnz_ct = tr.ct.nnz();
@@ -677,10 +667,7 @@ int run(int argc, char** argv) {
   out["load_average_after"] = read_first_line("/proc/loadavg");
   GrB_finalize();
 
-  std::ofstream f(out_path);
-  if (!f) throw trustprop::IoError("cannot write " + out_path);
-  f << out.dump(2) << "\n";
-  if (!f) throw trustprop::IoError("error writing " + out_path);
+  trustprop::bench::write_json(out_path, out);
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // What every benchmark records about the machine it ran on, and how busy
-// other processes kept it: one copy for bench_cpu_graphblas,
-// bench_personalized and bench_dynamics (docs/benchmarks.md).
+// other processes kept it, and how it reads its count lists and writes its
+// JSON: one copy for every benchmarks/bench_* program (docs/benchmarks.md).
 #pragma once
 
 #include <omp.h>
@@ -14,9 +14,12 @@
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "common/error.hpp"
 
 namespace trustprop::bench {
 
@@ -110,6 +113,35 @@ inline nlohmann::ordered_json machine_info() {
   m["kernel"] = std::string(u.sysname) + " " + u.release;
   m["compiler"] = fmt::format("GCC {}.{}.{}", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
   return m;
+}
+
+// A comma-separated list of positive integers (--threads 1,2, --ks 8,32);
+// anything else is a usage error naming the option.
+inline std::vector<std::int64_t> parse_counts(const std::string& text, const std::string& option) {
+  std::vector<std::int64_t> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != item.size() || v < 1) throw UsageError(option + ": '" + item + "' is not a positive integer");
+    out.push_back(v);
+  }
+  if (out.empty()) throw UsageError(option + ": give at least one value");
+  return out;
+}
+
+// The result document, indented, or an I/O error naming the file.
+inline void write_json(const std::string& path, const nlohmann::ordered_json& doc) {
+  std::ofstream f(path);
+  if (!f) throw IoError("cannot write " + path);
+  f << doc.dump(2) << "\n";
+  if (!f) throw IoError("error writing " + path);
 }
 
 }  // namespace trustprop::bench

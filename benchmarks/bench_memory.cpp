@@ -219,9 +219,7 @@ int run(int argc, char** argv) {
     results.push_back(r);
   }
   out["models"] = results;
-  std::ofstream f(out_path);
-  f << out.dump(2) << "\n";
-  if (!f) throw trustprop::IoError("cannot write " + out_path);
+  trustprop::bench::write_json(out_path, out);
   return 0;
 }
 

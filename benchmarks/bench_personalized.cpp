@@ -171,23 +171,6 @@ Measured measure(const std::shared_ptr<const tk::Executor>& exec, const tk::Tran
   return m;
 }
 
-std::vector<std::int64_t> parse_ks(const std::string& text) {
-  std::vector<std::int64_t> ks;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    std::size_t used = 0;
-    long long k = 0;
-    try {
-      k = std::stoll(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != item.size() || k < 1) throw trustprop::UsageError("--ks: '" + item + "' is not a positive integer");
-    ks.push_back(k);
-  }
-  return ks;
-}
 
 }  // namespace
 
@@ -207,7 +190,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    const std::vector<std::int64_t> ks = parse_ks(ks_text);
+    const std::vector<std::int64_t> ks = trustprop::bench::parse_counts(ks_text, "--ks");
     const auto exec = tk::make_executor(device, threads);
     const trustprop::io::Graph g = trustprop::io::read_graph(graph_path);
     if (label.empty()) label = graph_path.substr(graph_path.find_last_of('/') + 1);
