@@ -147,6 +147,26 @@ TEST(RankCheckpoint, ChangedOptionsAreRefusedUnlessAllowed) {
   EXPECT_EQ(iterations_of(r.out), 60);
 }
 
+TEST(RankCheckpoint, ASourceBlockedRunResumesBitwiseAndAChangedBlockSizeIsRefused) {
+  // Cᵀ in five source blocks of 4096 agents (kernels::SourceBlocks): a run
+  // stopped at 50 iterations and resumed ends byte for byte as the same run
+  // uninterrupted; resuming with another block size (other bits) is refused.
+  RankRun r;
+  const std::vector<std::string> blocked{"--cpu-block-agents", "4096"};
+  const fs::path whole = r.dir.path() / "whole.h5";
+  ASSERT_EQ(ckpt::run_child(rank_args(reference().graph, whole, "", blocked), r.dir.path()), 0) << r.err();
+  Iteration short_run;
+  short_run.max_iterations = "50";
+  ASSERT_EQ(r.rank(blocked, short_run), 0) << r.err();
+  EXPECT_EQ(r.rank({"--cpu-block-agents", "8192"}), 78);
+  EXPECT_NE(r.err().find("cpu_block_agents"), std::string::npos) << r.err();
+  ASSERT_EQ(r.rank(blocked), 0) << r.err();
+  rank_ckpt::expect_same_results(r.out, whole);
+  const auto plain = ckpt::deterministic_datasets(reference().results);
+  EXPECT_FALSE(plain.at("trust/eigentrust") == ckpt::deterministic_datasets(whole).at("trust/eigentrust"))
+      << "the blocked sums should round differently from the plain ones";
+}
+
 TEST(RankCheckpoint, ChangedGraphIsRefused) {
   cli::TempDir dir;
   const fs::path graph = rank_ckpt::write_graph(dir.path(), 3), run = dir.path() / "run", out = dir.path() / "o.h5";
