@@ -57,8 +57,8 @@ enum class TransitionForm {
 // reading only its 2 MB of x, and adds each row's block sums in block order
 // (deterministic for any thread count; the bits differ from the plain
 // layout's by the order of the sum only). The n + 1 offsets per block cost
-// 4·n bytes each: the CPU blocks only when that stays below half a byte per
-// edge (docs/benchmarks.md).
+// 4·n bytes each: the CPU keeps them below half a byte per edge, with fewer,
+// larger blocks if need be (kernels/cpu/source_blocks.hpp).
 struct SourceBlocks {
   std::int64_t width = 0;                 // 0: Cᵀ is plain CSR
   const std::uint32_t* indptr = nullptr;  // Transition::block_indptr
@@ -83,9 +83,8 @@ struct GatherVectors {
 //   value_free_if_uniform and eigentrust form without values when W allows
 //   it (a backend may always keep them: callers look at Transition::value_free).
 //   eigentrust form: block_agents sources per block of a source-blocked Cᵀ,
-//   0 for the backend's choice (the CPU's: x blocks of 2 MB when n needs
-//   more than one and the offsets cost ≤ ½ byte per edge; the GPU never
-//   blocks); a width of n or more keeps Cᵀ plain.
+//   0 for the backend's choice (the CPU's: kernels/cpu/source_blocks.hpp;
+//   the GPU never blocks); a width of n or more keeps Cᵀ plain.
 // eigentrust_step: one iteration from t to t_next; returns ‖t_next − t‖₁.
 //   Precision: the matrix is float32, accumulation and t are double. With a
 //   float32 gather vector the random reads of the SpMV move half the bytes

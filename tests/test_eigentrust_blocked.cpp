@@ -11,6 +11,7 @@
 
 #include "host/eigentrust.hpp"
 #include "kernels/cpu/executor.hpp"
+#include "kernels/cpu/source_blocks.hpp"
 #include "kernels/eigentrust.hpp"
 #include "test_helpers.hpp"
 
@@ -121,6 +122,30 @@ TEST(EigenTrustBlocked, OnlyTheEigentrustFormIsBlockedAndAWidthOfNKeepsItPlain) 
   EXPECT_EQ(blocked.block_indptr.size(), 8u * 501u);  // ⌈500/64⌉ blocks of n + 1 offsets
   EXPECT_EQ(blocked.ct.nnz(), plain.ct.nnz());
   EXPECT_EQ(blocked.dangling.to_host(), plain.dangling.to_host());
+}
+
+TEST(EigenTrustBlocked, TheBackendBlocksLargeGraphsWithinHalfAByteOfOffsetsPerTie) {
+  using kernels::cpu::auto_block_width;
+  // The benchmark graphs: the 2M city gets 4 blocks of 524,288; R-MAT 20 and
+  // 22 (16 ties per agent) cannot afford two; Epinions needs one.
+  EXPECT_EQ(auto_block_width(2000000, 94638457), 524288);
+  EXPECT_EQ(auto_block_width(1048576, 16085811), 0);
+  EXPECT_EQ(auto_block_width(4194304, 65243276), 0);
+  EXPECT_EQ(auto_block_width(75879, 508837), 0);
+  // A 6M city would want 12 blocks; it affords 5 (4 B × 6M × 5 ≤ ½ B × 285M).
+  EXPECT_EQ(auto_block_width(6000000, 284869498), 1200000);
+  // A 20M city of a billion ties: 6 blocks; past 2^32 ties the offsets do not fit.
+  EXPECT_EQ(auto_block_width(20000000, 1000000000), 3333334);
+  EXPECT_EQ(auto_block_width(100000000, 5000000000), 0);
+  for (const std::int64_t n : {std::int64_t{600000}, std::int64_t{3000000}, std::int64_t{20000000}})
+    for (const std::int64_t degree : {16, 24, 48, 200}) {
+      const std::int64_t nnz = n * degree, width = auto_block_width(n, nnz);
+      if (width == 0) continue;
+      const std::int64_t blocks = (n + width - 1) / width;
+      EXPECT_GE(blocks, 2) << n << " " << degree;
+      EXPECT_LE(4 * blocks * (n + 1), nnz / 2) << n << " " << degree;  // the memory bound
+      EXPECT_GE(width, 524288) << n << " " << degree;
+    }
 }
 
 TEST(EigenTrustBlocked, StepMatchesThePlainStepInEveryGatherMode) {

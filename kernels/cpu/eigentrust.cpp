@@ -16,22 +16,24 @@
 #include "common/error.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/reduce.hpp"
+#include "kernels/cpu/source_blocks.hpp"
 
 namespace trustprop::kernels::cpu {
 
-namespace {
-// Sources per block of a source-blocked Cᵀ when the caller leaves it to the
-// backend: 2 MB of float32 x, about what a core's 1 MB L2 and its share of
-// L3 keep while other processes use the machine (docs/benchmarks.md).
-constexpr std::int64_t auto_block_sources = 512 * 1024;
+std::int64_t auto_block_width(std::int64_t n, std::int64_t nnz) {
+  constexpr std::int64_t preferred = 512 * 1024;
+  if (n <= 0 || nnz > std::numeric_limits<std::uint32_t>::max()) return 0;
+  const std::int64_t wanted = (n + preferred - 1) / preferred;
+  const std::int64_t affordable = nnz / (8 * (n + 1));  // blocks within ½ B of offsets per tie
+  if (wanted < 2 || affordable < 2) return 0;
+  return wanted <= affordable ? preferred : (n + affordable - 1) / affordable;
+}
 
+namespace {
 std::int64_t block_width(std::int64_t n, std::int64_t nnz, TransitionForm form, std::int64_t requested) {
   if (form != TransitionForm::eigentrust || nnz > std::numeric_limits<std::uint32_t>::max()) return 0;
   if (requested > 0) return requested < n ? requested : 0;
-  const std::int64_t blocks = (n + auto_block_sources - 1) / auto_block_sources;
-  // 4·(n + 1) bytes of offsets per block, at most half a byte per edge.
-  if (blocks < 2 || 8 * blocks * (n + 1) > nnz) return 0;
-  return auto_block_sources;
+  return auto_block_width(n, nnz);
 }
 
 // Cᵀ of the positive entries of W, entries ordered by (source block, row j,
