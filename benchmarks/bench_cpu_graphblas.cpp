@@ -94,6 +94,7 @@ using trustprop::bench::self_busy_seconds;
 using trustprop::bench::seconds;
 using trustprop::bench::Stats;
 using trustprop::bench::stats_of;
+using trustprop::bench::GrbTypes;
 using trustprop::bench::Stream;
 
 // ---------------------------------------------------------------- systems
@@ -178,58 +179,6 @@ class TrustpropSystem final : public System {
   bool float32_gather_;
   tk::Array<double> p_, t_, t_next_, x64_, x64_next_;
   tk::Array<float> x32_, x32_next_;
-};
-
-// The type-dependent GraphBLAS objects of one precision.
-template <class FP>
-struct GrbTypes;
-template <>
-struct GrbTypes<float> {
-  static GrB_Type type() { return GrB_FP32; }
-  static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP32; }
-  static GrB_Semiring plus_second() { return GxB_PLUS_SECOND_FP32; }
-  static GrB_BinaryOp times() { return GrB_TIMES_FP32; }
-  static GrB_BinaryOp plus() { return GrB_PLUS_FP32; }
-  static GrB_BinaryOp minus() { return GrB_MINUS_FP32; }
-  static GrB_UnaryOp abs() { return GrB_ABS_FP32; }
-  static GrB_Monoid plus_monoid() { return GrB_PLUS_MONOID_FP32; }
-  static GrB_Info assign(GrB_Vector w, float x, GrB_Index n) {
-    return GrB_Vector_assign_FP32(w, nullptr, nullptr, x, GrB_ALL, n, nullptr);
-  }
-  static GrB_Info reduce(float* x, GrB_Vector u) {
-    return GrB_Vector_reduce_FP32(x, nullptr, GrB_PLUS_MONOID_FP32, u, nullptr);
-  }
-  static GrB_Info tuples(GrB_Index* i, float* x, GrB_Index* k, GrB_Vector v) {
-    return GrB_Vector_extractTuples_FP32(i, x, k, v);
-  }
-  static GrB_Info build(GrB_Vector v, const GrB_Index* i, const float* x, GrB_Index k) {
-    return GrB_Vector_build_FP32(v, i, x, k, GrB_PLUS_FP32);
-  }
-  static const char* name() { return "graphblas_fp32"; }
-};
-template <>
-struct GrbTypes<double> {
-  static GrB_Type type() { return GrB_FP64; }
-  static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP64; }
-  static GrB_Semiring plus_second() { return GxB_PLUS_SECOND_FP64; }
-  static GrB_BinaryOp times() { return GrB_TIMES_FP64; }
-  static GrB_BinaryOp plus() { return GrB_PLUS_FP64; }
-  static GrB_BinaryOp minus() { return GrB_MINUS_FP64; }
-  static GrB_UnaryOp abs() { return GrB_ABS_FP64; }
-  static GrB_Monoid plus_monoid() { return GrB_PLUS_MONOID_FP64; }
-  static GrB_Info assign(GrB_Vector w, double x, GrB_Index n) {
-    return GrB_Vector_assign_FP64(w, nullptr, nullptr, x, GrB_ALL, n, nullptr);
-  }
-  static GrB_Info reduce(double* x, GrB_Vector u) {
-    return GrB_Vector_reduce_FP64(x, nullptr, GrB_PLUS_MONOID_FP64, u, nullptr);
-  }
-  static GrB_Info tuples(GrB_Index* i, double* x, GrB_Index* k, GrB_Vector v) {
-    return GrB_Vector_extractTuples_FP64(i, x, k, v);
-  }
-  static GrB_Info build(GrB_Vector v, const GrB_Index* i, const double* x, GrB_Index k) {
-    return GrB_Vector_build_FP64(v, i, x, k, GrB_PLUS_FP64);
-  }
-  static const char* name() { return "graphblas_fp64"; }
 };
 
 // LAGr_PageRank's iteration on Cᵀ (see the top of this file). Structural:

@@ -77,6 +77,7 @@ using trustprop::bench::seconds;
 using trustprop::bench::self_busy_seconds;
 using trustprop::bench::Stats;
 using trustprop::bench::stats_of;
+using trustprop::bench::GrbTypes;
 using trustprop::bench::Stream;
 using trustprop::bench::utc_now;
 
@@ -90,29 +91,6 @@ class System {
 };
 
 // ---------------------------------------------------------------- GraphBLAS helpers
-
-template <class FP>
-struct Grb;
-template <>
-struct Grb<double> {
-  static GrB_Type type() { return GrB_FP64; }
-  static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP64; }
-  static GrB_Monoid plus_monoid() { return GrB_PLUS_MONOID_FP64; }
-  static GrB_BinaryOp plus() { return GrB_PLUS_FP64; }
-  static GrB_BinaryOp minus() { return GrB_MINUS_FP64; }
-  static GrB_BinaryOp times() { return GrB_TIMES_FP64; }
-  static GrB_UnaryOp abs() { return GrB_ABS_FP64; }
-};
-template <>
-struct Grb<float> {
-  static GrB_Type type() { return GrB_FP32; }
-  static GrB_Semiring plus_times() { return GrB_PLUS_TIMES_SEMIRING_FP32; }
-  static GrB_Monoid plus_monoid() { return GrB_PLUS_MONOID_FP32; }
-  static GrB_BinaryOp plus() { return GrB_PLUS_FP32; }
-  static GrB_BinaryOp minus() { return GrB_MINUS_FP32; }
-  static GrB_BinaryOp times() { return GrB_TIMES_FP32; }
-  static GrB_UnaryOp abs() { return GrB_ABS_FP32; }
-};
 
 // A CSR matrix (int64 row pointers, int32 columns) as a GrB_Matrix stored by
 // row, values value(k) in FP. GraphBLAS 7.4 builds from 64-bit tuples.
@@ -129,12 +107,9 @@ GrB_Matrix matrix_from_csr(std::int64_t rows, std::int64_t cols, const std::int6
       x[static_cast<std::size_t>(k)] = static_cast<FP>(value(k));
     }
   GrB_Matrix a = nullptr;
-  GRB_OK(GrB_Matrix_new(&a, Grb<FP>::type(), static_cast<GrB_Index>(rows), static_cast<GrB_Index>(cols)));
+  GRB_OK(GrB_Matrix_new(&a, GrbTypes<FP>::type(), static_cast<GrB_Index>(rows), static_cast<GrB_Index>(cols)));
   GRB_OK(GxB_Matrix_Option_set(a, GxB_FORMAT, GxB_BY_ROW));
-  if constexpr (std::is_same_v<FP, double>)
-    GRB_OK(GrB_Matrix_build_FP64(a, r.data(), c.data(), x.data(), static_cast<GrB_Index>(nnz), GrB_PLUS_FP64));
-  else
-    GRB_OK(GrB_Matrix_build_FP32(a, r.data(), c.data(), x.data(), static_cast<GrB_Index>(nnz), GrB_PLUS_FP32));
+  GRB_OK(GrbTypes<FP>::build(a, r.data(), c.data(), x.data(), static_cast<GrB_Index>(nnz)));
   GRB_OK(GrB_Matrix_wait(a, GrB_MATERIALIZE));
   return a;
 }
@@ -143,12 +118,9 @@ GrB_Matrix matrix_from_csr(std::int64_t rows, std::int64_t cols, const std::int6
 template <class FP>
 GrB_Vector sparse_vector(std::int64_t n, const std::vector<GrB_Index>& at, const std::vector<FP>& x) {
   GrB_Vector v = nullptr;
-  GRB_OK(GrB_Vector_new(&v, Grb<FP>::type(), static_cast<GrB_Index>(n)));
+  GRB_OK(GrB_Vector_new(&v, GrbTypes<FP>::type(), static_cast<GrB_Index>(n)));
   if (at.empty()) return v;  // (GraphBLAS refuses a build from null arrays)
-  if constexpr (std::is_same_v<FP, double>)
-    GRB_OK(GrB_Vector_build_FP64(v, at.data(), x.data(), at.size(), GrB_PLUS_FP64));
-  else
-    GRB_OK(GrB_Vector_build_FP32(v, at.data(), x.data(), at.size(), GrB_PLUS_FP32));
+  GRB_OK(GrbTypes<FP>::build(v, at.data(), x.data(), at.size()));
   return v;
 }
 
@@ -157,10 +129,7 @@ std::vector<double> vector_values(GrB_Vector v, std::int64_t n) {  // absent ent
   std::vector<GrB_Index> at(static_cast<std::size_t>(n));
   std::vector<FP> x(static_cast<std::size_t>(n));
   GrB_Index got = static_cast<GrB_Index>(n);
-  if constexpr (std::is_same_v<FP, double>)
-    GRB_OK(GrB_Vector_extractTuples_FP64(at.data(), x.data(), &got, v));
-  else
-    GRB_OK(GrB_Vector_extractTuples_FP32(at.data(), x.data(), &got, v));
+  GRB_OK(GrbTypes<FP>::tuples(at.data(), x.data(), &got, v));
   std::vector<double> out(static_cast<std::size_t>(n), 0.0);
   for (GrB_Index e = 0; e < got; ++e) out[at[e]] = static_cast<double>(x[e]);
   return out;
@@ -170,11 +139,11 @@ std::vector<double> vector_values(GrB_Vector v, std::int64_t n) {  // absent ent
 template <class FP>
 double l1_distance(GrB_Vector a, GrB_Vector b, std::int64_t n) {
   GrB_Vector d = nullptr;
-  GRB_OK(GrB_Vector_new(&d, Grb<FP>::type(), static_cast<GrB_Index>(n)));
-  GRB_OK(GrB_Vector_eWiseAdd_BinaryOp(d, nullptr, nullptr, Grb<FP>::minus(), a, b, nullptr));
-  GRB_OK(GrB_Vector_apply(d, nullptr, nullptr, Grb<FP>::abs(), d, nullptr));
+  GRB_OK(GrB_Vector_new(&d, GrbTypes<FP>::type(), static_cast<GrB_Index>(n)));
+  GRB_OK(GrB_Vector_eWiseAdd_BinaryOp(d, nullptr, nullptr, GrbTypes<FP>::minus(), a, b, nullptr));
+  GRB_OK(GrB_Vector_apply(d, nullptr, nullptr, GrbTypes<FP>::abs(), d, nullptr));
   double s = 0;
-  GRB_OK(GrB_Vector_reduce_FP64(&s, nullptr, Grb<FP>::plus_monoid(), d, nullptr));
+  GRB_OK(GrB_Vector_reduce_FP64(&s, nullptr, GrbTypes<FP>::plus_monoid(), d, nullptr));
   GrB_Vector_free(&d);
   return s;
 }
@@ -257,15 +226,15 @@ class GraphblasPersonalized final : public System {
     std::vector<GrB_Index> dangling;
     for (const std::int32_t i : tr.dangling.to_host()) dangling.push_back(static_cast<GrB_Index>(i));
     d_ = sparse_vector<FP>(n_, dangling, std::vector<FP>(dangling.size(), FP(1)));
-    GRB_OK(GrB_Vector_new(&m_, Grb<FP>::type(), static_cast<GrB_Index>(k_)));
-    GRB_OK(GrB_Vector_new(&s_, Grb<FP>::type(), static_cast<GrB_Index>(k_)));
-    GRB_OK(GrB_Vector_new(&colsum_, Grb<FP>::type(), static_cast<GrB_Index>(k_)));
+    GRB_OK(GrB_Vector_new(&m_, GrbTypes<FP>::type(), static_cast<GrB_Index>(k_)));
+    GRB_OK(GrB_Vector_new(&s_, GrbTypes<FP>::type(), static_cast<GrB_Index>(k_)));
+    GRB_OK(GrB_Vector_new(&colsum_, GrbTypes<FP>::type(), static_cast<GrB_Index>(k_)));
   }
   ~GraphblasPersonalized() override {
     for (GrB_Matrix* a : {&ct_, &p_, &t_, &r_, &delta_}) GrB_Matrix_free(a);
     for (GrB_Vector* v : {&d_, &m_, &s_, &colsum_}) GrB_Vector_free(v);
   }
-  std::string name() const override { return std::is_same_v<FP, double> ? "graphblas_fp64" : "graphblas_fp32"; }
+  std::string name() const override { return GrbTypes<FP>::name(); }
   void reset() override {
     GrB_Matrix_free(&t_);
     GRB_OK(GrB_Matrix_dup(&t_, p_));
@@ -273,31 +242,25 @@ class GraphblasPersonalized final : public System {
   }
   double step() override {
     GrB_Matrix_free(&r_);
-    GRB_OK(GrB_Matrix_new(&r_, Grb<FP>::type(), static_cast<GrB_Index>(n_), static_cast<GrB_Index>(k_)));
+    GRB_OK(GrB_Matrix_new(&r_, GrbTypes<FP>::type(), static_cast<GrB_Index>(n_), static_cast<GrB_Index>(k_)));
     GRB_OK(GxB_Matrix_Option_set(r_, GxB_FORMAT, GxB_BY_ROW));
-    GRB_OK(GrB_mxm(r_, nullptr, nullptr, Grb<FP>::plus_times(), ct_, t_, nullptr));  // (1 − a)·Cᵀ T
+    GRB_OK(GrB_mxm(r_, nullptr, nullptr, GrbTypes<FP>::plus_times(), ct_, t_, nullptr));  // (1 − a)·Cᵀ T
     GRB_OK(GrB_Vector_clear(m_));
-    GRB_OK(GrB_mxv(m_, nullptr, nullptr, Grb<FP>::plus_times(), t_, d_, GrB_DESC_T0));  // m = Tᵀ d
-    if constexpr (std::is_same_v<FP, double>) {
-      GRB_OK(GrB_Vector_assign_FP64(s_, nullptr, nullptr, restart_, GrB_ALL, static_cast<GrB_Index>(k_), nullptr));
-      GRB_OK(GrB_Vector_apply_BinaryOp2nd_FP64(s_, nullptr, GrB_PLUS_FP64, GrB_TIMES_FP64, m_, 1.0 - restart_, nullptr));
-    } else {
-      GRB_OK(GrB_Vector_assign_FP32(s_, nullptr, nullptr, static_cast<float>(restart_), GrB_ALL,
-                                    static_cast<GrB_Index>(k_), nullptr));
-      GRB_OK(GrB_Vector_apply_BinaryOp2nd_FP32(s_, nullptr, GrB_PLUS_FP32, GrB_TIMES_FP32, m_,
-                                               static_cast<float>(1.0 - restart_), nullptr));
-    }
+    GRB_OK(GrB_mxv(m_, nullptr, nullptr, GrbTypes<FP>::plus_times(), t_, d_, GrB_DESC_T0));  // m = Tᵀ d
+    GRB_OK(GrbTypes<FP>::assign(s_, static_cast<FP>(restart_), static_cast<GrB_Index>(k_)));  // s = a
+    GRB_OK(GrbTypes<FP>::apply_2nd(s_, GrbTypes<FP>::plus(), GrbTypes<FP>::times(), m_,
+                                   static_cast<FP>(1.0 - restart_)));  // s += (1 − a)·m
     GrB_Matrix diag = nullptr;
     GRB_OK(GrB_Matrix_diag(&diag, s_, 0));
-    GRB_OK(GrB_mxm(r_, nullptr, Grb<FP>::plus(), Grb<FP>::plus_times(), p_, diag, nullptr));  // R += P·diag(s)
+    GRB_OK(GrB_mxm(r_, nullptr, GrbTypes<FP>::plus(), GrbTypes<FP>::plus_times(), p_, diag, nullptr));  // R += P·diag(s)
     GrB_Matrix_free(&diag);
     GrB_Matrix_free(&delta_);
-    GRB_OK(GrB_Matrix_new(&delta_, Grb<FP>::type(), static_cast<GrB_Index>(n_), static_cast<GrB_Index>(k_)));
-    GRB_OK(GrB_Matrix_eWiseAdd_BinaryOp(delta_, nullptr, nullptr, Grb<FP>::minus(), r_, t_, nullptr));
-    GRB_OK(GrB_Matrix_apply(delta_, nullptr, nullptr, Grb<FP>::abs(), delta_, nullptr));
-    GRB_OK(GrB_Matrix_reduce_Monoid(colsum_, nullptr, nullptr, Grb<FP>::plus_monoid(), delta_, GrB_DESC_T0));
+    GRB_OK(GrB_Matrix_new(&delta_, GrbTypes<FP>::type(), static_cast<GrB_Index>(n_), static_cast<GrB_Index>(k_)));
+    GRB_OK(GrB_Matrix_eWiseAdd_BinaryOp(delta_, nullptr, nullptr, GrbTypes<FP>::minus(), r_, t_, nullptr));
+    GRB_OK(GrB_Matrix_apply(delta_, nullptr, nullptr, GrbTypes<FP>::abs(), delta_, nullptr));
+    GRB_OK(GrB_Matrix_reduce_Monoid(colsum_, nullptr, nullptr, GrbTypes<FP>::plus_monoid(), delta_, GrB_DESC_T0));
     double total = 0;
-    GRB_OK(GrB_Vector_reduce_FP64(&total, nullptr, Grb<FP>::plus_monoid(), colsum_, nullptr));
+    GRB_OK(GrB_Vector_reduce_FP64(&total, nullptr, GrbTypes<FP>::plus_monoid(), colsum_, nullptr));
     std::swap(t_, r_);
     return total;
   }
@@ -306,10 +269,7 @@ class GraphblasPersonalized final : public System {
     std::vector<GrB_Index> i(nnz_cap), j(nnz_cap);
     std::vector<FP> x(nnz_cap);
     GrB_Index got = nnz_cap;
-    if constexpr (std::is_same_v<FP, double>)
-      GRB_OK(GrB_Matrix_extractTuples_FP64(i.data(), j.data(), x.data(), &got, t_));
-    else
-      GRB_OK(GrB_Matrix_extractTuples_FP32(i.data(), j.data(), x.data(), &got, t_));
+    GRB_OK(GrbTypes<FP>::tuples(i.data(), j.data(), x.data(), &got, t_));
     std::vector<double> out(nnz_cap, 0.0);
     for (GrB_Index e = 0; e < got; ++e) out[i[e] * static_cast<GrB_Index>(k_) + j[e]] = static_cast<double>(x[e]);
     return out;
