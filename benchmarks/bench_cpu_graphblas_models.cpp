@@ -57,6 +57,7 @@
 #include "benchmarks/bench_main.hpp"
 #include "common/error.hpp"
 #include "common/version.hpp"
+#include "host/fairness_goodness.hpp"
 #include "host/resident_graph.hpp"
 #include "io/graph_file.hpp"
 #include "kernels/cpu/executor.hpp"
@@ -292,60 +293,33 @@ double max_column_l1(const std::vector<double>& a, const std::vector<double>& b,
 
 // ---------------------------------------------------------------- fairness–goodness
 
-// Both directions of W with float64 weights w / divisor (what
-// host/fairness_goodness.cpp builds), and the start f = 1, g = mean rating.
+// Both directions of W with float64 weights w / divisor and the start,
+// as the driver builds them (host::fairness_goodness_input).
 struct Directions {
-  std::int64_t n = 0;
-  std::vector<std::int64_t> out_ptr, in_ptr;
-  std::vector<std::int32_t> out_idx, in_idx;
-  std::vector<double> out_w, in_w, f0, g0;
+  const trustprop::io::Graph& graph;  // the out-direction pattern
+  trustprop::host::FairnessGoodnessInput in;
+  std::int64_t n;
 
-  Directions(const trustprop::io::Graph& g, double divisor) : n(g.n), out_ptr(g.indptr), out_idx(g.indices) {
-    const auto nn = static_cast<std::size_t>(n), nnz = out_idx.size();
-    out_w.resize(nnz);
-    in_ptr.assign(nn + 1, 0);
-    for (std::size_t e = 0; e < nnz; ++e) {
-      out_w[e] = static_cast<double>(g.data[e]) / divisor;
-      if (!(std::fabs(out_w[e]) <= 1.0))
-        throw trustprop::DataError(g.source + ": fairness-goodness needs weights in [-1, 1]; pass --weight-divisor");
-      ++in_ptr[static_cast<std::size_t>(out_idx[e]) + 1];
-    }
-    for (std::size_t v = 0; v < nn; ++v) in_ptr[v + 1] += in_ptr[v];
-    in_idx.resize(nnz);
-    in_w.resize(nnz);
-    std::vector<std::int64_t> cursor(in_ptr.begin(), in_ptr.end() - 1);
-    for (std::size_t u = 0; u < nn; ++u)
-      for (auto e = out_ptr[u]; e < out_ptr[u + 1]; ++e) {
-        const auto pos = static_cast<std::size_t>(cursor[static_cast<std::size_t>(out_idx[e])]++);
-        in_idx[pos] = static_cast<std::int32_t>(u);
-        in_w[pos] = out_w[static_cast<std::size_t>(e)];
-      }
-    f0.assign(nn, 1.0);
-    g0.assign(nn, 0.0);
-    for (std::size_t v = 0; v < nn; ++v) {
-      double s = 0;
-      for (auto e = in_ptr[v]; e < in_ptr[v + 1]; ++e) s += in_w[static_cast<std::size_t>(e)];
-      if (in_ptr[v + 1] > in_ptr[v]) g0[v] = s / static_cast<double>(in_ptr[v + 1] - in_ptr[v]);
-    }
-  }
-  std::int64_t nnz() const { return static_cast<std::int64_t>(out_idx.size()); }
+  Directions(const trustprop::io::Graph& g, double divisor)
+      : graph(g), in(trustprop::host::fairness_goodness_input(g, divisor, g.source)), n(g.n) {}
+  std::int64_t nnz() const { return graph.nnz(); }
 };
 
 class TrustpropFairnessGoodness final : public System {
  public:
   TrustpropFairnessGoodness(std::shared_ptr<const tk::cpu::CpuExecutor> ex, const Directions& d)
       : ex_(std::move(ex)), d_(d) {
-    out_ptr_ = tk::Array<std::int64_t>::from_host(ex_, d.out_ptr);
-    in_ptr_ = tk::Array<std::int64_t>::from_host(ex_, d.in_ptr);
-    out_idx_ = tk::Array<std::int32_t>::from_host(ex_, d.out_idx);
-    in_idx_ = tk::Array<std::int32_t>::from_host(ex_, d.in_idx);
-    out_w_ = tk::Array<double>::from_host(ex_, d.out_w);
-    in_w_ = tk::Array<double>::from_host(ex_, d.in_w);
+    out_ptr_ = tk::Array<std::int64_t>::from_host(ex_, d.graph.indptr);
+    in_ptr_ = tk::Array<std::int64_t>::from_host(ex_, d.in.in_ptr);
+    out_idx_ = tk::Array<std::int32_t>::from_host(ex_, d.graph.indices);
+    in_idx_ = tk::Array<std::int32_t>::from_host(ex_, d.in.in_idx);
+    out_w_ = tk::Array<double>::from_host(ex_, d.in.out_w);
+    in_w_ = tk::Array<double>::from_host(ex_, d.in.in_w);
   }
   std::string name() const override { return "trustprop"; }
   void reset() override {
-    f_ = tk::Array<double>::from_host(ex_, d_.f0);
-    g_ = tk::Array<double>::from_host(ex_, d_.g0);
+    f_ = tk::Array<double>::from_host(ex_, d_.in.f0);
+    g_ = tk::Array<double>::from_host(ex_, d_.in.g0);
   }
   double step() override {
     const tk::CsrView64 in{d_.n, d_.n, d_.nnz(), in_ptr_.data(), in_idx_.data(), in_w_.data()};
@@ -374,17 +348,16 @@ void absolute_difference(void* z, const void* x, const void* y) {
 class GraphblasFairnessGoodness final : public System {
  public:
   explicit GraphblasFairnessGoodness(const Directions& d) : d_(d) {
-    w_in_ = matrix_from_csr<double>(d.n, d.n, d.in_ptr.data(), d.in_idx.data(),
-                                    [&](std::int64_t e) { return d.in_w[static_cast<std::size_t>(e)]; });
-    w_out_ = matrix_from_csr<double>(d.n, d.n, d.out_ptr.data(), d.out_idx.data(),
-                                     [&](std::int64_t e) { return d.out_w[static_cast<std::size_t>(e)]; });
+    w_in_ = matrix_from_csr<double>(d.n, d.n, d.in.in_ptr.data(), d.in.in_idx.data(),
+                                    [&](std::int64_t e) { return d.in.in_w[static_cast<std::size_t>(e)]; });
+    w_out_ = matrix_from_csr<double>(d.n, d.n, d.graph.indptr.data(), d.graph.indices.data(),
+                                     [&](std::int64_t e) { return d.in.out_w[static_cast<std::size_t>(e)]; });
     std::vector<GrB_Index> rated, raters;
     std::vector<double> in_deg, out_deg2;
-    for (std::int64_t v = 0; v < d.n; ++v) {
-      const auto sv = static_cast<std::size_t>(v);
-      if (d.in_ptr[sv + 1] > d.in_ptr[sv]) rated.push_back(sv), in_deg.push_back(double(d.in_ptr[sv + 1] - d.in_ptr[sv]));
-      if (d.out_ptr[sv + 1] > d.out_ptr[sv])
-        raters.push_back(sv), out_deg2.push_back(2.0 * double(d.out_ptr[sv + 1] - d.out_ptr[sv]));
+    for (std::size_t v = 0; v < static_cast<std::size_t>(d.n); ++v) {
+      const auto in_degree = d.in.in_ptr[v + 1] - d.in.in_ptr[v], out_degree = d.graph.indptr[v + 1] - d.graph.indptr[v];
+      if (in_degree > 0) rated.push_back(v), in_deg.push_back(static_cast<double>(in_degree));
+      if (out_degree > 0) raters.push_back(v), out_deg2.push_back(2.0 * static_cast<double>(out_degree));
     }
     in_deg_ = sparse_vector<double>(d.n, rated, in_deg);
     out_deg2_ = sparse_vector<double>(d.n, raters, out_deg2);
@@ -404,8 +377,8 @@ class GraphblasFairnessGoodness final : public System {
     for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
     GrB_Vector_free(&f_);
     GrB_Vector_free(&g_);
-    f_ = sparse_vector<double>(d_.n, all, d_.f0);
-    g_ = sparse_vector<double>(d_.n, all, d_.g0);
+    f_ = sparse_vector<double>(d_.n, all, d_.in.f0);
+    g_ = sparse_vector<double>(d_.n, all, d_.in.g0);
   }
   double step() override {
     // Goodness: g⟨rated⟩ = (W_in f) ./ indeg.

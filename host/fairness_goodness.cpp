@@ -23,23 +23,21 @@ struct Directions {
 
 }  // namespace
 
-FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
-                                             const io::Graph& g, const FairnessGoodnessOptions& o,
-                                             const std::string& graph_name) {
-  if (!(o.tolerance >= 0.0)) throw ConfigError("tolerance must be >= 0");
-  if (o.max_iterations < 0) throw ConfigError("max_iterations must be >= 0");
-  if (!(o.weight_divisor > 0.0) || !std::isfinite(o.weight_divisor))
-    throw ConfigError("weight_divisor = " + std::to_string(o.weight_divisor) + ": must be a positive number");
+FairnessGoodnessInput fairness_goodness_input(const io::Graph& g, double weight_divisor,
+                                              const std::string& graph_name) {
   const auto n = static_cast<std::size_t>(g.n);
   const auto nnz = static_cast<std::size_t>(g.nnz());
 
   // Out-direction weights in float64, checked; in-direction by counting sort
   // (rows visited in order, so each in-row lists its raters ascending).
-  std::vector<double> w(nnz);
-  std::vector<std::int64_t> in_ptr(n + 1, 0);
+  FairnessGoodnessInput in;
+  std::vector<double>& w = in.out_w;
+  w.resize(nnz);
+  std::vector<std::int64_t>& in_ptr = in.in_ptr;
+  in_ptr.assign(n + 1, 0);
   for (std::size_t i = 0; i < n; ++i) {
     for (auto k = g.indptr[i]; k < g.indptr[i + 1]; ++k) {
-      w[k] = static_cast<double>(g.data[k]) / o.weight_divisor;
+      w[k] = static_cast<double>(g.data[k]) / weight_divisor;
       if (!(w[k] >= -1.0 && w[k] <= 1.0))
         throw DataError(graph_name + ": fairness-goodness needs weights in [-1, 1]; edge " + std::to_string(i) +
                         " -> " + std::to_string(g.indices[k]) + " has " + std::to_string(w[k]) +
@@ -48,8 +46,10 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
     }
   }
   for (std::size_t v = 0; v < n; ++v) in_ptr[v + 1] += in_ptr[v];
-  std::vector<std::int32_t> in_idx(nnz);
-  std::vector<double> in_w(nnz);
+  std::vector<std::int32_t>& in_idx = in.in_idx;
+  std::vector<double>& in_w = in.in_w;
+  in_idx.resize(nnz);
+  in_w.resize(nnz);
   std::vector<std::int64_t> cursor(in_ptr.begin(), in_ptr.end() - 1);
   for (std::size_t i = 0; i < n; ++i) {
     for (auto k = g.indptr[i]; k < g.indptr[i + 1]; ++k) {
@@ -59,25 +59,37 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
     }
   }
   // Start: fairness 1, goodness the mean incoming weight (0 if nobody rates).
-  std::vector<double> f0(n, 1.0), g0(n, 0.0);
+  in.f0.assign(n, 1.0);
+  in.g0.assign(n, 0.0);
   for (std::size_t v = 0; v < n; ++v) {
     const auto b = in_ptr[v], e = in_ptr[v + 1];
     if (b == e) continue;
     double s = 0.0;
     for (auto k = b; k < e; ++k) s += in_w[k];
-    g0[v] = s / static_cast<double>(e - b);
+    in.g0[v] = s / static_cast<double>(e - b);
   }
+  return in;
+}
+
+FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
+                                             const io::Graph& g, const FairnessGoodnessOptions& o,
+                                             const std::string& graph_name) {
+  if (!(o.tolerance >= 0.0)) throw ConfigError("tolerance must be >= 0");
+  if (o.max_iterations < 0) throw ConfigError("max_iterations must be >= 0");
+  if (!(o.weight_divisor > 0.0) || !std::isfinite(o.weight_divisor))
+    throw ConfigError("weight_divisor = " + std::to_string(o.weight_divisor) + ": must be a positive number");
+  const FairnessGoodnessInput in = fairness_goodness_input(g, o.weight_divisor, graph_name);
 
   Directions d;
   d.n = g.n;
   d.out_ptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
   d.out_idx = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-  d.out_w = kernels::Array<double>::from_host(exec, w);
-  d.in_ptr = kernels::Array<std::int64_t>::from_host(exec, in_ptr);
-  d.in_idx = kernels::Array<std::int32_t>::from_host(exec, in_idx);
-  d.in_w = kernels::Array<double>::from_host(exec, in_w);
-  auto f = kernels::Array<double>::from_host(exec, f0);
-  auto gd = kernels::Array<double>::from_host(exec, g0);
+  d.out_w = kernels::Array<double>::from_host(exec, in.out_w);
+  d.in_ptr = kernels::Array<std::int64_t>::from_host(exec, in.in_ptr);
+  d.in_idx = kernels::Array<std::int32_t>::from_host(exec, in.in_idx);
+  d.in_w = kernels::Array<double>::from_host(exec, in.in_w);
+  auto f = kernels::Array<double>::from_host(exec, in.f0);
+  auto gd = kernels::Array<double>::from_host(exec, in.g0);
 
   FairnessGoodnessResult r;
   Convergence& c = r.convergence;

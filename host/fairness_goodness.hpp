@@ -29,6 +29,20 @@ struct FairnessGoodnessResult {
   double iterate_seconds = 0.0;
 };
 
+// Both directions of the graph with float64 weights w / divisor, on the
+// host, and the start f = 1, g = the mean incoming weight (0 if nobody
+// rates): what the driver places on its backend (and what the benchmarks
+// give GraphBLAS). Each in-row lists its raters ascending. Throws DataError
+// (naming `graph_name` and the edge) when a weight lies outside [−1, 1].
+struct FairnessGoodnessInput {
+  std::vector<double> out_w, in_w;  // out_w follows graph.indices
+  std::vector<std::int64_t> in_ptr;
+  std::vector<std::int32_t> in_idx;
+  std::vector<double> f0, g0;
+};
+FairnessGoodnessInput fairness_goodness_input(const io::Graph& graph, double weight_divisor,
+                                              const std::string& graph_name);
+
 // Throws ConfigError for bad options, DataError (naming `graph_name` and the
 // edge) when a weight lies outside [−1, 1] after the division.
 FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
