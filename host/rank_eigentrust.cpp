@@ -1,5 +1,6 @@
 // `trustprop rank --model eigentrust`: global trust (DESIGN §3, docs/models.md).
 #include <cstdio>
+#include <limits>
 #include <optional>
 
 #include "host/pretrust.hpp"
@@ -43,7 +44,7 @@ class EigenTrustModel final : public RankModel {
     rank.add_option("--cpu-block-agents", options_.block_agents,
                     "eigentrust: sources per cache block of Cᵀ on the CPU (kernels/eigentrust.hpp); 0: chosen from "
                     "the graph's size, n or more: no blocking")
-        ->check(CLI::NonNegativeNumber)
+        ->check(CLI::Range(std::int64_t{0}, std::int64_t{std::numeric_limits<std::int32_t>::max()}))
         ->capture_default_str();
   }
 
