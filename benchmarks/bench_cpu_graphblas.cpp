@@ -10,9 +10,10 @@
 //
 // The transition Cᵀ is built once with trustprop (kernels::cpu::build_transition),
 // in the form `trustprop rank` uses (value-free when every row of W gives
-// equal shares, source-blocked when the graph is large: kernels/eigentrust.hpp)
-// and, for such graphs, also with its values and as plain CSR. Every system then iterates from the same start (uniform pre-trust
-// p = 1/n) for the same number of iterations:
+// equal shares; SELL-8 rows: kernels/eigentrust.hpp), and also as plain
+// CSR, with its values where it has none, and source-blocked where the
+// CPU's block policy blocks it. Every system then iterates from the same
+// start (uniform pre-trust p = 1/n) for the same number of iterations:
 //
 //   trustprop         kernels::cpu::eigentrust_step as `trustprop rank` runs it
 //                     (value-free Cᵀ where the graph allows, else float values;
@@ -22,8 +23,11 @@
 //                     reduced-precision lever switched off
 //   trustprop_with_values  (value-free graphs only) the float32 gather on
 //                     the weighted Cᵀ: the value-folding lever switched off
-//   trustprop_unblocked  (graphs rank source-blocks only) the float32 gather
-//                     on the plain Cᵀ: the cache-blocking lever switched off
+//   trustprop_csr     (when rank stores SELL-8) the float32 gather on the
+//                     plain CSR Cᵀ: the SIMD (SELL-8) lever switched off
+//   trustprop_blocked (graphs the block policy blocks: the city) the float32
+//                     gather on the source-blocked CSR Cᵀ, the layout before
+//                     SELL-8
 //   graphblas_fp32    LAGr_PageRank's iteration (LAGraph), FP32 as LAGraph,
 //                     on the weighted Cᵀ (PLUS_TIMES)
 //   graphblas_fp64    the same in FP64 (like-for-like accumulation)
@@ -78,6 +82,8 @@
 #include "io/graph_file.hpp"
 #include "kernels/array.hpp"
 #include "kernels/cpu/executor.hpp"
+#include "kernels/cpu/sell.hpp"
+#include "kernels/cpu/source_blocks.hpp"
 #include "kernels/eigentrust.hpp"
 
 using json = nlohmann::ordered_json;
@@ -150,7 +156,7 @@ class TrustpropSystem final : public System {
                               x64_.data(),
                               x64_next_.data(),
                               tr_.value_free ? tr_.source_scale.data() : nullptr,
-                              {tr_.block_width, tr_.block_indptr.data()}};
+                              tk::source_blocks(tr_), tk::sell_chunks(tr_)};
     const double res = tk::cpu::eigentrust_step(*ex_, tr_.ct.view(), tr_.dangling.data(),
                                                 static_cast<std::int64_t>(tr_.dangling.size()), p_.data(), restart_,
                                                 t_.data(), t_next_.data(), g);
@@ -165,8 +171,12 @@ class TrustpropSystem final : public System {
     // The gathered copy read once and written once; a value-free Cᵀ also reads source_scale.
     const double gathered = float32_gather_ ? 4 + 4 : (tr_.value_free ? 8 + 8 : 0);
     const double per_entry = tr_.value_free ? 4 : 4 + 4;
-    // Row offsets: int64 per row, or uint32 per row and source block.
-    const double offsets = tr_.block_width > 0 ? static_cast<double>(tr_.block_indptr.size()) * 4 : (n + 1) * 8;
+    // Row offsets: int64 per row, uint32 per row and source block, or per
+    // SELL-8 chunk an int64 offset and per lane its row and length.
+    const double offsets = tr_.block_width > 0        ? static_cast<double>(tr_.block_indptr.size()) * 4
+                           : tr_.sell_rows.size() > 0 ? static_cast<double>(tr_.sell_offsets.size()) * 8 +
+                                                            static_cast<double>(tr_.sell_rows.size()) * 8
+                                                      : (n + 1) * 8;
     return nnz * per_entry + offsets + n * (8 * 3 + gathered + (tr_.value_free ? 8 : 0)) +
            static_cast<double>(tr_.dangling.size()) * 4;
   }
@@ -191,7 +201,8 @@ class GraphblasSystem final : public System {
 
  public:
   GraphblasSystem(const tk::Transition& tr, double restart) : restart_(restart), structural_(tr.value_free) {
-    if (tr.block_width > 0) throw std::logic_error("GraphBLAS imports a plain Cᵀ, not a source-blocked one");
+    if (tr.block_width > 0 || tr.sell_rows.size() > 0)
+      throw std::logic_error("GraphBLAS imports a plain CSR Cᵀ, not a source-blocked or SELL-8 one");
     const tk::CsrView ct = tr.ct.view();
     n_ = static_cast<GrB_Index>(ct.rows);
     nnz_ = static_cast<GrB_Index>(ct.nnz);
@@ -354,10 +365,10 @@ int run(int argc, char** argv) {
   const trustprop::io::Graph g = trustprop::io::read_graph(graph_path);
   const double read_s = seconds(t0, Clock::now());
   auto ex = std::make_shared<tk::cpu::CpuExecutor>(max_threads);
-  // The transition `trustprop rank` builds (value-free and source-blocked
-  // when the graph allows) and beside it, where they differ, the weighted
-  // and the plain (unblocked) ones: GraphBLAS reads plain CSR.
-  tk::Transition tr, tr_weighted, tr_plain;
+  // The transition `trustprop rank` builds (value-free when the graph
+  // allows, SELL-8) and beside it, where they differ, the weighted, the
+  // plain CSR and the source-blocked ones: GraphBLAS reads plain CSR.
+  tk::Transition tr, tr_weighted, tr_plain, tr_blocked;
   double transition_s = 0;
   {
     tk::CsrMatrix w;
@@ -369,22 +380,28 @@ int run(int argc, char** argv) {
     tr = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::eigentrust);
     transition_s = seconds(t0, Clock::now());
     if (tr.value_free) tr_weighted = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::weighted);
-    if (tr.block_width > 0)
+    if (tr.block_width > 0 || tr.sell_rows.size() > 0)
       tr_plain = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::value_free_if_uniform);
+    if (const std::int64_t width = tk::cpu::auto_block_width(g.n, g.nnz()); width > 0 && tr.block_width == 0)
+      tr_blocked = tk::cpu::build_transition(*ex, w.view(), tk::TransitionForm::eigentrust, width);
   }
-  const bool blocked = tr.block_width > 0;
-  const tk::Transition& plain = blocked ? tr_plain : tr;
+  const bool csr = tr.block_width == 0 && tr.sell_rows.size() == 0;
+  const bool blocked = tr_blocked.block_width > 0;
+  const tk::Transition& plain = csr ? tr : tr_plain;
   const tk::Transition& weighted = tr.value_free ? tr_weighted : plain;
-  const std::int64_t n = g.n, nnz_ct = tr.ct.nnz(), n_dangling = static_cast<std::int64_t>(tr.dangling.size());
-  const std::int64_t source_blocks = blocked ? (n + tr.block_width - 1) / tr.block_width : 1;
+  const std::int64_t n = g.n, nnz_ct = plain.ct.nnz(), n_dangling = static_cast<std::int64_t>(tr.dangling.size());
+  const std::int64_t source_blocks = tr.block_width > 0 ? (n + tr.block_width - 1) / tr.block_width : 1;
+  const std::string layout = tr.block_width > 0 ? "source-blocked CSR" : csr ? "CSR" : "SELL-8";
   std::fprintf(stderr,
-               "[bench] %s: n=%lld nnz=%lld (Cᵀ %lld%s, %lld source block(s)), dangling=%lld; read %.2fs, "
+               "[bench] %s: n=%lld nnz=%lld (Cᵀ %lld%s, %s, %lld stored entries), dangling=%lld; read %.2fs, "
                "transition %.2fs\n",
                label.c_str(), (long long)n, (long long)g.nnz(), (long long)nnz_ct, tr.value_free ? ", value-free" : "",
-               (long long)source_blocks, (long long)n_dangling, read_s, transition_s);
+               layout.c_str(), (long long)tr.ct.nnz(), (long long)n_dangling, read_s, transition_s);
   out["graph"] = {{"label", label},          {"path", graph_path},      {"source", g.source},
                   {"n", n},                  {"nnz", g.nnz()},          {"nnz_transition", nnz_ct},
                   {"dangling", n_dangling},  {"value_free", tr.value_free}, {"content_hash", g.content_hash},
+                  {"layout", layout},        {"stored_entries", tr.ct.nnz()},
+                  {"simd", tr.sell_rows.size() > 0 ? tk::cpu::simd_name(tk::cpu::simd_level()) : "none"},
                   {"source_blocks", source_blocks}, {"block_width", tr.block_width}};
 
   // ---- GraphBLAS
@@ -414,8 +431,10 @@ int run(int argc, char** argv) {
     systems.push_back(std::make_unique<TrustpropSystem>("trustprop_with_values", ex, weighted, restart, true));
     systems.push_back(std::make_unique<GraphblasSystem<float>>(plain, restart));
   }
-  const std::size_t unblocked = systems.size();
-  if (blocked) systems.push_back(std::make_unique<TrustpropSystem>("trustprop_unblocked", ex, plain, restart, true));
+  const std::size_t csr_row = systems.size();
+  if (!csr) systems.push_back(std::make_unique<TrustpropSystem>("trustprop_csr", ex, plain, restart, true));
+  const std::size_t blocked_row = systems.size();
+  if (blocked) systems.push_back(std::make_unique<TrustpropSystem>("trustprop_blocked", ex, tr_blocked, restart, true));
   const bool structural = tr.value_free;
   const double import_s = seconds(t0, Clock::now());
   out["setup_seconds"] = {{"read_graph", read_s}, {"build_transition", transition_s}, {"graphblas_import", import_s}};
@@ -519,7 +538,8 @@ int run(int argc, char** argv) {
       agreement["l1_value_free_vs_with_values"] = l1_diff(results[0], results[4]);
       agreement["l1_trustprop_vs_graphblas_fp32_structural"] = l1_diff(results[0], results[5]);
     }
-    if (blocked) agreement["l1_blocked_vs_unblocked"] = l1_diff(results[0], results[unblocked]);
+    if (!csr) agreement["l1_trustprop_vs_csr"] = l1_diff(results[0], results[csr_row]);
+    if (blocked) agreement["l1_trustprop_vs_blocked"] = l1_diff(results[0], results[blocked_row]);
     if (reference_1.empty()) {
       reference_1 = results[0];
     } else {

@@ -21,12 +21,16 @@ SYSTEMS = [("trustprop", "trustprop", "tab:blue"),
 LEVERS = [("trustprop_fp64_gather", "trustprop, float64 gather"),
           ("trustprop_with_values", "trustprop, values kept"),
           ("graphblas_fp32_structural", "GraphBLAS FP32 structural"),
+          ("trustprop_csr", "trustprop, CSR (no SELL-8)"),
+          ("trustprop_blocked", "trustprop, source-blocked CSR"),
           ("trustprop_unblocked", "trustprop, no cache blocking")]
 L1_KEYS = {"graphblas_fp32": "l1_trustprop_vs_graphblas_fp32",
            "graphblas_fp64": "l1_trustprop_vs_graphblas_fp64",
            "trustprop_fp64_gather": "l1_float32_gather_vs_float64_gather",
            "trustprop_with_values": "l1_value_free_vs_with_values",
            "graphblas_fp32_structural": "l1_trustprop_vs_graphblas_fp32_structural",
+           "trustprop_csr": "l1_trustprop_vs_csr",
+           "trustprop_blocked": "l1_trustprop_vs_blocked",
            "trustprop_unblocked": "l1_blocked_vs_unblocked"}
 STYLES = {1: "-", 2: "--"}
 

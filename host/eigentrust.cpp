@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "host/resident_graph.hpp"
+#include "kernels/cpu/sell.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/memory_estimate.hpp"
@@ -56,6 +57,7 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   r.value_free = tr.value_free;
   r.block_width = tr.block_width;
   r.source_blocks = tr.block_width > 0 ? (g.n + tr.block_width - 1) / tr.block_width : 1;
+  if (tr.sell_rows.size() > 0) r.cpu_simd = kernels::cpu::simd_name(kernels::cpu::simd_level());
   auto p = kernels::Array<double>::from_host(exec, pretrust);
   std::vector<double> t0_host = resume ? resume->trust : start.empty() ? pretrust : start;
   if (resume) {
@@ -106,7 +108,7 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   while (!c.converged && c.iterations < options.max_iterations) {
     const kernels::GatherVectors gather{x32.data(), x32_next.data(), x64.data(), x64_next.data(),
                                         tr.value_free ? tr.source_scale.data() : nullptr,
-                                        {tr.block_width, tr.block_indptr.data()}};
+                                        kernels::source_blocks(tr), kernels::sell_chunks(tr)};
     const double res = kernels::dispatch(*exec, [&](const auto& e) {
       return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
                              options.restart, t.data(), t_next.data(), gather);

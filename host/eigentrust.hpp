@@ -25,7 +25,8 @@ struct EigenTrustOptions {
   // tolerance stops it before the switch. false: float64 throughout.
   bool float32_gather = true;
   // Sources per cache block of Cᵀ on the CPU (kernels::SourceBlocks): 0 lets
-  // the backend choose from the graph's size; n or more keeps Cᵀ plain.
+  // the backend choose (SELL-8 rows, else source blocks from the graph's
+  // size); n or more: no blocks.
   std::int64_t block_agents = 0;
 };
 
@@ -41,8 +42,9 @@ struct EigenTrustResult {
   std::vector<double> trust;   // n, sums to 1
   Convergence convergence;
   bool value_free = false;     // Cᵀ was built without values (kernels/eigentrust.hpp)
-  std::int64_t block_width = 0;   // sources per cache block of Cᵀ; 0: plain CSR
+  std::int64_t block_width = 0;   // sources per cache block of Cᵀ; 0: none
   std::int64_t source_blocks = 1;
+  std::string cpu_simd;           // a SELL-8 Cᵀ (CPU): the SIMD level of its products; empty: CSR
   double setup_seconds = 0.0;  // upload and transition matrix
   double iterate_seconds = 0.0;
 };

@@ -21,6 +21,7 @@ std::string transition_form(const EigenTrustResult& r) {
   if (r.source_blocks > 1)
     s += ", " + std::to_string(r.source_blocks) + " source blocks of " + std::to_string(r.block_width) +
          " agents (CPU cache blocking)";
+  if (!r.cpu_simd.empty()) s += ", SELL-8 rows (CPU, " + r.cpu_simd + ")";
   return s;
 }
 
@@ -42,8 +43,8 @@ class EigenTrustModel final : public RankModel {
         ->check(CLI::IsMember({"float32", "float64"}))
         ->capture_default_str();
     rank.add_option("--cpu-block-agents", options_.block_agents,
-                    "eigentrust: sources per cache block of Cᵀ on the CPU (kernels/eigentrust.hpp); 0: chosen from "
-                    "the graph's size, n or more: no blocking")
+                    "eigentrust: sources per cache block of Cᵀ on the CPU (kernels/eigentrust.hpp); 0: the "
+                    "backend's choice (SELL-8 rows, else blocks by the graph's size), n or more: no blocking")
         ->check(CLI::Range(std::int64_t{0}, std::int64_t{std::numeric_limits<std::int32_t>::max()}))
         ->capture_default_str();
   }

@@ -40,6 +40,14 @@ struct Transition {
   // entries [block_indptr[b·(n+1) + j], block_indptr[b·(n+1) + j + 1]).
   std::int64_t block_width = 0;
   Array<std::uint32_t> block_indptr;
+  // SELL-8 chunks (CPU, eigentrust form; see SellChunks): empty when Cᵀ is
+  // CSR, else 8 lanes per chunk, each lane one row of Cᵀ (or padding), and
+  // ct.indptr empty: ct.indices / ct.values hold the chunks' entries, lane
+  // by lane interleaved (entry p of lane l of chunk c at
+  // sell_offsets[c] + 8·p + l; padding entries are index 0, value 0).
+  Array<std::int64_t> sell_offsets;  // chunks + 1 entry offsets
+  Array<std::int32_t> sell_rows;     // 8 per chunk: the row of Cᵀ of each lane, -1 for padding
+  Array<std::int32_t> sell_lengths;  // 8 per chunk: that row's entries, non-increasing
 };
 
 enum class TransitionForm {
@@ -64,6 +72,24 @@ struct SourceBlocks {
   const std::uint32_t* indptr = nullptr;  // Transition::block_indptr
 };
 
+// SELL-8 rows of Cᵀ on the CPU (Kreutzer et al. 2014, SELL-C-σ with C = 8
+// and σ = n). The rows are sorted by length, longest first, and cut into
+// chunks of 8; a chunk stores its rows' entries interleaved, so that one
+// SIMD step handles entry p of 8 rows at once: 8 indices and 8 values in
+// one load each, the 8 x_i in one gather, 8 double sums in one register.
+// Each row's sum still runs over its entries in CSR order, so the result
+// is bitwise the plain CSR step's, with AVX-512, AVX2 or scalar code alike.
+// The scalar CSR loop is bound by instructions per entry (docs/benchmarks.md):
+// this is its vectorised form. Sorted globally, padding stays within 8
+// entries per row of the longest (about 1-2 % on the benchmark graphs);
+// a graph whose padding would exceed a quarter of its ties keeps CSR.
+struct SellChunks {
+  std::int64_t chunks = 0;                // 0: not SELL
+  const std::int64_t* offsets = nullptr;  // Transition::sell_offsets
+  const std::int32_t* rows = nullptr;     // Transition::sell_rows
+  const std::int32_t* lengths = nullptr;  // Transition::sell_lengths
+};
+
 // What the product Cᵀt gathers from, beside t itself, and the copies of
 // t_next the step writes for the next step. All null: gather from t (a
 // weighted Cᵀ only). x32: a float32 copy of t, or of t·source_scale for a
@@ -77,14 +103,24 @@ struct GatherVectors {
   double* x64_next = nullptr;
   const double* source_scale = nullptr;  // Transition::source_scale when value_free, else null
   SourceBlocks blocks;                    // Transition's block_width and block_indptr (CPU only)
+  SellChunks sell;                        // Transition's sell_* arrays (CPU only)
 };
+
+// The CPU layout arguments of a Transition, for GatherVectors.
+inline SourceBlocks source_blocks(const Transition& tr) { return {tr.block_width, tr.block_indptr.data()}; }
+inline SellChunks sell_chunks(const Transition& tr) {
+  return {static_cast<std::int64_t>(tr.sell_rows.size() / 8), tr.sell_offsets.data(), tr.sell_rows.data(),
+          tr.sell_lengths.data()};
+}
 
 // build_transition: W (on the executor) -> Cᵀ and the dangling list; in
 //   value_free_if_uniform and eigentrust form without values when W allows
 //   it (a backend may always keep them: callers look at Transition::value_free).
 //   eigentrust form: block_agents sources per block of a source-blocked Cᵀ,
-//   0 for the backend's choice (the CPU's: kernels/cpu/source_blocks.hpp;
-//   the GPU never blocks); a width of n or more keeps Cᵀ plain.
+//   0 for the backend's choice; a width of n or more keeps Cᵀ unblocked.
+//   The GPU always builds plain CSR. The CPU builds SELL-8 chunks
+//   (SellChunks) unless blocks are asked for or SELL would pad too much;
+//   then, for 0, its source-block policy (kernels/cpu/source_blocks.hpp).
 // eigentrust_step: one iteration from t to t_next; returns ‖t_next − t‖₁.
 //   Precision: the matrix is float32, accumulation and t are double. With a
 //   float32 gather vector the random reads of the SpMV move half the bytes
@@ -93,7 +129,8 @@ struct GatherVectors {
 //   (≈1e-9 in L1 on the benchmark graphs; docs/benchmarks.md); residual,
 //   dangling mass and the update itself stay double. No gather vectors on a
 //   weighted Cᵀ: the all-double reference. A source-blocked Cᵀ (gather.blocks
-//   set, ct without indptr) is read one block per pass.
+//   set, ct without indptr) is read one block per pass; a SELL-8 one
+//   (gather.sell set) chunk by chunk, with the widest SIMD the CPU has.
 #define TRUSTPROP_EIGENTRUST_KERNELS(Exec)                                                        \
   Transition build_transition(const Exec& exec, const CsrView& w,                                \
                               TransitionForm form = TransitionForm::weighted,                     \

@@ -56,7 +56,7 @@ io::Graph random_graph(int n, Weight weight) {
 kernels::GatherVectors gather(const kernels::Transition& tr, const float* x32, float* x32_next, const double* x64,
                               double* x64_next) {
   return {x32, x32_next, x64, x64_next, tr.value_free ? tr.source_scale.data() : nullptr,
-          {tr.block_width, tr.block_indptr.data()}};
+          kernels::source_blocks(tr), kernels::sell_chunks(tr)};
 }
 
 double step(const kernels::cpu::CpuExecutor& exec, const kernels::Transition& tr, const std::vector<double>& p,
@@ -109,7 +109,7 @@ TEST(EigenTrustBlocked, LayoutIsBlockRowSourceOrderedWithOffsetsPerBlock) {
   EXPECT_NEAR(residual, want_residual, 1e-15);
 }
 
-TEST(EigenTrustBlocked, OnlyTheEigentrustFormIsBlockedAndAWidthOfNKeepsItPlain) {
+TEST(EigenTrustBlocked, OnlyTheEigentrustFormIsBlockedAndAWidthOfNKeepsItUnblocked) {
   const auto g = random_graph(500, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); });
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
   EXPECT_EQ(transition(exec, g, kernels::TransitionForm::weighted, 64).block_width, 0);
@@ -117,9 +117,13 @@ TEST(EigenTrustBlocked, OnlyTheEigentrustFormIsBlockedAndAWidthOfNKeepsItPlain) 
   EXPECT_EQ(transition(exec, g, kernels::TransitionForm::eigentrust, 500).block_width, 0);
   EXPECT_EQ(transition(exec, g, kernels::TransitionForm::eigentrust, 0).block_width, 0);  // small: one block does
   const auto blocked = transition(exec, g, kernels::TransitionForm::eigentrust, 64);
-  const auto plain = transition(exec, g, kernels::TransitionForm::eigentrust, 500);
+  const auto unblocked = transition(exec, g, kernels::TransitionForm::eigentrust, 500);
+  const auto plain = transition(exec, g, kernels::TransitionForm::value_free_if_uniform, 64);
   EXPECT_EQ(blocked.block_width, 64);
   EXPECT_EQ(blocked.block_indptr.size(), 8u * 501u);  // ⌈500/64⌉ blocks of n + 1 offsets
+  EXPECT_EQ(blocked.sell_rows.size(), 0u);
+  EXPECT_EQ(unblocked.sell_rows.size(), 8u * 63u);  // unblocked, the CPU stores SELL-8 chunks
+  EXPECT_EQ(plain.sell_rows.size(), 0u);
   EXPECT_EQ(blocked.ct.nnz(), plain.ct.nnz());
   EXPECT_EQ(blocked.dangling.to_host(), plain.dangling.to_host());
 }

@@ -10,12 +10,14 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <type_traits>
 #include <vector>
 
 #include "common/error.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/reduce.hpp"
+#include "kernels/cpu/sell.hpp"
 #include "kernels/cpu/source_blocks.hpp"
 
 namespace trustprop::kernels::cpu {
@@ -36,36 +38,17 @@ std::int64_t block_width(std::int64_t n, std::int64_t nnz, TransitionForm form, 
   return auto_block_width(n, nnz);
 }
 
-// Cᵀ of the positive entries of W, entries ordered by (source block, row j,
-// source i); Offset: int64 for plain CSR (one block of all n sources),
-// uint32 for a blocked Cᵀ. Also the row statistics of W that the transition
-// needs: 1/s_i (0 for a dangling row) and, for the value-free form, 1/d_i.
-template <class Offset>
-Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values, std::int64_t width) {
-  const std::int64_t n = w.rows;
-  const std::int64_t per_block = width > 0 ? width : std::max<std::int64_t>(n, 1);
-  const std::int64_t blocks = width > 0 ? (n + width - 1) / width : 1;
-  const auto segment = [&](std::int64_t i, std::int64_t j) {  // (block of source i, row j), in offset order
-    return static_cast<std::size_t>(i / per_block * (n + 1) + j);
-  };
-  auto ex = exec.shared_from_this();
-  std::vector<double> inv(static_cast<std::size_t>(n));
-  // The offsets and 1/d_i are built where the Transition keeps them (CPU
-  // arrays are host memory): no second copy at the peak.
-  const auto segments = static_cast<std::size_t>(blocks * (n + 1));
-  Array<Offset> offsets(ex, segments);
-  Offset* offset = offsets.data();
-  std::fill(offset, offset + segments, Offset{0});
-
-  // Positive out-trust of each row, how many positive entries each segment
-  // gets, and whether every row gives its positive trust in equal shares;
-  // for the value-free form also 1/d_i, d_i the row's positive entries
-  // counted (not 1/s_i, which carries the rounding of the weights' sum).
-  Array<double> scale(ex, may_drop_values ? static_cast<std::size_t>(n) : 0);
-  double* d_inv = scale.data();
+// One pass over the positive entries of W for the row statistics the
+// transition needs: 1/s_i (0 for a dangling row) into inv and, for the
+// value-free form (d_inv given), 1/d_i, d_i the row's positive entries
+// counted (not 1/s_i, which carries the rounding of the weights' sum);
+// count(i, j) is called for each positive w_ij, from several threads.
+// Returns whether every row gives its positive trust in equal shares.
+template <class Count>
+bool row_statistics(const CsrView& w, double* inv, double* d_inv, Count&& count) {
   bool uniform = true;
 #pragma omp parallel for schedule(dynamic, 1024) reduction(&& : uniform)
-  for (std::int64_t i = 0; i < n; ++i) {
+  for (std::int64_t i = 0; i < w.rows; ++i) {
     double s = 0.0;
     float first = 0.0f;
     std::int64_t d = 0;
@@ -75,14 +58,82 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
         uniform = uniform && w.values[k] == first;
         s += w.values[k];
         ++d;
-        const std::size_t c = segment(i, w.indices[k]) + 1;
-#pragma omp atomic
-        ++offset[c];
+        count(i, w.indices[k]);
       }
     }
-    inv[static_cast<std::size_t>(i)] = s > 0.0 ? 1.0 / s : 0.0;
-    if (may_drop_values) d_inv[i] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
+    inv[i] = s > 0.0 ? 1.0 / s : 0.0;
+    if (d_inv) d_inv[i] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
   }
+  return uniform;
+}
+
+// Scatters each positive w_ij as (i, c_ij) to place(j, k-th entry of row j
+// so far), then has sort_row(j) order each row by source: the result does
+// not depend on the scatter order.
+template <class Place>
+void scatter_entries(const CsrView& w, const double* inv, std::int32_t* ci, float* cv, Place&& place) {
+#pragma omp parallel for schedule(dynamic, 1024)
+  for (std::int64_t i = 0; i < w.rows; ++i) {
+    for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
+      if (w.values[k] > 0.0f) {
+        const std::int64_t pos = place(i, w.indices[k]);
+        ci[pos] = static_cast<std::int32_t>(i);
+        if (cv) cv[pos] = static_cast<float>(w.values[k] * inv[i]);
+      }
+    }
+  }
+}
+
+// Sorts the entries first, first + stride, ... (count of them) by source.
+void sort_by_source(std::int32_t* ci, float* cv, std::int64_t first, std::int64_t count, std::int64_t stride,
+                    std::vector<std::pair<std::int32_t, float>>& buf) {
+  bool sorted = true;
+  for (std::int64_t p = 1; p < count && sorted; ++p) sorted = ci[first + (p - 1) * stride] <= ci[first + p * stride];
+  if (sorted) return;
+  buf.clear();
+  for (std::int64_t p = 0; p < count; ++p) buf.emplace_back(ci[first + p * stride], cv ? cv[first + p * stride] : 0.0f);
+  std::sort(buf.begin(), buf.end());
+  for (std::int64_t p = 0; p < count; ++p) {
+    ci[first + p * stride] = buf[static_cast<std::size_t>(p)].first;
+    if (cv) cv[first + p * stride] = buf[static_cast<std::size_t>(p)].second;
+  }
+}
+
+// What every layout shares: the dangling agents (no positive out-trust)
+// and, value-free, 1/d_i as source_scale.
+void finish(const CpuExecutor& exec, const std::vector<double>& inv, Array<double>&& scale, Transition& tr) {
+  std::vector<std::int32_t> dangling;
+  for (std::size_t i = 0; i < inv.size(); ++i)
+    if (inv[i] == 0.0) dangling.push_back(static_cast<std::int32_t>(i));
+  tr.dangling = Array<std::int32_t>::from_host(exec.shared_from_this(), dangling);
+  if (tr.value_free) tr.source_scale = std::move(scale);
+}
+
+// Cᵀ of the positive entries of W as CSR, entries ordered by (source block,
+// row j, source i); Offset: int64 for plain CSR (one block of all n
+// sources), uint32 for a blocked Cᵀ.
+template <class Offset>
+Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values, std::int64_t width) {
+  const std::int64_t n = w.rows;
+  const std::int64_t per_block = width > 0 ? width : std::max<std::int64_t>(n, 1);
+  const std::int64_t blocks = width > 0 ? (n + width - 1) / width : 1;
+  const auto segment = [&](std::int64_t i, std::int64_t j) {  // (block of source i, row j), in offset order
+    return static_cast<std::size_t>(i / per_block * (n + 1) + j);
+  };
+  auto ex = exec.shared_from_this();
+  // The offsets and 1/d_i are built where the Transition keeps them (CPU
+  // arrays are host memory): no second copy at the peak.
+  const auto segments = static_cast<std::size_t>(blocks * (n + 1));
+  Array<Offset> offsets(ex, segments);
+  Offset* offset = offsets.data();
+  std::fill(offset, offset + segments, Offset{0});
+  std::vector<double> inv(static_cast<std::size_t>(n));
+  Array<double> scale(ex, may_drop_values ? static_cast<std::size_t>(n) : 0);
+  const bool uniform = row_statistics(w, inv.data(), scale.data(), [&](std::int64_t i, std::int32_t j) {
+    const std::size_t c = segment(i, j) + 1;
+#pragma omp atomic
+    ++offset[c];
+  });
   std::partial_sum(offset, offset + segments, offset);
   const auto nnz = static_cast<std::int64_t>(offset[segments - 1]);
 
@@ -93,48 +144,25 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
   if (!tr.value_free) tr.ct.values = Array<float>(ex, static_cast<std::size_t>(nnz));
   std::int32_t* ci = tr.ct.indices.data();
   float* cv = tr.ct.values.data();
-
-  // Scatter each positive entry into its segment, then sort each segment by
-  // source agent: the result is independent of the scatter order.
-  std::vector<Offset> cursor(offset, offset + segments);
-#pragma omp parallel for schedule(dynamic, 1024)
-  for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
-      if (w.values[k] > 0.0f) {
-        const std::size_t c = segment(i, w.indices[k]);
-        Offset pos;
+  {
+    std::vector<Offset> cursor(offset, offset + segments);
+    scatter_entries(w, inv.data(), ci, cv, [&](std::int64_t i, std::int32_t j) {
+      Offset pos;
 #pragma omp atomic capture
-        pos = cursor[c]++;
-        ci[pos] = static_cast<std::int32_t>(i);
-        if (cv) cv[pos] = static_cast<float>(w.values[k] * inv[static_cast<std::size_t>(i)]);
-      }
-    }
+      pos = cursor[segment(i, j)]++;
+      return static_cast<std::int64_t>(pos);
+    });
   }
-  std::vector<Offset>().swap(cursor);
 #pragma omp parallel
   {
     std::vector<std::pair<std::int32_t, float>> buf;
 #pragma omp for schedule(dynamic, 256)
     for (std::int64_t c = 0; c < blocks * (n + 1) - 1; ++c) {
       const auto b = static_cast<std::int64_t>(offset[c]);
-      const auto e = static_cast<std::int64_t>(offset[c + 1]);
-      if (std::is_sorted(ci + b, ci + e)) continue;
-      if (!cv) {
-        std::sort(ci + b, ci + e);
-        continue;
-      }
-      buf.clear();
-      for (std::int64_t k = b; k < e; ++k) buf.emplace_back(ci[k], cv[k]);
-      std::sort(buf.begin(), buf.end());
-      for (std::int64_t k = b; k < e; ++k) std::tie(ci[k], cv[k]) = buf[static_cast<std::size_t>(k - b)];
+      sort_by_source(ci, cv, b, static_cast<std::int64_t>(offset[c + 1]) - b, 1, buf);
     }
   }
-
-  std::vector<std::int32_t> dangling;
-  for (std::int64_t i = 0; i < n; ++i)
-    if (inv[static_cast<std::size_t>(i)] == 0.0) dangling.push_back(static_cast<std::int32_t>(i));
-  tr.dangling = Array<std::int32_t>::from_host(ex, dangling);
-  if (tr.value_free) tr.source_scale = std::move(scale);
+  finish(exec, inv, std::move(scale), tr);
   if constexpr (std::is_same_v<Offset, std::int64_t>) {
     tr.ct.indptr = std::move(offsets);
   } else {
@@ -143,14 +171,91 @@ Transition build(const CpuExecutor& exec, const CsrView& w, bool may_drop_values
   }
   return tr;
 }
+
+// Cᵀ of the positive entries of W as SELL-8 chunks (kernels::SellChunks),
+// or nothing when the padding would exceed a quarter of the entries.
+std::optional<Transition> build_sell(const CpuExecutor& exec, const CsrView& w, bool may_drop_values) {
+  const std::int64_t n = w.rows;
+  auto ex = exec.shared_from_this();
+  std::vector<double> inv(static_cast<std::size_t>(n));
+  Array<double> scale(ex, may_drop_values ? static_cast<std::size_t>(n) : 0);
+  std::vector<std::int32_t> length(static_cast<std::size_t>(n), 0);  // entries per row of Cᵀ
+  const bool uniform = row_statistics(w, inv.data(), scale.data(), [&](std::int64_t, std::int32_t j) {
+#pragma omp atomic
+    ++length[static_cast<std::size_t>(j)];
+  });
+
+  // The lanes: rows longest first, equal lengths by row (a counting sort).
+  const std::int32_t longest = n > 0 ? *std::max_element(length.begin(), length.end()) : 0;
+  std::vector<std::int64_t> first(static_cast<std::size_t>(longest) + 2, 0);
+  for (const std::int32_t d : length) ++first[static_cast<std::size_t>(longest - d) + 1];
+  std::partial_sum(first.begin(), first.end(), first.begin());
+  const std::int64_t chunks = (n + 7) / 8;
+  Array<std::int32_t> rows(ex, static_cast<std::size_t>(8 * chunks));
+  Array<std::int32_t> lengths(ex, static_cast<std::size_t>(8 * chunks));
+  std::fill(rows.data(), rows.data() + 8 * chunks, -1);
+  std::fill(lengths.data(), lengths.data() + 8 * chunks, 0);
+  std::vector<std::int32_t> slot(static_cast<std::size_t>(n));  // lane of each row
+  for (std::int64_t j = 0; j < n; ++j) {
+    const auto s = first[static_cast<std::size_t>(longest - length[static_cast<std::size_t>(j)])]++;
+    rows.data()[s] = static_cast<std::int32_t>(j);
+    lengths.data()[s] = length[static_cast<std::size_t>(j)];
+    slot[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(s);
+  }
+  std::vector<std::int64_t>().swap(first);
+  Array<std::int64_t> offsets(ex, static_cast<std::size_t>(chunks + 1));
+  std::int64_t* offset = offsets.data();
+  offset[0] = 0;
+  for (std::int64_t c = 0; c < chunks; ++c) offset[c + 1] = offset[c] + 8 * std::int64_t{lengths.data()[8 * c]};
+  const std::int64_t nnz = std::accumulate(length.begin(), length.end(), std::int64_t{0});
+  if (offset[chunks] - nnz > nnz / 4) return std::nullopt;
+
+  Transition tr;
+  tr.value_free = may_drop_values && uniform;
+  tr.ct.rows = tr.ct.cols = n;
+  const auto entries = static_cast<std::size_t>(offset[chunks]);
+  tr.ct.indices = Array<std::int32_t>(ex, entries);
+  std::int32_t* ci = tr.ct.indices.data();
+  std::fill(ci, ci + entries, 0);
+  if (!tr.value_free) {
+    tr.ct.values = Array<float>(ex, entries);
+    std::fill(tr.ct.values.data(), tr.ct.values.data() + entries, 0.0f);
+  }
+  float* cv = tr.ct.values.data();
+  // Entry p of row j goes to its lane s: offset[s / 8] + 8·p + s % 8.
+  std::fill(length.begin(), length.end(), 0);  // now the entries placed so far
+  scatter_entries(w, inv.data(), ci, cv, [&](std::int64_t, std::int32_t j) {
+    std::int32_t p;
+#pragma omp atomic capture
+    p = length[static_cast<std::size_t>(j)]++;
+    const std::int64_t s = slot[static_cast<std::size_t>(j)];
+    return offset[s / 8] + 8 * std::int64_t{p} + s % 8;
+  });
+#pragma omp parallel
+  {
+    std::vector<std::pair<std::int32_t, float>> buf;
+#pragma omp for schedule(dynamic, 256)
+    for (std::int64_t s = 0; s < 8 * chunks; ++s)
+      sort_by_source(ci, cv, offset[s / 8] + s % 8, lengths.data()[s], 8, buf);
+  }
+  finish(exec, inv, std::move(scale), tr);
+  tr.sell_offsets = std::move(offsets);
+  tr.sell_rows = std::move(rows);
+  tr.sell_lengths = std::move(lengths);
+  return tr;
+}
 }  // namespace
 
 Transition build_transition(const CpuExecutor& exec, const CsrView& w, TransitionForm form,
                             std::int64_t block_agents) {
   const bool may_drop_values = form != TransitionForm::weighted;
+  // Unless source blocks are asked for, the eigentrust form is SELL-8; a
+  // graph that SELL would pad too much gets the source-block policy.
+  if (form == TransitionForm::eigentrust && w.rows > 0 && (block_agents == 0 || block_agents >= w.rows))
+    if (auto tr = build_sell(exec, w, may_drop_values)) return std::move(*tr);
   const std::int64_t width = block_width(w.rows, w.nnz, form, block_agents);
-  return width > 0 ? build<std::uint32_t>(exec, w, may_drop_values, width)
-                   : build<std::int64_t>(exec, w, may_drop_values, 0);
+  if (width > 0) return build<std::uint32_t>(exec, w, may_drop_values, width);
+  return build<std::int64_t>(exec, w, may_drop_values, 0);
 }
 
 namespace {
@@ -225,10 +330,19 @@ double blocked_pull_step(const CsrView& ct, const SourceBlocks& blocks, const Ga
   });
 }
 
+// A SELL-8 Cᵀ: the row products into t_next (kernels/cpu/sell.cpp, bitwise
+// the plain CSR sums), then the update in row order.
 template <bool ValueFree, class Gathered>
-double step(const CsrView& ct, const SourceBlocks& blocks, const Gathered* x, const Update& update) {
-  return blocks.width > 0 ? blocked_pull_step<ValueFree>(ct, blocks, x, update)
-                          : pull_step<ValueFree>(ct, x, update);
+double sell_pull_step(const CsrView& ct, const SellChunks& sell, const Gathered* x, const Update& update) {
+  sell_products<ValueFree>(simd_level(), sell, ct.indices, ct.values, x, update.t_next);
+  return block_sum(ct.rows, [&](std::int64_t j) { return update(j, update.t_next[j]); });
+}
+
+template <bool ValueFree, class Gathered>
+double step(const CsrView& ct, const GatherVectors& g, const Gathered* x, const Update& update) {
+  if (g.blocks.width > 0) return blocked_pull_step<ValueFree>(ct, g.blocks, x, update);
+  if (g.sell.chunks > 0) return sell_pull_step<ValueFree>(ct, g.sell, x, update);
+  return pull_step<ValueFree>(ct, x, update);
 }
 }  // namespace
 
@@ -240,13 +354,13 @@ double eigentrust_step(const CpuExecutor&, const CsrView& ct, const std::int32_t
                    "eigentrust_step: source_scale must be given exactly for a value-free Cᵀ");
   TRUSTPROP_ASSERT(!value_free || g.x32 || g.x64, "eigentrust_step: a value-free Cᵀ gathers from x32 or x64");
   TRUSTPROP_ASSERT(value_free || (!g.x64 && !g.x64_next), "eigentrust_step: x64 is for a value-free Cᵀ");
-  TRUSTPROP_ASSERT((g.blocks.width > 0) == (ct.indptr == nullptr && ct.rows > 0),
-                   "eigentrust_step: a source-blocked Cᵀ comes with its block offsets and without indptr");
+  TRUSTPROP_ASSERT((g.blocks.width > 0) + (g.sell.chunks > 0) == (ct.indptr == nullptr && ct.rows > 0),
+                   "eigentrust_step: a source-blocked or SELL-8 Cᵀ comes with its layout and without indptr");
   const double m = block_sum(n_dangling, [&](std::int64_t k) { return t[dangling[k]]; });
   const Update update{m, restart, pretrust, t, g, t_next};
   if (value_free)
-    return g.x32 ? step<true>(ct, g.blocks, g.x32, update) : step<true>(ct, g.blocks, g.x64, update);
-  return g.x32 ? step<false>(ct, g.blocks, g.x32, update) : step<false>(ct, g.blocks, t, update);
+    return g.x32 ? step<true>(ct, g, g.x32, update) : step<true>(ct, g, g.x64, update);
+  return g.x32 ? step<false>(ct, g, g.x32, update) : step<false>(ct, g, t, update);
 }
 
 }  // namespace trustprop::kernels::cpu

@@ -1,6 +1,8 @@
 // The CPU backend's own choice of source blocks for an EigenTrust Cᵀ
 // (kernels::SourceBlocks), when build_transition's caller leaves it to the
-// backend (block_agents = 0).
+// backend (block_agents = 0) and the SELL-8 layout, which the backend
+// prefers (faster on every benchmark graph: docs/benchmarks.md), would pad
+// too much.
 #pragma once
 
 #include <cstdint>

@@ -576,7 +576,8 @@ double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::i
                    "eigentrust_step: source_scale must be given exactly for a value-free Cᵀ");
   TRUSTPROP_ASSERT(!value_free || g.x32 || g.x64, "eigentrust_step: a value-free Cᵀ gathers from x32 or x64");
   TRUSTPROP_ASSERT(value_free || (!g.x64 && !g.x64_next), "eigentrust_step: x64 is for a value-free Cᵀ");
-  TRUSTPROP_ASSERT(g.blocks.width == 0, "eigentrust_step: the GPU reads a plain Cᵀ (build_transition never blocks it)");
+  TRUSTPROP_ASSERT(g.blocks.width == 0 && g.sell.chunks == 0,
+                   "eigentrust_step: the GPU reads a plain Cᵀ (its build_transition never blocks it or builds SELL-8)");
   const NextCopies copies{g.x32_next, g.x64_next, g.source_scale};
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
