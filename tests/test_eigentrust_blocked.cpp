@@ -9,62 +9,20 @@
 #include <tuple>
 #include <vector>
 
+#include "eigentrust_test_support.hpp"
 #include "host/eigentrust.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/source_blocks.hpp"
 #include "kernels/eigentrust.hpp"
-#include "test_helpers.hpp"
 
 using namespace trustprop;
+using trustprop::testing::cpu_step;
+using trustprop::testing::cpu_transition;
+using trustprop::testing::gather_vectors;
 using trustprop::testing::graph_from_edges;
+using trustprop::testing::random_trust_graph;
 
 namespace {
-
-using Edges = std::vector<std::tuple<int, int, float>>;
-
-kernels::Transition transition(const std::shared_ptr<const kernels::cpu::CpuExecutor>& exec, const io::Graph& g,
-                               kernels::TransitionForm form, std::int64_t block_agents) {
-  kernels::CsrMatrix w;
-  w.rows = w.cols = g.n;
-  w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
-  w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-  w.values = kernels::Array<float>::from_host(exec, g.data);
-  return kernels::cpu::build_transition(*exec, w.view(), form, block_agents);
-}
-
-// n agents, ~12 ties each (hubs among the first 40, a tenth distrust, every
-// 23rd agent dangling); weights from `weight(i, k)`.
-template <class Weight>
-io::Graph random_graph(int n, Weight weight) {
-  Edges e;
-  std::uint64_t x = 7;
-  auto next = [&] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL, x >> 33; };
-  for (int i = 0; i < n; ++i) {
-    if (i % 23 == 0) continue;
-    for (int k = 0; k < 12; ++k) {
-      const int j = k < 2 ? static_cast<int>(next() % 40) : static_cast<int>(next() % n);
-      if (j != i) e.emplace_back(i, j, next() % 10 == 0 ? -1.0f : weight(i, static_cast<int>(next() % 1000)));
-    }
-  }
-  std::sort(e.begin(), e.end());
-  e.erase(std::unique(e.begin(), e.end(),
-                      [](auto& a, auto& b) { return std::get<0>(a) == std::get<0>(b) && std::get<1>(a) == std::get<1>(b); }),
-          e.end());
-  return graph_from_edges(n, e);
-}
-
-kernels::GatherVectors gather(const kernels::Transition& tr, const float* x32, float* x32_next, const double* x64,
-                              double* x64_next) {
-  return {x32, x32_next, x64, x64_next, tr.value_free ? tr.source_scale.data() : nullptr,
-          kernels::source_blocks(tr), kernels::sell_chunks(tr)};
-}
-
-double step(const kernels::cpu::CpuExecutor& exec, const kernels::Transition& tr, const std::vector<double>& p,
-            const std::vector<double>& t, std::vector<double>& t_next, const kernels::GatherVectors& g) {
-  return kernels::cpu::eigentrust_step(exec, tr.ct.view(), tr.dangling.data(),
-                                       static_cast<std::int64_t>(tr.dangling.size()), p.data(), 0.15, t.data(),
-                                       t_next.data(), g);
-}
 
 double max_relative(const std::vector<double>& a, const std::vector<double>& b) {
   double m = 0.0;
@@ -77,10 +35,18 @@ double max_relative(const std::vector<double>& a, const std::vector<double>& b) 
 TEST(EigenTrustBlocked, LayoutIsBlockRowSourceOrderedWithOffsetsPerBlock) {
   // Blocks of 2 sources: {0, 1}, {2, 3}, {4}. Row j of Cᵀ = who trusts j.
   // 0 -> 1, 2, 4; 1 -> 0, 4; 2 -> 4 (and distrusts 0); 3 -> 0, 1; 4 -> 2.
-  const auto g = graph_from_edges(5, {{0, 1, 1.f}, {0, 2, 1.f}, {0, 4, 2.f}, {1, 0, 1.f}, {1, 4, 3.f},
-                                      {2, 0, -1.f}, {2, 4, 1.f}, {3, 0, 1.f}, {3, 1, 1.f}, {4, 2, 5.f}});
+  const auto g = graph_from_edges(5, {{0, 1, 1.f},
+                                      {0, 2, 1.f},
+                                      {0, 4, 2.f},
+                                      {1, 0, 1.f},
+                                      {1, 4, 3.f},
+                                      {2, 0, -1.f},
+                                      {2, 4, 1.f},
+                                      {3, 0, 1.f},
+                                      {3, 1, 1.f},
+                                      {4, 2, 5.f}});
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
-  const auto tr = transition(exec, g, kernels::TransitionForm::eigentrust, 2);
+  const auto tr = cpu_transition(exec, g, kernels::TransitionForm::eigentrust, 2);
   ASSERT_EQ(tr.block_width, 2);
   EXPECT_FALSE(tr.value_free);
   EXPECT_EQ(tr.ct.indptr.size(), 0u);
@@ -96,10 +62,9 @@ TEST(EigenTrustBlocked, LayoutIsBlockRowSourceOrderedWithOffsetsPerBlock) {
   // The first step by hand from t = (0.1 … 0.5)/1.5, p uniform: no dangling agent.
   const std::vector<double> t{0.1 / 1.5, 0.2 / 1.5, 0.3 / 1.5, 0.4 / 1.5, 0.5 / 1.5}, p(5, 0.2);
   std::vector<double> t_next(5);
-  const double residual = step(*exec, tr, p, t, t_next, gather(tr, nullptr, nullptr, nullptr, nullptr));
+  const double residual = cpu_step(*exec, tr, p, t, t_next, gather_vectors(tr, nullptr, nullptr, nullptr, nullptr));
   const double y[5] = {double(0.25f) * t[1] + 0.5 * t[3], double(0.25f) * t[0] + 0.5 * t[3],
-                       double(0.25f) * t[0] + t[4],       0.0,
-                       double(0.5f) * t[0] + double(0.75f) * t[1] + t[2]};
+                       double(0.25f) * t[0] + t[4], 0.0, double(0.5f) * t[0] + double(0.75f) * t[1] + t[2]};
   double want_residual = 0.0;
   for (int j = 0; j < 5; ++j) {
     const double v = 0.85 * y[j] + 0.15 * 0.2;
@@ -110,15 +75,16 @@ TEST(EigenTrustBlocked, LayoutIsBlockRowSourceOrderedWithOffsetsPerBlock) {
 }
 
 TEST(EigenTrustBlocked, OnlyTheEigentrustFormIsBlockedAndAWidthOfNKeepsItUnblocked) {
-  const auto g = random_graph(500, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); });
+  const auto g = random_trust_graph(
+      500, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); }, 7);
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
-  EXPECT_EQ(transition(exec, g, kernels::TransitionForm::weighted, 64).block_width, 0);
-  EXPECT_EQ(transition(exec, g, kernels::TransitionForm::value_free_if_uniform, 64).block_width, 0);
-  EXPECT_EQ(transition(exec, g, kernels::TransitionForm::eigentrust, 500).block_width, 0);
-  EXPECT_EQ(transition(exec, g, kernels::TransitionForm::eigentrust, 0).block_width, 0);  // small: one block does
-  const auto blocked = transition(exec, g, kernels::TransitionForm::eigentrust, 64);
-  const auto unblocked = transition(exec, g, kernels::TransitionForm::eigentrust, 500);
-  const auto plain = transition(exec, g, kernels::TransitionForm::value_free_if_uniform, 64);
+  EXPECT_EQ(cpu_transition(exec, g, kernels::TransitionForm::weighted, 64).block_width, 0);
+  EXPECT_EQ(cpu_transition(exec, g, kernels::TransitionForm::value_free_if_uniform, 64).block_width, 0);
+  EXPECT_EQ(cpu_transition(exec, g, kernels::TransitionForm::eigentrust, 500).block_width, 0);
+  EXPECT_EQ(cpu_transition(exec, g, kernels::TransitionForm::eigentrust, 0).block_width, 0);  // small: one block does
+  const auto blocked = cpu_transition(exec, g, kernels::TransitionForm::eigentrust, 64);
+  const auto unblocked = cpu_transition(exec, g, kernels::TransitionForm::eigentrust, 500);
+  const auto plain = cpu_transition(exec, g, kernels::TransitionForm::value_free_if_uniform, 64);
   EXPECT_EQ(blocked.block_width, 64);
   EXPECT_EQ(blocked.block_indptr.size(), 8u * 501u);  // ⌈500/64⌉ blocks of n + 1 offsets
   EXPECT_EQ(blocked.sell_rows.size(), 0u);
@@ -159,11 +125,13 @@ TEST(EigenTrustBlocked, StepMatchesThePlainStepInEveryGatherMode) {
   // only regroups the plain one: equal to double rounding.
   const int n = 4000;
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
-  const auto weighted_graph = random_graph(n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); });
-  const auto uniform_graph = random_graph(n, [](int i, int) { return 0.5f * static_cast<float>(1 + i % 5); });
+  const auto weighted_graph = random_trust_graph(
+      n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); }, 7);
+  const auto uniform_graph = random_trust_graph(
+      n, [](int i, int) { return 0.5f * static_cast<float>(1 + i % 5); }, 7);
   for (const auto* g : {&weighted_graph, &uniform_graph}) {
-    const auto blocked = transition(exec, *g, kernels::TransitionForm::eigentrust, 300);
-    const auto plain = transition(exec, *g, kernels::TransitionForm::eigentrust, n);
+    const auto blocked = cpu_transition(exec, *g, kernels::TransitionForm::eigentrust, 300);
+    const auto plain = cpu_transition(exec, *g, kernels::TransitionForm::eigentrust, n);
     ASSERT_EQ(blocked.block_width, 300);
     ASSERT_EQ(plain.block_width, 0);
     ASSERT_EQ(blocked.value_free, g == &uniform_graph);
@@ -179,8 +147,9 @@ TEST(EigenTrustBlocked, StepMatchesThePlainStepInEveryGatherMode) {
     std::vector<double> a(n), b(n), a64(n), b64(n);
     std::vector<float> a32(n), b32(n);
     // float32 gather (both forms).
-    const double ra = step(*exec, blocked, p, t, a, gather(blocked, x32.data(), a32.data(), nullptr, nullptr));
-    const double rb = step(*exec, plain, p, t, b, gather(plain, x32.data(), b32.data(), nullptr, nullptr));
+    const double ra =
+        cpu_step(*exec, blocked, p, t, a, gather_vectors(blocked, x32.data(), a32.data(), nullptr, nullptr));
+    const double rb = cpu_step(*exec, plain, p, t, b, gather_vectors(plain, x32.data(), b32.data(), nullptr, nullptr));
     EXPECT_LT(max_relative(a, b), 1e-14);
     EXPECT_NEAR(ra, rb, 1e-15);
     const std::vector<double> scale =
@@ -188,12 +157,12 @@ TEST(EigenTrustBlocked, StepMatchesThePlainStepInEveryGatherMode) {
     for (std::size_t i = 0; i < a.size(); ++i)
       ASSERT_EQ(a32[i], static_cast<float>(a[i] * scale[i])) << "agent " << i;  // the copy the next step gathers
     // float64: from t itself (weighted) or from t/d in double (value-free).
-    const auto g64a = blocked.value_free ? gather(blocked, nullptr, nullptr, x64.data(), a64.data())
-                                         : gather(blocked, nullptr, nullptr, nullptr, nullptr);
-    const auto g64b = plain.value_free ? gather(plain, nullptr, nullptr, x64.data(), b64.data())
-                                       : gather(plain, nullptr, nullptr, nullptr, nullptr);
-    step(*exec, blocked, p, t, a, g64a);
-    step(*exec, plain, p, t, b, g64b);
+    const auto g64a = blocked.value_free ? gather_vectors(blocked, nullptr, nullptr, x64.data(), a64.data())
+                                         : gather_vectors(blocked, nullptr, nullptr, nullptr, nullptr);
+    const auto g64b = plain.value_free ? gather_vectors(plain, nullptr, nullptr, x64.data(), b64.data())
+                                       : gather_vectors(plain, nullptr, nullptr, nullptr, nullptr);
+    cpu_step(*exec, blocked, p, t, a, g64a);
+    cpu_step(*exec, plain, p, t, b, g64b);
     EXPECT_LT(max_relative(a, b), 1e-14);
     EXPECT_GT(max_relative(a, b), 0.0) << "the blocked sum should group the terms differently";
   }
@@ -201,7 +170,8 @@ TEST(EigenTrustBlocked, StepMatchesThePlainStepInEveryGatherMode) {
 
 TEST(EigenTrustBlocked, StepIsBitwiseTheSameForOneAndTwoThreads) {
   const int n = 5000;
-  const auto g = random_graph(n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); });
+  const auto g = random_trust_graph(
+      n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); }, 7);
   std::vector<double> t(n), p(n, 1.0 / n);
   for (int i = 0; i < n; ++i) t[static_cast<std::size_t>(i)] = (1.0 + i % 13) / (7.0 * n);
   const std::vector<float> x32(t.begin(), t.end());
@@ -209,11 +179,12 @@ TEST(EigenTrustBlocked, StepIsBitwiseTheSameForOneAndTwoThreads) {
   std::vector<double> residuals;
   for (const int threads : {1, 2}) {
     auto exec = std::make_shared<kernels::cpu::CpuExecutor>(threads);
-    const auto tr = transition(exec, g, kernels::TransitionForm::eigentrust, 256);
+    const auto tr = cpu_transition(exec, g, kernels::TransitionForm::eigentrust, 256);
     ASSERT_EQ(tr.block_width, 256);
     std::vector<double> next(n);
     std::vector<float> next32(n);
-    residuals.push_back(step(*exec, tr, p, t, next, gather(tr, x32.data(), next32.data(), nullptr, nullptr)));
+    residuals.push_back(
+        cpu_step(*exec, tr, p, t, next, gather_vectors(tr, x32.data(), next32.data(), nullptr, nullptr)));
     out.push_back(next);
   }
   EXPECT_EQ(out[0], out[1]);
@@ -226,8 +197,10 @@ TEST(EigenTrustBlocked, DriverReachesThePlainFixedPoint) {
   const int n = 3000;
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
   std::vector<double> p(n, 1.0 / n);
-  const auto weighted_graph = random_graph(n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); });
-  const auto uniform_graph = random_graph(n, [](int i, int) { return i % 2 ? 2.0f : 1.0f; });
+  const auto weighted_graph = random_trust_graph(
+      n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); }, 7);
+  const auto uniform_graph = random_trust_graph(
+      n, [](int i, int) { return i % 2 ? 2.0f : 1.0f; }, 7);
   for (const auto* g : {&weighted_graph, &uniform_graph}) {
     host::EigenTrustOptions o;
     o.tolerance = 1e-13;

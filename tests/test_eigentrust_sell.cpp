@@ -8,65 +8,22 @@
 #include <tuple>
 #include <vector>
 
+#include "eigentrust_test_support.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/sell.hpp"
 #include "kernels/eigentrust.hpp"
-#include "test_helpers.hpp"
 
 using namespace trustprop;
-using trustprop::testing::graph_from_edges;
 using kernels::cpu::Simd;
+using trustprop::testing::cpu_step;
+using trustprop::testing::cpu_transition;
+using trustprop::testing::gather_vectors;
+using trustprop::testing::graph_from_edges;
+using trustprop::testing::random_trust_graph;
 
 namespace {
 
 using Edges = std::vector<std::tuple<int, int, float>>;
-
-kernels::Transition transition(const std::shared_ptr<const kernels::cpu::CpuExecutor>& exec, const io::Graph& g,
-                               kernels::TransitionForm form) {
-  kernels::CsrMatrix w;
-  w.rows = w.cols = g.n;
-  w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
-  w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-  w.values = kernels::Array<float>::from_host(exec, g.data);
-  return kernels::cpu::build_transition(*exec, w.view(), form, 0);
-}
-
-// n agents, ~12 ties each: a few hubs (every agent's first two ties go to
-// one of the first 40; agent 7 is trusted by every third agent), a tenth
-// distrust, every 23rd agent dangling and every 17th trusted by nobody.
-template <class Weight>
-io::Graph random_graph(int n, Weight weight) {
-  Edges e;
-  std::uint64_t x = 11;
-  auto next = [&] { return x = x * 6364136223846793005ULL + 1442695040888963407ULL, x >> 33; };
-  for (int i = 0; i < n; ++i) {
-    if (i % 23 == 0) continue;
-    if (i % 3 == 0 && i != 7) e.emplace_back(i, 7, weight(i, 500));
-    for (int k = 0; k < 12; ++k) {
-      int j = k < 2 ? static_cast<int>(next() % 40) : static_cast<int>(next() % n);
-      if (j % 17 == 0) j = (j + 1) % n;
-      if (j != i) e.emplace_back(i, j, next() % 10 == 0 ? -1.0f : weight(i, static_cast<int>(next() % 1000)));
-    }
-  }
-  std::sort(e.begin(), e.end());
-  e.erase(std::unique(e.begin(), e.end(),
-                      [](auto& a, auto& b) { return std::get<0>(a) == std::get<0>(b) && std::get<1>(a) == std::get<1>(b); }),
-          e.end());
-  return graph_from_edges(n, e);
-}
-
-kernels::GatherVectors gather(const kernels::Transition& tr, const float* x32, float* x32_next, const double* x64,
-                              double* x64_next) {
-  return {x32, x32_next, x64, x64_next, tr.value_free ? tr.source_scale.data() : nullptr,
-          kernels::source_blocks(tr), kernels::sell_chunks(tr)};
-}
-
-double step(const kernels::cpu::CpuExecutor& exec, const kernels::Transition& tr, const std::vector<double>& p,
-            const std::vector<double>& t, std::vector<double>& t_next, const kernels::GatherVectors& g) {
-  return kernels::cpu::eigentrust_step(exec, tr.ct.view(), tr.dangling.data(),
-                                       static_cast<std::int64_t>(tr.dangling.size()), p.data(), 0.15, t.data(),
-                                       t_next.data(), g);
-}
 
 std::vector<Simd> supported_levels() {
   std::vector<Simd> levels;
@@ -81,12 +38,12 @@ TEST(EigenTrustSell, LayoutSortsRowsByLengthAndInterleavesThemEightAtATime) {
   // Row j of Cᵀ = who trusts j. Ten agents: rows 0, 2, 5, 7 have 3
   // entries, rows 1, 3, 4, 6 two, rows 8 and 9 none (20 entries in 24
   // slots: padding within a quarter). Agents 0 and 8 give unequal shares.
-  const auto g = graph_from_edges(10, {{0, 1, 1.f}, {0, 2, 1.f}, {0, 5, 2.f}, {1, 0, 1.f}, {1, 2, 1.f},
-                                       {2, 0, 1.f}, {2, 1, 1.f}, {3, 0, 1.f}, {3, 7, 1.f}, {4, 3, 1.f},
-                                       {4, 5, 1.f}, {5, 3, 1.f}, {5, 6, 1.f}, {6, 4, 1.f}, {7, 4, 1.f},
-                                       {8, 2, 2.f}, {8, 6, 1.f}, {8, 7, 1.f}, {9, 5, 1.f}, {9, 7, 1.f}});
+  const auto g =
+      graph_from_edges(10, {{0, 1, 1.f}, {0, 2, 1.f}, {0, 5, 2.f}, {1, 0, 1.f}, {1, 2, 1.f}, {2, 0, 1.f}, {2, 1, 1.f},
+                            {3, 0, 1.f}, {3, 7, 1.f}, {4, 3, 1.f}, {4, 5, 1.f}, {5, 3, 1.f}, {5, 6, 1.f}, {6, 4, 1.f},
+                            {7, 4, 1.f}, {8, 2, 2.f}, {8, 6, 1.f}, {8, 7, 1.f}, {9, 5, 1.f}, {9, 7, 1.f}});
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
-  const auto tr = transition(exec, g, kernels::TransitionForm::eigentrust);
+  const auto tr = cpu_transition(exec, g, kernels::TransitionForm::eigentrust);
   ASSERT_FALSE(tr.value_free);
   EXPECT_EQ(tr.ct.indptr.size(), 0u);
   EXPECT_EQ(tr.block_width, 0);
@@ -100,12 +57,12 @@ TEST(EigenTrustSell, LayoutSortsRowsByLengthAndInterleavesThemEightAtATime) {
   EXPECT_EQ(idx, (std::vector<std::int32_t>{1, 0, 0, 3, 0, 4, 6, 5,  //
                                             2, 1, 4, 8, 2, 5, 7, 8,  //
                                             3, 8, 9, 9, 0, 0, 0, 0}));
-  EXPECT_EQ(val, (std::vector<float>{0.5f, 0.25f, 0.5f, 0.5f, 0.25f, 0.5f, 1.0f, 0.5f,  //
-                                     0.5f, 0.5f, 0.5f, 0.25f, 0.5f, 0.5f, 1.0f, 0.25f,  //
-                                     0.5f, 0.5f, 0.5f, 0.5f, 0.0f, 0.0f, 0.0f, 0.0f}));
+  EXPECT_EQ(val, (std::vector<float>{0.5f, 0.25f, 0.5f, 0.5f,  0.25f, 0.5f, 1.0f, 0.5f,   //
+                                     0.5f, 0.5f,  0.5f, 0.25f, 0.5f,  0.5f, 1.0f, 0.25f,  //
+                                     0.5f, 0.5f,  0.5f, 0.5f,  0.0f,  0.0f, 0.0f, 0.0f}));
   // The first step by hand from t = p = 1/10, a = 0.15, nobody dangling.
   std::vector<double> p(10, 0.1), t(10, 0.1), next(10);
-  step(*exec, tr, p, t, next, gather(tr, nullptr, nullptr, nullptr, nullptr));
+  cpu_step(*exec, tr, p, t, next, gather_vectors(tr, nullptr, nullptr, nullptr, nullptr));
   const auto expect = [&](double y) { return 0.85 * y + 0.15 * 0.1; };
   EXPECT_DOUBLE_EQ(next[0], expect(0.1 * 1.5));
   EXPECT_DOUBLE_EQ(next[2], expect(0.1 * 1.25));
@@ -121,15 +78,17 @@ TEST(EigenTrustSell, ProductsAreBitwiseThePlainCsrSumsAtEverySimdLevel) {
   // without values, gives exactly the CSR loop's row sums.
   const int n = 4000;
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
-  const auto weighted_graph = random_graph(n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); });
-  const auto uniform_graph = random_graph(n, [](int i, int) { return 0.5f * static_cast<float>(1 + i % 5); });
+  const auto weighted_graph = random_trust_graph(
+      n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); }, 11, true);
+  const auto uniform_graph = random_trust_graph(
+      n, [](int i, int) { return 0.5f * static_cast<float>(1 + i % 5); }, 11, true);
   const std::vector<Simd> levels = supported_levels();
   std::printf("SIMD levels on this CPU:");
   for (const Simd s : levels) std::printf(" %s", kernels::cpu::simd_name(s));
   std::printf("\n");
   for (const auto* g : {&weighted_graph, &uniform_graph}) {
-    const auto sell = transition(exec, *g, kernels::TransitionForm::eigentrust);
-    const auto plain = transition(exec, *g, kernels::TransitionForm::value_free_if_uniform);
+    const auto sell = cpu_transition(exec, *g, kernels::TransitionForm::eigentrust);
+    const auto plain = cpu_transition(exec, *g, kernels::TransitionForm::value_free_if_uniform);
     ASSERT_GT(sell.sell_rows.size(), 0u);
     ASSERT_EQ(plain.sell_rows.size(), 0u);
     ASSERT_EQ(sell.value_free, g == &uniform_graph);
@@ -150,11 +109,11 @@ TEST(EigenTrustSell, ProductsAreBitwiseThePlainCsrSumsAtEverySimdLevel) {
           else
             kernels::cpu::sell_products<true>(level, chunks, sell.ct.indices.data(), nullptr, x32.data(), got.data());
         } else if (use64) {
-          kernels::cpu::sell_products<false>(level, chunks, sell.ct.indices.data(), sell.ct.values.data(),
-                                             x64.data(), got.data());
+          kernels::cpu::sell_products<false>(level, chunks, sell.ct.indices.data(), sell.ct.values.data(), x64.data(),
+                                             got.data());
         } else {
-          kernels::cpu::sell_products<false>(level, chunks, sell.ct.indices.data(), sell.ct.values.data(),
-                                             x32.data(), got.data());
+          kernels::cpu::sell_products<false>(level, chunks, sell.ct.indices.data(), sell.ct.values.data(), x32.data(),
+                                             got.data());
         }
         // The reference: the CSR loop, written out here.
         const std::vector<std::int64_t> ip = plain.ct.indptr.to_host();
@@ -178,15 +137,17 @@ TEST(EigenTrustSell, ProductsAreBitwiseThePlainCsrSumsAtEverySimdLevel) {
 
 TEST(EigenTrustSell, StepIsBitwiseThePlainStepInEveryGatherModeAndThreadCount) {
   const int n = 5000;
-  const auto weighted_graph = random_graph(n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); });
-  const auto uniform_graph = random_graph(n, [](int i, int) { return i % 2 ? 2.0f : 1.0f; });
+  const auto weighted_graph = random_trust_graph(
+      n, [](int, int r) { return 0.1f + 0.001f * static_cast<float>(r); }, 11, true);
+  const auto uniform_graph = random_trust_graph(
+      n, [](int i, int) { return i % 2 ? 2.0f : 1.0f; }, 11, true);
   std::vector<double> t(n), p(n, 1.0 / n);
   for (int i = 0; i < n; ++i) t[static_cast<std::size_t>(i)] = (1.0 + i % 13) / (7.0 * n);
   for (const auto* g : {&weighted_graph, &uniform_graph}) {
     for (const int threads : {1, 2}) {
       auto exec = std::make_shared<kernels::cpu::CpuExecutor>(threads);
-      const auto sell = transition(exec, *g, kernels::TransitionForm::eigentrust);
-      const auto plain = transition(exec, *g, kernels::TransitionForm::value_free_if_uniform);
+      const auto sell = cpu_transition(exec, *g, kernels::TransitionForm::eigentrust);
+      const auto plain = cpu_transition(exec, *g, kernels::TransitionForm::value_free_if_uniform);
       ASSERT_GT(sell.sell_rows.size(), 0u);
       std::vector<double> x64(t);
       if (sell.value_free) {
@@ -196,15 +157,15 @@ TEST(EigenTrustSell, StepIsBitwiseThePlainStepInEveryGatherModeAndThreadCount) {
       const std::vector<float> x32(x64.begin(), x64.end());
       std::vector<double> a(n), b(n), a64(n), b64(n);
       std::vector<float> a32(n), b32(n);
-      EXPECT_EQ(step(*exec, sell, p, t, a, gather(sell, x32.data(), a32.data(), nullptr, nullptr)),
-                step(*exec, plain, p, t, b, gather(plain, x32.data(), b32.data(), nullptr, nullptr)));
+      EXPECT_EQ(cpu_step(*exec, sell, p, t, a, gather_vectors(sell, x32.data(), a32.data(), nullptr, nullptr)),
+                cpu_step(*exec, plain, p, t, b, gather_vectors(plain, x32.data(), b32.data(), nullptr, nullptr)));
       EXPECT_EQ(a, b);
       EXPECT_EQ(a32, b32);
-      const auto g64a = sell.value_free ? gather(sell, nullptr, nullptr, x64.data(), a64.data())
-                                        : gather(sell, nullptr, nullptr, nullptr, nullptr);
-      const auto g64b = plain.value_free ? gather(plain, nullptr, nullptr, x64.data(), b64.data())
-                                         : gather(plain, nullptr, nullptr, nullptr, nullptr);
-      EXPECT_EQ(step(*exec, sell, p, t, a, g64a), step(*exec, plain, p, t, b, g64b));
+      const auto g64a = sell.value_free ? gather_vectors(sell, nullptr, nullptr, x64.data(), a64.data())
+                                        : gather_vectors(sell, nullptr, nullptr, nullptr, nullptr);
+      const auto g64b = plain.value_free ? gather_vectors(plain, nullptr, nullptr, x64.data(), b64.data())
+                                         : gather_vectors(plain, nullptr, nullptr, nullptr, nullptr);
+      EXPECT_EQ(cpu_step(*exec, sell, p, t, a, g64a), cpu_step(*exec, plain, p, t, b, g64b));
       EXPECT_EQ(a, b);
       EXPECT_EQ(a64, b64);
     }
@@ -218,7 +179,7 @@ TEST(EigenTrustSell, AGraphWhosePaddingWouldExceedAQuarterOfItsTiesKeepsCsr) {
   for (int i = 1; i < 100; ++i) e.emplace_back(i, 0, 1.0f), e.emplace_back(i, (i % 99) + 1, 1.0f);
   const auto g = graph_from_edges(100, e);
   auto exec = std::make_shared<kernels::cpu::CpuExecutor>(0);
-  const auto tr = transition(exec, g, kernels::TransitionForm::eigentrust);
+  const auto tr = cpu_transition(exec, g, kernels::TransitionForm::eigentrust);
   EXPECT_EQ(tr.sell_rows.size(), 0u);
   EXPECT_EQ(tr.ct.indptr.size(), 101u);
   EXPECT_EQ(tr.ct.nnz(), 198);
@@ -226,7 +187,7 @@ TEST(EigenTrustSell, AGraphWhosePaddingWouldExceedAQuarterOfItsTiesKeepsCsr) {
   // empty lanes): SELL.
   Edges spread;
   for (int i = 0; i < 100; ++i) spread.emplace_back(i, 100 + i % 10, 1.0f), spread.emplace_back(i, 110 + i % 10, 1.0f);
-  const auto tr2 = transition(exec, graph_from_edges(120, spread), kernels::TransitionForm::eigentrust);
+  const auto tr2 = cpu_transition(exec, graph_from_edges(120, spread), kernels::TransitionForm::eigentrust);
   EXPECT_EQ(tr2.sell_rows.size(), 8u * 15u);
   EXPECT_EQ(tr2.ct.nnz(), 240);
 }

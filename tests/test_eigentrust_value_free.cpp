@@ -12,26 +12,17 @@
 #include "host/eigentrust.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/eigentrust.hpp"
-#include "test_helpers.hpp"
+#include "eigentrust_test_support.hpp"
 
 using namespace trustprop;
 using trustprop::testing::graph_from_edges;
+using trustprop::testing::cpu_transition;
 
 namespace {
 
 using Edges = std::vector<std::tuple<int, int, float>>;
 
 std::shared_ptr<const kernels::cpu::CpuExecutor> cpu_exec() { return std::make_shared<kernels::cpu::CpuExecutor>(0); }
-
-kernels::Transition transition(const std::shared_ptr<const kernels::cpu::CpuExecutor>& exec, const io::Graph& g,
-                               kernels::TransitionForm form) {
-  kernels::CsrMatrix w;
-  w.rows = w.cols = g.n;
-  w.indptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
-  w.indices = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-  w.values = kernels::Array<float>::from_host(exec, g.data);
-  return kernels::cpu::build_transition(*exec, w.view(), form);
-}
 
 // An unweighted graph of n agents with hubs, empty rows and distrust
 // entries: each row's positive ties all weigh `row_weight(i)` (equal shares),
@@ -66,8 +57,8 @@ TEST(EigenTrustValueFree, UniformRowsDropTheValuesAndKeepThePattern) {
   // 0 -> 1, 2 (weight 3 each), 0 -> 3 distrust; 1 -> 2 (0.5); 2 -> 0 (1); 3 dangling.
   const auto g = graph_from_edges(4, {{0, 1, 3.f}, {0, 2, 3.f}, {0, 3, -2.f}, {1, 2, 0.5f}, {2, 0, 1.f}});
   auto exec = cpu_exec();
-  const auto free = transition(exec, g, kernels::TransitionForm::value_free_if_uniform);
-  const auto weighted = transition(exec, g, kernels::TransitionForm::weighted);
+  const auto free = cpu_transition(exec, g, kernels::TransitionForm::value_free_if_uniform);
+  const auto weighted = cpu_transition(exec, g, kernels::TransitionForm::weighted);
   ASSERT_TRUE(free.value_free);
   EXPECT_FALSE(weighted.value_free);
   EXPECT_EQ(free.ct.values.size(), 0u);
@@ -80,7 +71,7 @@ TEST(EigenTrustValueFree, UniformRowsDropTheValuesAndKeepThePattern) {
 
 TEST(EigenTrustValueFree, UnequalSharesKeepTheValues) {
   const auto g = graph_from_edges(3, {{0, 1, 1.f}, {0, 2, 2.f}, {1, 0, 1.f}});
-  const auto tr = transition(cpu_exec(), g, kernels::TransitionForm::value_free_if_uniform);
+  const auto tr = cpu_transition(cpu_exec(), g, kernels::TransitionForm::value_free_if_uniform);
   EXPECT_FALSE(tr.value_free);
   EXPECT_EQ(tr.ct.values.size(), 3u);
   EXPECT_EQ(tr.source_scale.size(), 0u);
@@ -91,7 +82,7 @@ TEST(EigenTrustValueFree, FirstStepMatchesTheFormula) {
   // 0.2, 0.3, 0.4) and p uniform: y = Cᵀt by hand, m = t_3.
   const auto g = graph_from_edges(4, {{0, 1, 3.f}, {0, 2, 3.f}, {0, 3, -2.f}, {1, 2, 0.5f}, {2, 0, 1.f}});
   auto exec = cpu_exec();
-  const auto tr = transition(exec, g, kernels::TransitionForm::value_free_if_uniform);
+  const auto tr = cpu_transition(exec, g, kernels::TransitionForm::value_free_if_uniform);
   const std::vector<double> t{0.1, 0.2, 0.3, 0.4}, p(4, 0.25);
   const std::vector<double> scale = tr.source_scale.to_host();
   std::vector<double> x64(4), t_next(4), x64_next(4);
@@ -117,8 +108,8 @@ TEST(EigenTrustValueFree, StepMatchesTheWeightedStepInBothPrecisions) {
   const int n = 4000;
   const auto g = graph_from_edges(n, uniform_rows(n, [](int i) { return 0.25f * static_cast<float>(1 + i % 7); }));
   auto exec = cpu_exec();
-  const auto free = transition(exec, g, kernels::TransitionForm::value_free_if_uniform);
-  const auto weighted = transition(exec, g, kernels::TransitionForm::weighted);
+  const auto free = cpu_transition(exec, g, kernels::TransitionForm::value_free_if_uniform);
+  const auto weighted = cpu_transition(exec, g, kernels::TransitionForm::weighted);
   ASSERT_TRUE(free.value_free);
   const std::vector<double> scale = free.source_scale.to_host();
   std::vector<double> t(n), p(n, 1.0 / n);
@@ -172,7 +163,7 @@ TEST(EigenTrustValueFree, DriverReachesTheWeightedFixedPoint) {
   EXPECT_LT(l1(f64.trust, mixed.trust), 1e-12);
 
   // The reference: the weighted transition iterated in double to the same tolerance.
-  const auto weighted = transition(exec, g, kernels::TransitionForm::weighted);
+  const auto weighted = cpu_transition(exec, g, kernels::TransitionForm::weighted);
   std::vector<double> t = p, next(n);
   for (int k = 0; k < 1000; ++k) {
     const double res = kernels::cpu::eigentrust_step(*exec, weighted.ct.view(), weighted.dangling.data(),

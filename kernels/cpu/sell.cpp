@@ -18,8 +18,7 @@ namespace {
 
 // One chunk, lane by lane: the CSR loop on each of its rows.
 template <bool ValueFree, class G>
-void chunk_scalar(const SellChunks& s, std::int64_t c, const std::int32_t* ci, const float* cv, const G* x,
-                  double* y) {
+void chunk_scalar(const SellChunks& s, std::int64_t c, const std::int32_t* ci, const float* cv, const G* x, double* y) {
   const std::int64_t base = s.offsets[c];
   for (int l = 0; l < 8; ++l) {
     const std::int32_t row = s.rows[8 * c + l];
@@ -112,11 +111,25 @@ __attribute__((target("avx512f,avx512vl"))) void chunk_avx512(const SellChunks& 
 }
 #pragma GCC diagnostic pop
 
-Simd detect() {
+}  // namespace
+
+bool simd_supported(Simd level) {
   __builtin_cpu_init();
-  Simd best = Simd::scalar;
-  if (__builtin_cpu_supports("avx2")) best = Simd::avx2;
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl")) best = Simd::avx512;
+  switch (level) {
+    case Simd::scalar:
+      return true;
+    case Simd::avx2:
+      return __builtin_cpu_supports("avx2");
+    case Simd::avx512:
+      return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  }
+  return false;
+}
+
+namespace {
+// The best level, capped by TRUSTPROP_CPU_SIMD.
+Simd detect() {
+  Simd best = simd_supported(Simd::avx512) ? Simd::avx512 : simd_supported(Simd::avx2) ? Simd::avx2 : Simd::scalar;
   if (const char* cap = std::getenv("TRUSTPROP_CPU_SIMD"); cap && *cap) {
     if (std::strcmp(cap, "scalar") == 0)
       best = Simd::scalar;
@@ -127,7 +140,6 @@ Simd detect() {
   }
   return best;
 }
-
 }  // namespace
 
 Simd simd_level() {
@@ -135,21 +147,14 @@ Simd simd_level() {
   return level;
 }
 
-bool simd_supported(Simd level) {
-  __builtin_cpu_init();
-  switch (level) {
-    case Simd::scalar: return true;
-    case Simd::avx2: return __builtin_cpu_supports("avx2");
-    case Simd::avx512: return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
-  }
-  return false;
-}
-
 const char* simd_name(Simd level) {
   switch (level) {
-    case Simd::scalar: return "scalar";
-    case Simd::avx2: return "AVX2";
-    case Simd::avx512: return "AVX-512";
+    case Simd::scalar:
+      return "scalar";
+    case Simd::avx2:
+      return "AVX2";
+    case Simd::avx512:
+      return "AVX-512";
   }
   return "?";
 }
@@ -181,7 +186,7 @@ template void sell_products<true, double>(Simd, const SellChunks&, const std::in
                                           double*);
 template void sell_products<false, float>(Simd, const SellChunks&, const std::int32_t*, const float*, const float*,
                                           double*);
-template void sell_products<false, double>(Simd, const SellChunks&, const std::int32_t*, const float*,
-                                           const double*, double*);
+template void sell_products<false, double>(Simd, const SellChunks&, const std::int32_t*, const float*, const double*,
+                                           double*);
 
 }  // namespace trustprop::kernels::cpu
