@@ -63,10 +63,11 @@ struct RunResult {
   std::string out, err;
 };
 
-// Runs `trustprop ARGS` with stdout and stderr captured in `scratch`.
-inline RunResult run(const std::string& args, const fs::path& scratch) {
+// Runs `trustprop ARGS` (or, prefix_binary false, the shell command ARGS)
+// with stdout and stderr captured in `scratch`.
+inline RunResult run(const std::string& args, const fs::path& scratch, bool prefix_binary = true) {
   const fs::path out = scratch / "stdout.txt", err = scratch / "stderr.txt";
-  const std::string cmd = kBinary + " " + args + " >" + out.string() + " 2>" + err.string();
+  const std::string cmd = (prefix_binary ? kBinary + " " : "") + args + " >" + out.string() + " 2>" + err.string();
   const int status = std::system(cmd.c_str());
   RunResult r;
   r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -145,3 +145,21 @@ TEST_F(Cli, GeneratedFilesAreByteIdenticalForAnyThreadCount) {
   ASSERT_EQ(run("--threads 2 generate city --agents 5000 --seed 9 -o " + shell_quoted(b), dir.path()).rc, 0);
   EXPECT_EQ(slurp(a), slurp(b));
 }
+
+TEST_F(Cli, RankGivesTheSameBitsAtEverySimdLevel) {
+  // The SELL-8 products in AVX-512, AVX2 and scalar code (TRUSTPROP_CPU_SIMD
+  // lowers the level; kernels/cpu/sell.hpp) sum every row in CSR order.
+  std::vector<std::vector<double>> trust;
+  for (const std::string level : {"", "avx2", "scalar"}) {
+    const std::string out = (dir.path() / ("r" + level + ".h5")).string();
+    const auto r = run((level.empty() ? "" : "env TRUSTPROP_CPU_SIMD=" + level + " ") + kBinary +
+                           " --device cpu rank " + shell_quoted(graph) + " --tolerance 1e-9 -o " + shell_quoted(out),
+                       dir.path(), /*prefix_binary=*/false);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_NE(r.out.find("SELL-8 rows (CPU, "), std::string::npos) << r.out;
+    if (level == "scalar") EXPECT_NE(r.out.find("SELL-8 rows (CPU, scalar)"), std::string::npos) << r.out;
+    trust.push_back(trustprop::io::h5::File::open_read(out).read_1d<double>("/trust/eigentrust"));
+  }
+  EXPECT_EQ(trust[0], trust[1]);
+  EXPECT_EQ(trust[0], trust[2]);
+}
