@@ -32,5 +32,6 @@ void add_demo(CLI::App& app, GlobalOptions& global);
 void add_simulate(CLI::App& app, GlobalOptions& global);
 void add_checkpoint(CLI::App& app, GlobalOptions& global);
 void add_reorder(CLI::App& app, GlobalOptions& global);
+void add_bench(CLI::App& app, GlobalOptions& global);
 
 }  // namespace trustprop::host

@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   host::add_simulate(app, global);
   host::add_checkpoint(app, global);
   host::add_reorder(app, global);
+  host::add_bench(app, global);
 
   try {
     app.parse(argc, argv);

@@ -15,19 +15,23 @@
 #                per agent: the default 20,000,000 makes ~1e9 ties), then
 #                bench_gpu_eigentrust on it
 #   bench        bench-rmat and bench-city
+#   bench-cli    trustprop bench (docs/benchmarks.md): every model and a
+#                dynamics epoch on a generated city of CLI_AGENTS on the CPU
+#                fallback and on cuda:0, side by side, into bench_cli.json
 # Each stage writes its log into OUTDIR; OUTDIR/summary.txt gets one line per
-# stage with its exit status. At most 8 files land in OUTDIR (the device
-# tool brings back 8): environment.txt, gpu_tests.log, sanitizer.log,
-# bench_rmat.{log,json}, bench_city.{log,json}, summary.txt.
+# stage with its exit status (and bench-cli's side-by-side table). The device
+# tool brings back at most 8 files per call: environment.txt, gpu_tests.log,
+# sanitizer.log, bench_rmat.{log,json}, bench_cli.json, summary.txt in the
+# first call below, bench_city.{log,json} in the second.
 # The script goes on after a failing stage and exits non-zero if any failed.
 #
 # Environment: DIST (default dist/gpu), RMAT_SCALE (22), CITY_AGENTS
-# (20000000), BENCH_RUNS (50), WORK_DIR for the generated graphs (default
+# (20000000), CLI_AGENTS (2000000), BENCH_RUNS (50), WORK_DIR for the generated graphs (default
 # $TMPDIR or /tmp, trustprop-gpu-round; they are deleted at the end unless
 # KEEP_GRAPHS=1), CUDA_HOME (/usr/local/cuda).
 #
 # With the device tool: carry=["dist/gpu"], command
-#   scripts/gpu_round.sh $OUT/round env tests sanitizer bench-rmat
+#   scripts/gpu_round.sh $OUT/round env tests sanitizer bench-rmat bench-cli
 # and in a second call (the city alone takes several minutes to generate)
 #   scripts/gpu_round.sh $OUT/round bench-city
 set -uo pipefail
@@ -37,6 +41,7 @@ DIST=${DIST:-$ROOT/dist/gpu}
 CUDA_HOME=${CUDA_HOME:-/usr/local/cuda}
 RMAT_SCALE=${RMAT_SCALE:-22}
 CITY_AGENTS=${CITY_AGENTS:-20000000}
+CLI_AGENTS=${CLI_AGENTS:-2000000}
 BENCH_RUNS=${BENCH_RUNS:-50}
 WORK_DIR=${WORK_DIR:-${TMPDIR:-/tmp}/trustprop-gpu-round}
 
@@ -47,7 +52,7 @@ fi
 OUT=$1
 shift
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(env tests sanitizer bench-rmat bench-city)
+[[ ${#stages[@]} -gt 0 ]] || stages=(env tests sanitizer bench-rmat bench-cli bench-city)
 case $DIST in /*) ;; *) DIST=$ROOT/$DIST ;; esac
 [[ -x $DIST/trustprop ]] || { echo "gpu_round: no bundle at $DIST: run scripts/gpu_bundle.sh and carry dist/gpu" >&2; exit 66; }
 mkdir -p "$OUT" "$WORK_DIR"
@@ -154,6 +159,16 @@ bench_graph() { # name, then the generate arguments
   return "$rc"
 }
 
+stage_bench_cli() {
+  local rc=0
+  {
+    echo "== trustprop bench --agents $CLI_AGENTS --backends cpu,cuda:0"
+    "$DIST/trustprop" --log-level warn bench --agents "$CLI_AGENTS" --backends cpu,cuda:0 --iterations 20 --epochs 3 \
+      -o "$OUT/bench_cli.json" || rc=$?
+  } >>"$OUT/summary.txt" 2>&1
+  return "$rc"
+}
+
 for stage in "${stages[@]}"; do
   echo "gpu_round: $stage ..." >&2
   case $stage in
@@ -162,6 +177,7 @@ for stage in "${stages[@]}"; do
     sanitizer) stage_sanitizer; record sanitizer $? ;;
     bench-rmat) bench_graph rmat rmat --scale "$RMAT_SCALE" --edge-factor 16; record bench-rmat $? ;;
     bench-city) bench_graph city city --agents "$CITY_AGENTS"; record bench-city $? ;;
+    bench-cli) stage_bench_cli; record bench-cli $? ;;
     bench)
       bench_graph rmat rmat --scale "$RMAT_SCALE" --edge-factor 16; record bench-rmat $?
       bench_graph city city --agents "$CITY_AGENTS"; record bench-city $? ;;

@@ -5,6 +5,7 @@
 
 #include "cli_runner.hpp"
 #include "io/graph_file.hpp"
+#include "kernels/executor.hpp"
 
 using namespace trustprop::testing::cli;
 
@@ -162,4 +163,54 @@ TEST_F(Cli, RankGivesTheSameBitsAtEverySimdLevel) {
   }
   EXPECT_EQ(trust[0], trust[1]);
   EXPECT_EQ(trust[0], trust[2]);
+}
+
+TEST_F(Cli, BenchRunsEveryModelOnEachBackendSideBySide) {
+  // Two CPU backends: the comparison path without a GPU. The same backend
+  // twice gives the same bits (L1 0, no edge outcome differs).
+  const std::string out = (dir.path() / "bench.json").string();
+  const auto r = run("bench --agents 3000 --iterations 3 --epochs 2 --backends cpu,cpu --json -o " + shell_quoted(out),
+                     dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{'), r.out.rfind('}') - r.out.find('{') + 1));
+  EXPECT_EQ(nlohmann::json::parse(slurp(out)), j);
+  EXPECT_EQ(j["graph"]["agents"], 3000);
+  ASSERT_EQ(j["backends"].size(), 2u);
+  for (const std::string model : {"eigentrust", "personalized", "fairness-goodness", "dynamics"}) {
+    const auto& m = j["models"][model];
+    ASSERT_EQ(m["runs"].size(), 2u) << model;
+    EXPECT_EQ(m["steps"], model == "dynamics" ? 2 : 3) << model;
+    EXPECT_GT(m["runs"][0]["seconds_per_step"].get<double>(), 0.0) << model;
+    EXPECT_GT(m["runs"][1]["speedup_over_first"].get<double>(), 0.0) << model;
+    EXPECT_EQ(m["runs"][1]["l1_vs_first"].get<double>(), 0.0) << model;
+  }
+  EXPECT_EQ(j["models"]["dynamics"]["runs"][1]["edge_outcomes_differing_from_first"], 0);
+  EXPECT_NE(r.out.find("speed-up"), std::string::npos);
+}
+
+TEST_F(Cli, BenchTakesTheGpuWhenThereIsOneAndSaysWhyNot) {
+  const auto r = run("bench " + shell_quoted(graph) + " --models eigentrust --iterations 2 --json", dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{'), r.out.rfind('}') - r.out.find('{') + 1));
+  EXPECT_EQ(j["graph"]["source"], graph);
+  if (trustprop::kernels::cuda_device_count() > 0) {
+    ASSERT_EQ(j["backends"].size(), 2u);
+    EXPECT_EQ(j["backends"][1]["name"], "cuda:0");
+    EXPECT_LT(j["models"]["eigentrust"]["runs"][1]["l1_vs_first"].get<double>(), 1e-6);
+  } else {
+    ASSERT_EQ(j["backends"].size(), 1u);
+    EXPECT_EQ(j["backends"][0]["name"], "cpu");
+    EXPECT_FALSE(j["cuda"].get<std::string>().empty());
+    EXPECT_NE(r.out.find("cuda     not measured: "), std::string::npos);
+  }
+}
+
+TEST_F(Cli, BenchRefusesBadInputWithTheRightCodeAndNoOutput) {
+  const std::string out = (dir.path() / "bench.json").string();
+  EXPECT_EQ(run("bench --agents 100 --models pagerank -o " + shell_quoted(out), dir.path()).rc, 64);
+  EXPECT_EQ(run("bench " + shell_quoted((dir.path() / "missing.h5").string()) + " -o " + shell_quoted(out),
+                dir.path()).rc, 66);
+  if (trustprop::kernels::cuda_device_count() == 0)
+    EXPECT_EQ(run("bench --agents 100 --backends cpu,cuda:0 -o " + shell_quoted(out), dir.path()).rc, 70);
+  EXPECT_FALSE(fs::exists(out));
 }
