@@ -30,6 +30,8 @@
 #include "host/fairness_goodness.hpp"
 #include "host/personalized.hpp"
 #include "host/pretrust.hpp"
+#include "host/signed_trust.hpp"
+#include "host/sybilrank.hpp"
 #include "io/atomic_output.hpp"
 #include "io/generate_city.hpp"
 #include "io/graph_file.hpp"
@@ -40,16 +42,17 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-const std::vector<std::string> kModels{"eigentrust", "personalized", "fairness-goodness", "dynamics"};
+const std::vector<std::string> kModels{"eigentrust", "personalized", "fairness-goodness", "signed", "sybilrank",
+                                        "dynamics"};
 
 struct BenchOptions {
   std::string graph;                 // empty: a generated city
   std::int64_t agents = 200000;      // the generated city's agents
   std::uint64_t seed = 1;
-  std::string models = "eigentrust,personalized,fairness-goodness,dynamics";
+  std::string models = "eigentrust,personalized,fairness-goodness,signed,sybilrank,dynamics";
   std::string backends = "auto";     // auto: cpu, then cuda:0 when a GPU is present
   int iterations = 20;
-  std::int64_t seed_sets = 8;        // personalized: the first k institutions, one set each
+  std::int64_t seed_sets = 8;        // personalized, signed, sybilrank: the first k institutions
   int epochs = 3;
   bool json_stdout = false;
   std::string out;
@@ -110,6 +113,24 @@ Measurement run_model(const std::string& model, const std::shared_ptr<const kern
     m.seconds_per_step = r.iterate_seconds / std::max(1, m.steps);
     m.result = r.fairness;
     m.result.insert(m.result.end(), r.goodness.begin(), r.goodness.end());
+  } else if (model == "signed") {
+    // Sources: the seed agents; one-step distrust where the graph has any,
+    // else trust only; --iterations atomic-propagation steps.
+    SignedTrustOptions so;
+    so.mode = std::any_of(g.data.begin(), g.data.end(), [](float w) { return w < 0.0f; }) ? SignedMode::one_step
+                                                                                          : SignedMode::trust_only;
+    so.steps = o.iterations;
+    const auto r = run_signed_trust(exec, g, seeds.agents, so, graph_text);
+    m.steps = o.iterations;
+    m.seconds_per_step = r.seconds / o.iterations;  // the driver times upload and download too
+    m.result = r.belief;
+  } else if (model == "sybilrank") {
+    SybilRankOptions so;
+    so.steps = o.iterations;
+    const auto r = run_sybilrank(exec, g, seeds.agents, so);
+    m.steps = r.steps;
+    m.seconds_per_step = r.iterate_seconds / std::max(1, m.steps);
+    m.result = r.trust;
   } else {  // dynamics: the default parameters of configs/city.toml
     Simulation sim(exec, g, DynamicsParameters{}, o.seed);
     std::vector<double> seconds;
@@ -139,7 +160,8 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
   const std::vector<std::string> models = split(o.models, "--models");
   for (const auto& m : models)
     if (std::find(kModels.begin(), kModels.end(), m) == kModels.end())
-      throw UsageError("--models: unknown model '" + m + "' (eigentrust, personalized, fairness-goodness, dynamics)");
+      throw UsageError("--models: unknown model '" + m +
+                       "' (eigentrust, personalized, fairness-goodness, signed, sybilrank, dynamics)");
   std::vector<std::string> specs;
   std::string cuda_note;
   if (o.backends == "auto") {
@@ -169,8 +191,9 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
   }
   const Pretrust pre = build_pretrust(g, "institutions");
   SeedSets seeds;
-  if (std::find(models.begin(), models.end(), "personalized") != models.end()) {
-    // One set per institution (or per agent 0.. when there are none), the first k.
+  {
+    // One set per institution (or per agent 0.. when there are none), the
+    // first k: personalized's seed sets, signed's sources, SybilRank's seeds.
     const bool institutions = std::any_of(g.kind.begin(), g.kind.end(), [](std::uint8_t k) { return k == 2; });
     for (std::int64_t i = 0; i < g.n && seeds.count() < o.seed_sets; ++i)
       if (!institutions || g.kind[static_cast<std::size_t>(i)] == 2) {
@@ -264,14 +287,16 @@ void add_bench(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::Range(std::int64_t{10}, std::int64_t{1} << 31))
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the generated city and of the dynamics")->capture_default_str();
-  cmd->add_option("--models", o->models, "Comma-separated: eigentrust, personalized, fairness-goodness, dynamics")
+  cmd->add_option("--models", o->models,
+                  "Comma-separated: eigentrust, personalized, fairness-goodness, signed, sybilrank, dynamics")
       ->capture_default_str();
   cmd->add_option("--backends", o->backends, "auto (cpu, and cuda:0 when a GPU is present) or a comma-separated list")
       ->capture_default_str();
   cmd->add_option("--iterations", o->iterations, "Iterations per model (fixed: tolerance 0)")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
-  cmd->add_option("--seed-sets", o->seed_sets, "personalized: seed sets (the first k institutions)")
+  cmd->add_option("--seed-sets", o->seed_sets,
+                  "personalized seed sets, signed sources and SybilRank seeds: the first k institutions")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4096}))
       ->capture_default_str();
   cmd->add_option("--epochs", o->epochs, "dynamics: epochs (the median one is reported)")

@@ -176,7 +176,7 @@ TEST_F(Cli, BenchRunsEveryModelOnEachBackendSideBySide) {
   EXPECT_EQ(nlohmann::json::parse(slurp(out)), j);
   EXPECT_EQ(j["graph"]["agents"], 3000);
   ASSERT_EQ(j["backends"].size(), 2u);
-  for (const std::string model : {"eigentrust", "personalized", "fairness-goodness", "dynamics"}) {
+  for (const std::string model : {"eigentrust", "personalized", "fairness-goodness", "signed", "sybilrank", "dynamics"}) {
     const auto& m = j["models"][model];
     ASSERT_EQ(m["runs"].size(), 2u) << model;
     EXPECT_EQ(m["steps"], model == "dynamics" ? 2 : 3) << model;
