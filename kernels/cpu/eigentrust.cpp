@@ -195,19 +195,20 @@ std::optional<Transition> build_sell(const CpuExecutor& exec, const CsrView& w, 
   Array<std::int32_t> lengths(ex, static_cast<std::size_t>(8 * chunks));
   std::fill(rows.data(), rows.data() + 8 * chunks, -1);
   std::fill(lengths.data(), lengths.data() + 8 * chunks, 0);
-  std::vector<std::int32_t> slot(static_cast<std::size_t>(n));  // lane of each row
+  std::vector<std::int64_t> next(static_cast<std::size_t>(n));  // lane of each row, then where its next entry goes
   for (std::int64_t j = 0; j < n; ++j) {
     const auto s = first[static_cast<std::size_t>(longest - length[static_cast<std::size_t>(j)])]++;
     rows.data()[s] = static_cast<std::int32_t>(j);
     lengths.data()[s] = length[static_cast<std::size_t>(j)];
-    slot[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(s);
+    next[static_cast<std::size_t>(j)] = s;
   }
+  std::vector<std::int32_t>().swap(length);
   std::vector<std::int64_t>().swap(first);
   Array<std::int64_t> offsets(ex, static_cast<std::size_t>(chunks + 1));
   std::int64_t* offset = offsets.data();
   offset[0] = 0;
   for (std::int64_t c = 0; c < chunks; ++c) offset[c + 1] = offset[c] + 8 * std::int64_t{lengths.data()[8 * c]};
-  const std::int64_t nnz = std::accumulate(length.begin(), length.end(), std::int64_t{0});
+  const std::int64_t nnz = std::accumulate(lengths.data(), lengths.data() + 8 * chunks, std::int64_t{0});
   if (offset[chunks] - nnz > nnz / 4) return std::nullopt;
 
   Transition tr;
@@ -222,14 +223,21 @@ std::optional<Transition> build_sell(const CpuExecutor& exec, const CsrView& w, 
     std::fill(tr.ct.values.data(), tr.ct.values.data() + entries, 0.0f);
   }
   float* cv = tr.ct.values.data();
-  // Entry p of row j goes to its lane s: offset[s / 8] + 8·p + s % 8.
-  std::fill(length.begin(), length.end(), 0);  // now the entries placed so far
+  // Entry p of row j goes to its lane s at offset[s / 8] + 8·p + s % 8: one
+  // counter per row, stepping by 8 (one random access per entry).
+#pragma omp parallel for schedule(static)
+  for (std::int64_t j = 0; j < n; ++j) {
+    const std::int64_t s = next[static_cast<std::size_t>(j)];
+    next[static_cast<std::size_t>(j)] = offset[s / 8] + s % 8;
+  }
   scatter_entries(w, inv.data(), ci, cv, [&](std::int64_t, std::int32_t j) {
-    std::int32_t p;
+    std::int64_t pos;
 #pragma omp atomic capture
-    p = length[static_cast<std::size_t>(j)]++;
-    const std::int64_t s = slot[static_cast<std::size_t>(j)];
-    return offset[s / 8] + 8 * std::int64_t{p} + s % 8;
+    {
+      pos = next[static_cast<std::size_t>(j)];
+      next[static_cast<std::size_t>(j)] += 8;
+    }
+    return pos;
   });
 #pragma omp parallel
   {
