@@ -119,8 +119,8 @@ inline SellChunks sell_chunks(const Transition& tr) {
 //   eigentrust form: block_agents sources per block of a source-blocked Cᵀ,
 //   0 for the backend's choice; a width of n or more keeps Cᵀ unblocked.
 //   The GPU always builds plain CSR. The CPU builds SELL-8 chunks
-//   (SellChunks) unless blocks are asked for or SELL would pad too much;
-//   then, for 0, its source-block policy (kernels/cpu/source_blocks.hpp).
+//   (SellChunks) unless blocks are asked for, preferred for the graph's
+//   size, or SELL would pad too much (kernels/cpu/source_blocks.hpp).
 // eigentrust_step: one iteration from t to t_next; returns ‖t_next − t‖₁.
 //   Precision: the matrix is float32, accumulation and t are double. With a
 //   float32 gather vector the random reads of the SpMV move half the bytes

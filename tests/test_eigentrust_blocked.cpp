@@ -118,6 +118,22 @@ TEST(EigenTrustBlocked, TheBackendBlocksLargeGraphsWithinHalfAByteOfOffsetsPerTi
     }
 }
 
+TEST(EigenTrustBlocked, TheBackendPrefersBlocksOnlyWhereTheGatheredVectorOutgrowsTheCache) {
+  using kernels::cpu::prefer_source_blocks;
+  const std::int64_t l3 = std::int64_t{32} << 20;  // this VM's L3
+  // The 2M city (8 MB of float32 x) keeps SELL-8; 4M and 6M cities get blocks.
+  EXPECT_FALSE(prefer_source_blocks(2000000, 94638457, l3));
+  EXPECT_TRUE(prefer_source_blocks(4000000, 189650196, l3));
+  EXPECT_TRUE(prefer_source_blocks(6000000, 284869498, l3));
+  // R-MAT 22 is as large but cannot afford blocks; R-MAT 20 and Epinions are small.
+  EXPECT_FALSE(prefer_source_blocks(4194304, 65243276, l3));
+  EXPECT_FALSE(prefer_source_blocks(1048576, 16085811, l3));
+  EXPECT_FALSE(prefer_source_blocks(75879, 508837, l3));
+  // A larger cache keeps the 4M city in SELL-8; the machine's own cache is used when none is given.
+  EXPECT_FALSE(prefer_source_blocks(4000000, 189650196, 4 * l3));
+  EXPECT_EQ(prefer_source_blocks(1000, 48000), false);
+}
+
 TEST(EigenTrustBlocked, StepMatchesThePlainStepInEveryGatherMode) {
   // 4000 agents (far more than a warp or a reduction block) in blocks of 300
   // sources, the last one short: weighted (gathering from t or a float32

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <numeric>
 #include <optional>
@@ -29,6 +30,26 @@ std::int64_t auto_block_width(std::int64_t n, std::int64_t nnz) {
   const std::int64_t affordable = nnz / (8 * (n + 1));  // blocks within ½ B of offsets per tie
   if (wanted < 2 || affordable < 2) return 0;
   return wanted <= affordable ? preferred : (n + affordable - 1) / affordable;
+}
+
+namespace {
+// The L3 one core sees, from sysfs ("32768K"): one instance, not the sum
+// over a socket's core complexes (what glibc's sysconf reports in some
+// VMs: 384 MB on this one). 32 MiB when unknown.
+std::int64_t l3_bytes() {
+  std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index3/size");
+  std::int64_t size = 0;
+  char unit = 0;
+  if (in >> size) in >> unit;
+  if (size <= 0) return std::int64_t{32} << 20;
+  return unit == 'M' ? size << 20 : unit == 'K' ? size << 10 : size;
+}
+}  // namespace
+
+bool prefer_source_blocks(std::int64_t n, std::int64_t nnz, std::int64_t llc_bytes) {
+  static const std::int64_t machine_l3 = l3_bytes();
+  if (llc_bytes <= 0) llc_bytes = machine_l3;
+  return 4 * n > llc_bytes / 3 && auto_block_width(n, nnz) > 0;
 }
 
 namespace {
@@ -257,9 +278,11 @@ std::optional<Transition> build_sell(const CpuExecutor& exec, const CsrView& w, 
 Transition build_transition(const CpuExecutor& exec, const CsrView& w, TransitionForm form,
                             std::int64_t block_agents) {
   const bool may_drop_values = form != TransitionForm::weighted;
-  // Unless source blocks are asked for, the eigentrust form is SELL-8; a
-  // graph that SELL would pad too much gets the source-block policy.
-  if (form == TransitionForm::eigentrust && w.rows > 0 && (block_agents == 0 || block_agents >= w.rows))
+  // The eigentrust form is SELL-8 unless source blocks are asked for or
+  // preferred (kernels/cpu/source_blocks.hpp); a graph that SELL would pad
+  // too much gets the source-block policy.
+  const bool sell = block_agents >= w.rows || (block_agents == 0 && !prefer_source_blocks(w.rows, w.nnz));
+  if (form == TransitionForm::eigentrust && w.rows > 0 && sell)
     if (auto tr = build_sell(exec, w, may_drop_values)) return std::move(*tr);
   const std::int64_t width = block_width(w.rows, w.nnz, form, block_agents);
   if (width > 0) return build<std::uint32_t>(exec, w, may_drop_values, width);
