@@ -12,16 +12,15 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/utc_time.hpp"
 #include "common/version.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
@@ -144,13 +143,6 @@ Measurement run_model(const std::string& model, const std::shared_ptr<const kern
   return m;
 }
 
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 std::string time_text(double s) {
   if (s < 1e-3) return fmt::format("{:.1f} us", s * 1e6);
   return s < 1 ? fmt::format("{:.2f} ms", s * 1e3) : fmt::format("{:.3f} s", s);
@@ -206,7 +198,7 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
   json doc;
   doc["benchmark"] = "trustprop_bench";
   doc["command"] = command_line();
-  doc["date_utc"] = utc_now();
+  doc["date_utc"] = utc_iso8601();
   doc["trustprop"] = {{"version", version_string}, {"git_revision", git_revision}};
   doc["graph"] = {{"source", graph_text}, {"agents", g.n}, {"ties", g.nnz()}, {"content_hash", g.content_hash}};
   doc["method"] = {{"iterations", o.iterations},

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "common/error.hpp"
+#include "common/utc_time.hpp"
 #include "host/checkpointing.hpp"
 #include "host/commands.hpp"
 #include "io/checkpoint_file.hpp"
@@ -38,12 +38,6 @@ struct Row {
   std::string problem;   // empty: valid
 };
 
-std::string utc(std::time_t t) {
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
 std::vector<CheckpointEntry> targets(const std::string& target) {
   std::error_code ec;
   if (fs::is_regular_file(target, ec)) return {{target, -1}};
@@ -58,7 +52,7 @@ Row examine(const CheckpointEntry& c, bool checksums) {
   struct stat st {};
   if (stat(c.path.c_str(), &st) == 0) {
     row.bytes = static_cast<std::int64_t>(st.st_size);
-    row.modified = utc(st.st_mtime);
+    row.modified = utc_iso8601(st.st_mtime);
   }
   try {
     io::CheckpointReader r(c.path);

@@ -10,11 +10,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <memory>
 #include <sstream>
 
 #include "common/error.hpp"
+#include "common/utc_time.hpp"
 #include "common/version.hpp"
 #include "io/atomic_output.hpp"
 
@@ -91,13 +91,6 @@ std::string header_checksum(const CheckpointHeader& h, const std::vector<ListedD
     x.add(d.checksum);
   }
   return x.digest();
-}
-
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 void ensure_parents(h5::File& f, const std::string& dataset) {
@@ -219,7 +212,7 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header,
   h.format_version = checkpoint_format_version;
   h.version = version_string;
   h.git_revision = git_revision;
-  h.created = utc_now();
+  h.created = utc_iso8601();
   {
     h5::File f = h5::File::create(out.temp_path());
     const WriteBehind write_behind(f);

@@ -1,19 +1,9 @@
 #include "io/results_file.hpp"
 
-#include <ctime>
-
+#include "common/utc_time.hpp"
 #include "common/version.hpp"
 
 namespace trustprop::io {
-
-namespace {
-std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-}  // namespace
 
 ResultsWriter::ResultsWriter(const std::string& path, const Provenance& p)
     : out_(path), file_(h5::File::create(out_.temp_path())) {
@@ -21,7 +11,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const Provenance& p)
   file_.write_attr("/", "trustprop.format_version", static_cast<std::int64_t>(results_format_version));
   file_.write_attr("/", "trustprop.version", std::string(version_string));
   file_.write_attr("/", "trustprop.git_revision", std::string(git_revision));
-  file_.write_attr("/", "created", utc_now());
+  file_.write_attr("/", "created", utc_iso8601());
   file_.write_attr("/", "command", p.command);
   file_.write_attr("/", "config", p.config_text);
   file_.write_attr("/", "graph", p.graph_path);

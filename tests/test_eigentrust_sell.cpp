@@ -99,35 +99,39 @@ TEST(EigenTrustSell, ProductsAreBitwiseThePlainCsrSumsAtEverySimdLevel) {
     for (int i = 0; i < n; ++i) x64[static_cast<std::size_t>(i)] = (1.0 + i % 11) / (6.0 * n) + 1e-9 * i;
     const std::vector<float> x32(x64.begin(), x64.end());
 
+    // The reference, once per gather precision: the CSR loop, written out here.
+    const std::vector<std::int64_t> ip = plain.ct.indptr.to_host();
+    const std::vector<std::int32_t> ci = plain.ct.indices.to_host();
+    const std::vector<float> cv = plain.ct.values.to_host();
+    std::vector<double> reference[2];
+    for (const bool use64 : {false, true}) {
+      std::vector<double>& want = reference[use64];
+      want.assign(n, 0.0);
+      for (int j = 0; j < n; ++j) {
+        double y = 0.0;
+        for (std::int64_t k = ip[static_cast<std::size_t>(j)]; k < ip[static_cast<std::size_t>(j) + 1]; ++k) {
+          const auto i = static_cast<std::size_t>(ci[static_cast<std::size_t>(k)]);
+          const double xi = use64 ? x64[i] : static_cast<double>(x32[i]);
+          y += sell.value_free ? xi : static_cast<double>(cv[static_cast<std::size_t>(k)]) * xi;
+        }
+        want[static_cast<std::size_t>(j)] = y;
+      }
+    }
+    const auto chunks = kernels::sell_chunks(sell);
+    const auto products = [&](Simd level, const auto* x, std::vector<double>& y) {
+      if (sell.value_free)
+        kernels::cpu::sell_products<true>(level, chunks, sell.ct.indices.data(), nullptr, x, y.data());
+      else
+        kernels::cpu::sell_products<false>(level, chunks, sell.ct.indices.data(), sell.ct.values.data(), x, y.data());
+    };
     for (const Simd level : levels) {
       for (const bool use64 : {false, true}) {
-        std::vector<double> got(n, -1.0), want(n, -2.0);
-        const auto chunks = kernels::sell_chunks(sell);
-        if (sell.value_free) {
-          if (use64)
-            kernels::cpu::sell_products<true>(level, chunks, sell.ct.indices.data(), nullptr, x64.data(), got.data());
-          else
-            kernels::cpu::sell_products<true>(level, chunks, sell.ct.indices.data(), nullptr, x32.data(), got.data());
-        } else if (use64) {
-          kernels::cpu::sell_products<false>(level, chunks, sell.ct.indices.data(), sell.ct.values.data(), x64.data(),
-                                             got.data());
-        } else {
-          kernels::cpu::sell_products<false>(level, chunks, sell.ct.indices.data(), sell.ct.values.data(), x32.data(),
-                                             got.data());
-        }
-        // The reference: the CSR loop, written out here.
-        const std::vector<std::int64_t> ip = plain.ct.indptr.to_host();
-        const std::vector<std::int32_t> ci = plain.ct.indices.to_host();
-        const std::vector<float> cv = plain.ct.values.to_host();
-        for (int j = 0; j < n; ++j) {
-          double y = 0.0;
-          for (std::int64_t k = ip[static_cast<std::size_t>(j)]; k < ip[static_cast<std::size_t>(j) + 1]; ++k) {
-            const auto i = static_cast<std::size_t>(ci[static_cast<std::size_t>(k)]);
-            const double xi = use64 ? x64[i] : static_cast<double>(x32[i]);
-            y += sell.value_free ? xi : static_cast<double>(cv[static_cast<std::size_t>(k)]) * xi;
-          }
-          want[static_cast<std::size_t>(j)] = y;
-        }
+        std::vector<double> got(n, -1.0);
+        if (use64)
+          products(level, x64.data(), got);
+        else
+          products(level, x32.data(), got);
+        const std::vector<double>& want = reference[use64];
         ASSERT_EQ(got, want) << kernels::cpu::simd_name(level) << (use64 ? " double" : " float32")
                              << (sell.value_free ? " value-free" : " weighted");
       }
