@@ -161,7 +161,7 @@ void print_plan(const SimulateOptions& o, const SimulationConfig& c, const Globa
     graph = c.graph.path;
   }
   const auto exec = global.executor();
-  const std::size_t need = dynamics_device_bytes(n, nnz);
+  const std::size_t need = dynamics_device_bytes(n, nnz, exec->kind());
   const bool gpu = exec->kind() == kernels::BackendKind::cuda;
   const nlohmann::json plan{{"command", "simulate"},
                             {"config", c.source},

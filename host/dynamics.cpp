@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "common/philox.hpp"
 #include "host/pretrust.hpp"
+#include "kernels/cpu/sell_lanes.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/dynamics_rules.hpp"
 #include "kernels/eigentrust.hpp"
@@ -143,15 +144,21 @@ std::vector<std::int32_t> derive_registrar(const io::Graph& g, Registration how,
 //   scratch  edge records: local trust and outcome (8 B)      = 41 B/edge
 // and per agent: row offsets of W and Wᵀ (16 B), kind, registered, two
 // strategy arrays (4 B), pools, payoff, trust, t_next, pre-trust and the
-// inverse row sums (56 B), tallies (32 B), imitated neighbour and dangling
-// list (8 B), long-row lists (at most 8 B)                     = 124 B/agent.
+// inverse row sums (56 B), the float32 copies of t (8 B), tallies (32 B),
+// imitated neighbour and dangling list (8 B), long-row lists (at most 8 B)
+//                                                               = 132 B/agent.
+// The CPU adds Cᵀ's sources and values in SELL-8 lanes (kernels::InPattern):
+// 8 B per stored entry, which pads by about 2 % on a generated city and by
+// at most a quarter on any graph (kernels::cpu::SellLanes): 10 B/edge at
+// most; and the lanes' tables, 9 B/agent.
 // While Wᵀ is built (dyn_in_pattern) the GPU's segmented sort holds a
 // second copy of the sources and the permutation (12 B/edge) before the
 // records exist: the peak is the steady state. Plus a margin of 5 % and
 // 256 MiB (allocation granularity, CUB's temporary storage).
-std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz) {
-  const double bytes = 41.0 * static_cast<double>(std::max<std::int64_t>(nnz, 0)) +
-                       124.0 * static_cast<double>(std::max<std::int64_t>(n, 0));
+std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind) {
+  const bool cpu = kind == kernels::BackendKind::cpu;
+  const double bytes = (cpu ? 51.0 : 41.0) * static_cast<double>(std::max<std::int64_t>(nnz, 0)) +
+                       (cpu ? 141.0 : 132.0) * static_cast<double>(std::max<std::int64_t>(n, 0));
   return static_cast<std::size_t>(bytes * 1.05 + 256.0 * (1 << 20));
 }
 
@@ -178,6 +185,8 @@ struct Simulation::Impl {
   // scratch of one epoch
   Array<kernels::EdgeRecord> record;
   Array<float> ct_values;
+  Array<float> sell_values;    // CPU: ct_values in the SELL-8 lanes of InPattern
+  Array<float> x32, x32_next;  // float32 copies of t and t_next that the propagation gathers
   Array<double> inverse_row_sum;
   Array<std::uint8_t> next_strategy;
   Array<std::int32_t> dangling, tallies, model;
@@ -190,7 +199,7 @@ struct Simulation::Impl {
     if (g.n > std::numeric_limits<std::int32_t>::max())
       throw DataError("the simulation supports at most 2^31 - 1 agents (32-bit agent ids)");
     if (g.nnz() >= dyn::max_edges) throw DataError("the simulation supports fewer than 2^34 ties");
-    kernels::require_device_memory(*exec, dynamics_device_bytes(n, nnz),
+    kernels::require_device_memory(*exec, dynamics_device_bytes(n, nnz, exec->kind()),
                                    "The simulation of " + (g.source.empty() ? std::string("the graph") : g.source));
     const auto un = static_cast<std::size_t>(n), unnz = static_cast<std::size_t>(nnz);
 
@@ -278,6 +287,11 @@ struct Simulation::Impl {
 
     record = filled<kernels::EdgeRecord>(exec, unnz, kernels::EdgeRecord{});
     ct_values = Array<float>(exec, unnz);
+    sell_values = Array<float>(exec, in.sell_source.size());
+    if (p.propagation.float32_gather) {
+      x32 = Array<float>(exec, un);
+      x32_next = Array<float>(exec, un);
+    }
     inverse_row_sum = Array<double>(exec, un);
     next_strategy = Array<std::uint8_t>(exec, un);
     dangling = Array<std::int32_t>(exec, un);
@@ -304,19 +318,38 @@ struct Simulation::Impl {
                 state.pool_r.data(), state.pool_s.data());
       n_dangling = dyn_dangling(x, n, inverse_row_sum.data(), dangling.data());
     });
+    const kernels::SellChunks sell = in.sell();
+    if (sell.chunks > 0) kernels::cpu::to_sell_lanes(sell, in.indptr.data(), ct_values.data(), sell_values.data());
     m.dangling = n_dangling;
     m.seconds_edges = seconds_since(t0);
 
-    // 4. EigenTrust on Cᵀ, warm-started from the last epoch's trust.
+    // 4. EigenTrust on Cᵀ, warm-started from the last epoch's trust. With
+    // the float32 gather (EigenTrustOptions), the first iteration gathers
+    // from t and writes float32(t'), the next ones gather from that copy
+    // until ‖Δt‖₁ < float32_gather_limit, then from t again, as rank does:
+    // the epoch needs no copy of t from before it, so a restored state
+    // continues bit for bit.
     const auto t1 = std::chrono::steady_clock::now();
-    const kernels::CsrView ct{n, n, nnz, in.indptr.data(), in.source.data(), ct_values.data()};
+    const kernels::CsrView ct = sell.chunks > 0 ? kernels::CsrView{n, n, static_cast<std::int64_t>(sell_values.size()),
+                                                                  nullptr, in.sell_source.data(), sell_values.data()}
+                                                : kernels::CsrView{n, n, nnz, in.indptr.data(), in.source.data(),
+                                                                  ct_values.data()};
     const EigenTrustOptions& prop = params.propagation;
+    bool float32_gather = prop.float32_gather;
     while (m.propagation_iterations < prop.max_iterations) {
+      const kernels::GatherVectors gather{float32_gather && m.propagation_iterations > 0 ? x32.data() : nullptr,
+                                          float32_gather ? x32_next.data() : nullptr,
+                                          nullptr,
+                                          nullptr,
+                                          nullptr,
+                                          {},
+                                          sell};
       const double residual = kernels::dispatch(*exec, [&](const auto& x) {
         return eigentrust_step(x, ct, dangling.data(), n_dangling, pretrust.data(), prop.restart,
-                               state.trust.data(), t_next.data());
+                               state.trust.data(), t_next.data(), gather);
       });
       std::swap(state.trust, t_next);
+      std::swap(x32, x32_next);
       ++m.propagation_iterations;
       m.propagation_residual = residual;
       if (!std::isfinite(residual)) throw InternalError("EigenTrust produced a non-finite residual in epoch " +
@@ -325,6 +358,7 @@ struct Simulation::Impl {
         m.propagation_converged = 1;
         break;
       }
+      if (residual < float32_gather_limit) float32_gather = false;
     }
     if (!m.propagation_converged)
       spdlog::warn("epoch {}: EigenTrust did not converge in {} iterations (residual {:.3e}, tolerance {:.1e}); "

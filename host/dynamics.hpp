@@ -160,9 +160,9 @@ void visit_metrics(Metrics& m, F&& f) {
 std::vector<std::int32_t> derive_registrar(const io::Graph& graph, Registration how, double share,
                                            std::uint64_t seed);
 
-// Peak bytes a simulation of n agents and nnz ties holds in the executor's
-// memory (the accounting is in host/dynamics.cpp).
-std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz);
+// Peak bytes a simulation of n agents and nnz ties holds in the memory of
+// an executor of the given kind (the accounting is in host/dynamics.cpp).
+std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind);
 
 class Simulation {
  public:

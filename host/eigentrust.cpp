@@ -14,9 +14,6 @@
 namespace trustprop::host {
 
 namespace {
-// ‖Δt‖₁ below which the iteration stops gathering from the float32 copy of t.
-constexpr double float32_gather_limit = 1e-7;
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

@@ -15,6 +15,10 @@
 
 namespace trustprop::host {
 
+// ‖Δt‖₁ below which an iteration stops gathering from the float32 copy of t
+// (EigenTrustOptions::float32_gather).
+inline constexpr double float32_gather_limit = 1e-7;
+
 struct EigenTrustOptions {
   double restart = 0.15;       // a: probability of jumping back to the pre-trust p (PageRank damping = 1 − a)
   double tolerance = 1e-6;     // stop when ‖t_{k+1} − t_k‖₁ < tolerance

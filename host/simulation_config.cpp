@@ -133,9 +133,10 @@ Field choice(std::string key, std::string& target, std::vector<std::string> opti
 constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr std::int64_t max_epochs = std::numeric_limits<std::uint32_t>::max();
 
-// The resolved spelling of registration.
+// The resolved spellings of registration and of the gather precision.
 struct Names {
   std::string registration;
+  std::string gather_precision;
 };
 
 std::string registration_name(Registration r) {
@@ -146,6 +147,8 @@ std::string registration_name(Registration r) {
   }
   return "graph";
 }
+
+std::string precision_name(const EigenTrustOptions& o) { return o.float32_gather ? "float32" : "float64"; }
 
 Registration registration_of(const std::string& name) {
   if (name == "random") return Registration::random;
@@ -200,7 +203,8 @@ std::vector<Section> schema(SimulationConfig& c, Names& names) {
   s.push_back({"propagation",
                {number("restart_probability", m.propagation.restart, 0.0, 1.0, true),
                 number("tolerance", m.propagation.tolerance, 0.0, inf),
-                integer("max_iterations", m.propagation.max_iterations, 1, 1000000)}});
+                integer("max_iterations", m.propagation.max_iterations, 1, 1000000),
+                choice("gather_precision", names.gather_precision, {"float32", "float64"})}});
   s.push_back({"recognition", {number("reward", m.reward, 0.0, inf), number("sharing", m.sharing, 0.0, 1.0)}});
   s.push_back({"adaptation", {number("noise", m.noise, 0.0, inf, true), number("revision", m.revision, 0.0, 1.0)}});
   s.push_back({"output", {integer("trust_every", c.trust_every, 0, max_epochs)}});
@@ -241,7 +245,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
   }
   SimulationConfig c;
   c.source = source;
-  Names names{registration_name(c.model.registration)};
+  Names names{registration_name(c.model.registration), precision_name(c.model.propagation)};
   std::vector<Section> sections = schema(c, names);
   bool city_key = false;
   std::string city_key_where;
@@ -303,6 +307,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
     g.path = (base / g.path).lexically_normal().string();
   }
   c.model.registration = registration_of(names.registration);
+  c.model.propagation.float32_gather = names.gather_precision == "float32";
   return c;
 }
 
@@ -317,7 +322,7 @@ SimulationConfig load_simulation_config(const std::string& path) {
 
 std::string resolved_toml(const SimulationConfig& config) {
   SimulationConfig c = config;  // the schema refers into a mutable copy
-  Names names{registration_name(c.model.registration)};
+  Names names{registration_name(c.model.registration), precision_name(c.model.propagation)};
   std::ostringstream out;
   out << "# trustprop simulate: the resolved configuration (every key, defaults included)\n";
   for (const Section& s : schema(c, names)) {

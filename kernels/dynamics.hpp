@@ -34,6 +34,7 @@
 #include <cstdint>
 
 #include "kernels/array.hpp"
+#include "kernels/eigentrust.hpp"
 #include "kernels/reduction.hpp"
 
 namespace trustprop::kernels {
@@ -100,11 +101,26 @@ struct DynamicsGraphView {
   std::int64_t n_long_in_rows = 0;
 };
 
-// The transposed pattern of W and the edge permutation (dyn_in_pattern).
+// The transposed pattern of W and the edge permutation (dyn_in_pattern),
+// which is also the pattern of the propagation's Cᵀ. On the CPU, where it
+// pads by at most a quarter, Cᵀ's sources also in SELL-8 lanes
+// (kernels::SellChunks): the host copies dyn_tally's values into the same
+// lanes (kernels::cpu::to_sell_lanes) so that eigentrust_step runs its SIMD
+// products. dyn_tally itself walks the CSR rows, whose neighbouring rows
+// gather neighbouring edge records; in the lanes' order (rows by length)
+// it ran 1.7x slower on a city (docs/dynamics.md).
 struct InPattern {
   Array<std::int64_t> indptr;  // n + 1
   Array<std::int32_t> source;  // nnz
   Array<std::int64_t> edge;    // nnz
+  Array<std::int64_t> sell_offsets;  // SELL-8 (CPU): chunks + 1; else empty
+  Array<std::int32_t> sell_rows;     //   8 per chunk
+  Array<std::int32_t> sell_lengths;  //   8 per chunk
+  Array<std::int32_t> sell_source;   //   the lanes' entries of `source`, padding 0
+  SellChunks sell() const {
+    return {static_cast<std::int64_t>(sell_rows.size() / 8), sell_offsets.data(), sell_rows.data(),
+            sell_lengths.data()};
+  }
 };
 
 // The model's parameters as the kernels use them (docs/dynamics.md has

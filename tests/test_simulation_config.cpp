@@ -48,6 +48,7 @@ TEST(SimulationConfig, DefaultsFillWhatIsMissing) {
   EXPECT_EQ(c.model.forgetting, d.forgetting);
   EXPECT_EQ(c.model.registration, host::Registration::graph);
   EXPECT_EQ(c.model.propagation.restart, 0.15);
+  EXPECT_TRUE(c.model.propagation.float32_gather);
 }
 
 TEST(SimulationConfig, ValuesAreRead) {
@@ -68,6 +69,7 @@ registered_share = 0.3
 pooled_feedback = true
 [propagation]
 max_iterations = 77
+gather_precision = "float64"
 [adaptation]
 noise = 0.5
 [output]
@@ -83,6 +85,7 @@ trust_every = 3
   EXPECT_EQ(c.model.registered_share, 0.3);
   EXPECT_TRUE(c.model.pooled_feedback);
   EXPECT_EQ(c.model.propagation.max_iterations, 77);
+  EXPECT_FALSE(c.model.propagation.float32_gather);
   EXPECT_EQ(c.model.noise, 0.5);
   EXPECT_EQ(c.trust_every, 3);
 }
@@ -125,6 +128,10 @@ TEST(SimulationConfig, OutOfRangeIsNamed) {
   EXPECT_NE(m.find("[run] epochs = 0"), std::string::npos) << m;
   m = error_of("[platform]\nregistration = \"sometimes\"\n");
   EXPECT_NE(m.find("[platform] registration: must be one of \"graph\", \"random\", \"none\""), std::string::npos) << m;
+  m = error_of("[propagation]\ngather_precision = \"float16\"\n");
+  EXPECT_NE(m.find("test.toml:2: [propagation] gather_precision: must be one of \"float32\", \"float64\""),
+            std::string::npos)
+      << m;
   m = error_of("[interaction]\nrate = nan\n");
   EXPECT_NE(m.find("[interaction] rate"), std::string::npos) << m;
   m = error_of("[run]\nname = \"a/b\"\n");
@@ -149,8 +156,10 @@ TEST(SimulationConfig, SyntaxErrorNamesLineAndColumn) {
 }
 
 TEST(SimulationConfig, ResolvedConfigurationParsesBackToTheSameValues) {
-  const auto c = parse("[run]\nepochs = 9\n[interaction]\ncost = 0.75\n[platform]\nregistration = \"none\"\n");
+  const auto c = parse("[run]\nepochs = 9\n[interaction]\ncost = 0.75\n[platform]\nregistration = \"none\"\n"
+                       "[propagation]\ngather_precision = \"float64\"\n");
   const std::string text = host::resolved_toml(c);
+  EXPECT_NE(text.find("gather_precision = 'float64'"), std::string::npos) << text;
   EXPECT_NE(text.find("[recognition]"), std::string::npos) << text;
   EXPECT_NE(text.find("sharing = "), std::string::npos) << text;
   const auto back = parse(text);
@@ -158,6 +167,7 @@ TEST(SimulationConfig, ResolvedConfigurationParsesBackToTheSameValues) {
   EXPECT_EQ(back.epochs, 9);
   EXPECT_EQ(back.model.cost, 0.75);
   EXPECT_EQ(back.model.registration, host::Registration::none);
+  EXPECT_FALSE(back.model.propagation.float32_gather);
 }
 
 TEST(SimulationConfig, ShippedConfigurationsParse) {

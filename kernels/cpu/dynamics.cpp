@@ -15,6 +15,7 @@
 
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/reduce.hpp"
+#include "kernels/cpu/sell_lanes.hpp"
 #include "kernels/dynamics_rules.hpp"
 
 namespace trustprop::kernels::cpu {
@@ -65,6 +66,19 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
       for (std::int64_t q = b; q < e; ++q) std::tie(source[q], edge[q]) = buf[static_cast<std::size_t>(q - b)];
     }
   }
+
+  // Cᵀ's sources in SELL-8 lanes too (InPattern), unless that pads too much.
+  std::vector<std::int32_t> length(static_cast<std::size_t>(n));
+  for (std::int64_t j = 0; j < n; ++j)
+    length[static_cast<std::size_t>(j)] =
+        static_cast<std::int32_t>(count[static_cast<std::size_t>(j) + 1] - count[static_cast<std::size_t>(j)]);
+  SellLanes lanes = sell_lanes(exec, length);
+  if (n == 0 || lanes.pads_too_much()) return p;
+  p.sell_source = Array<std::int32_t>(ex, static_cast<std::size_t>(lanes.entries));
+  to_sell_lanes(lanes.chunks(), p.indptr.data(), source, p.sell_source.data());
+  p.sell_offsets = std::move(lanes.offsets);
+  p.sell_rows = std::move(lanes.rows);
+  p.sell_lengths = std::move(lanes.lengths);
   return p;
 }
 

@@ -19,6 +19,7 @@
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/reduce.hpp"
 #include "kernels/cpu/sell.hpp"
+#include "kernels/cpu/sell_lanes.hpp"
 #include "kernels/cpu/source_blocks.hpp"
 
 namespace trustprop::kernels::cpu {
@@ -206,36 +207,14 @@ std::optional<Transition> build_sell(const CpuExecutor& exec, const CsrView& w, 
     ++length[static_cast<std::size_t>(j)];
   });
 
-  // The lanes: rows longest first, equal lengths by row (a counting sort).
-  const std::int32_t longest = n > 0 ? *std::max_element(length.begin(), length.end()) : 0;
-  std::vector<std::int64_t> first(static_cast<std::size_t>(longest) + 2, 0);
-  for (const std::int32_t d : length) ++first[static_cast<std::size_t>(longest - d) + 1];
-  std::partial_sum(first.begin(), first.end(), first.begin());
-  const std::int64_t chunks = (n + 7) / 8;
-  Array<std::int32_t> rows(ex, static_cast<std::size_t>(8 * chunks));
-  Array<std::int32_t> lengths(ex, static_cast<std::size_t>(8 * chunks));
-  std::fill(rows.data(), rows.data() + 8 * chunks, -1);
-  std::fill(lengths.data(), lengths.data() + 8 * chunks, 0);
-  std::vector<std::int64_t> next(static_cast<std::size_t>(n));  // lane of each row, then where its next entry goes
-  for (std::int64_t j = 0; j < n; ++j) {
-    const auto s = first[static_cast<std::size_t>(longest - length[static_cast<std::size_t>(j)])]++;
-    rows.data()[s] = static_cast<std::int32_t>(j);
-    lengths.data()[s] = length[static_cast<std::size_t>(j)];
-    next[static_cast<std::size_t>(j)] = s;
-  }
+  SellLanes lanes = sell_lanes(exec, length);
   std::vector<std::int32_t>().swap(length);
-  std::vector<std::int64_t>().swap(first);
-  Array<std::int64_t> offsets(ex, static_cast<std::size_t>(chunks + 1));
-  std::int64_t* offset = offsets.data();
-  offset[0] = 0;
-  for (std::int64_t c = 0; c < chunks; ++c) offset[c + 1] = offset[c] + 8 * std::int64_t{lengths.data()[8 * c]};
-  const std::int64_t nnz = std::accumulate(lengths.data(), lengths.data() + 8 * chunks, std::int64_t{0});
-  if (offset[chunks] - nnz > nnz / 4) return std::nullopt;
+  if (lanes.pads_too_much()) return std::nullopt;
 
   Transition tr;
   tr.value_free = may_drop_values && uniform;
   tr.ct.rows = tr.ct.cols = n;
-  const auto entries = static_cast<std::size_t>(offset[chunks]);
+  const auto entries = static_cast<std::size_t>(lanes.entries);
   tr.ct.indices = Array<std::int32_t>(ex, entries);
   std::int32_t* ci = tr.ct.indices.data();
   std::fill(ci, ci + entries, 0);
@@ -244,13 +223,9 @@ std::optional<Transition> build_sell(const CpuExecutor& exec, const CsrView& w, 
     std::fill(tr.ct.values.data(), tr.ct.values.data() + entries, 0.0f);
   }
   float* cv = tr.ct.values.data();
-  // Entry p of row j goes to its lane s at offset[s / 8] + 8·p + s % 8: one
-  // counter per row, stepping by 8 (one random access per entry).
-#pragma omp parallel for schedule(static)
-  for (std::int64_t j = 0; j < n; ++j) {
-    const std::int64_t s = next[static_cast<std::size_t>(j)];
-    next[static_cast<std::size_t>(j)] = offset[s / 8] + s % 8;
-  }
+  // Entry p of row j goes to lanes.first[j] + 8·p: one counter per row,
+  // stepping by 8 (one random access per entry).
+  std::vector<std::int64_t>& next = lanes.first;
   scatter_entries(w, inv.data(), ci, cv, [&](std::int64_t, std::int32_t j) {
     std::int64_t pos;
 #pragma omp atomic capture
@@ -263,14 +238,15 @@ std::optional<Transition> build_sell(const CpuExecutor& exec, const CsrView& w, 
 #pragma omp parallel
   {
     std::vector<std::pair<std::int32_t, float>> buf;
+    const std::int64_t* offset = lanes.offsets.data();
 #pragma omp for schedule(dynamic, 256)
-    for (std::int64_t s = 0; s < 8 * chunks; ++s)
-      sort_by_source(ci, cv, offset[s / 8] + s % 8, lengths.data()[s], 8, buf);
+    for (std::int64_t s = 0; s < static_cast<std::int64_t>(lanes.rows.size()); ++s)
+      sort_by_source(ci, cv, offset[s / 8] + s % 8, lanes.lengths.data()[s], 8, buf);
   }
   finish(exec, inv, std::move(scale), tr);
-  tr.sell_offsets = std::move(offsets);
-  tr.sell_rows = std::move(rows);
-  tr.sell_lengths = std::move(lengths);
+  tr.sell_offsets = std::move(lanes.offsets);
+  tr.sell_rows = std::move(lanes.rows);
+  tr.sell_lengths = std::move(lanes.lengths);
   return tr;
 }
 }  // namespace
