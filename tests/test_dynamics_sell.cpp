@@ -5,6 +5,7 @@
 // propagation against float64 throughout.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -53,7 +54,8 @@ std::vector<std::vector<std::pair<std::int32_t, std::int64_t>>> transpose(const 
   std::vector<std::vector<std::pair<std::int32_t, std::int64_t>>> rows(static_cast<std::size_t>(g.n));
   for (std::int64_t i = 0; i < g.n; ++i)
     for (std::int64_t k = g.indptr[static_cast<std::size_t>(i)]; k < g.indptr[static_cast<std::size_t>(i) + 1]; ++k)
-      rows[static_cast<std::size_t>(g.indices[static_cast<std::size_t>(k)])].emplace_back(static_cast<std::int32_t>(i), k);
+      rows[static_cast<std::size_t>(g.indices[static_cast<std::size_t>(k)])].emplace_back(
+          static_cast<std::int32_t>(i), k);
   return rows;
 }
 
