@@ -159,7 +159,8 @@ struct TrustInequality {
 };
 
 // dyn_in_pattern: Wᵀ's pattern (every entry of W, whatever its sign) and
-//   the permutation in_edge (once per graph; W's values are not read).
+//   the permutation in_edge (once per graph; W's values are not read); on
+//   the CPU also the sources in SELL-8 lanes (InPattern).
 // dyn_interact: the edge step (see above); reads the strategies and the
 //   pooled evidence published at the start of the epoch; updates r, s;
 //   writes the edge records (W order), inverse_row_sum[i] = 1/Σ_j u_ij (0
