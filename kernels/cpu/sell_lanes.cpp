@@ -1,3 +1,5 @@
+// The lanes of a SELL-8 layout (kernels/cpu/sell_lanes.hpp): a counting
+// sort of the rows by length, then each row's first entry.
 #include "kernels/cpu/sell_lanes.hpp"
 
 #include <algorithm>
