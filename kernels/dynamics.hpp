@@ -117,10 +117,7 @@ struct InPattern {
   Array<std::int32_t> sell_rows;     //   8 per chunk
   Array<std::int32_t> sell_lengths;  //   8 per chunk
   Array<std::int32_t> sell_source;   //   the lanes' entries of `source`, padding 0
-  SellChunks sell() const {
-    return {static_cast<std::int64_t>(sell_rows.size() / 8), sell_offsets.data(), sell_rows.data(),
-            sell_lengths.data()};
-  }
+  SellChunks sell() const { return sell_chunks(sell_offsets, sell_rows, sell_lengths); }
 };
 
 // The model's parameters as the kernels use them (docs/dynamics.md has

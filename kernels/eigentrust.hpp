@@ -108,9 +108,14 @@ struct GatherVectors {
 
 // The CPU layout arguments of a Transition, for GatherVectors.
 inline SourceBlocks source_blocks(const Transition& tr) { return {tr.block_width, tr.block_indptr.data()}; }
+// The SELL-8 view of lane arrays (empty arrays: no chunks), wherever they
+// are kept: a Transition, the dynamics' InPattern, kernels::cpu::SellLanes.
+inline SellChunks sell_chunks(const Array<std::int64_t>& offsets, const Array<std::int32_t>& rows,
+                              const Array<std::int32_t>& lengths) {
+  return {static_cast<std::int64_t>(rows.size() / 8), offsets.data(), rows.data(), lengths.data()};
+}
 inline SellChunks sell_chunks(const Transition& tr) {
-  return {static_cast<std::int64_t>(tr.sell_rows.size() / 8), tr.sell_offsets.data(), tr.sell_rows.data(),
-          tr.sell_lengths.data()};
+  return sell_chunks(tr.sell_offsets, tr.sell_rows, tr.sell_lengths);
 }
 
 // build_transition: W (on the executor) -> Cᵀ and the dangling list; in

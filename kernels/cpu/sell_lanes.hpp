@@ -28,9 +28,7 @@ struct SellLanes {
   // More than a quarter of the stored entries beyond the real ones (a star:
   // one row holding most of them): such a graph keeps CSR.
   bool pads_too_much() const { return entries - nnz > nnz / 4; }
-  SellChunks chunks() const {
-    return {static_cast<std::int64_t>(rows.size() / 8), offsets.data(), rows.data(), lengths.data()};
-  }
+  SellChunks chunks() const { return sell_chunks(offsets, rows, lengths); }
 };
 
 SellLanes sell_lanes(const CpuExecutor& exec, const std::vector<std::int32_t>& length);
