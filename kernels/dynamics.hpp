@@ -10,11 +10,12 @@
 //                  registered provider is detected with probability σ; the
 //                  local trust u_ij = (r+1)/(r+s+2) − 1/2 (above neutral) and
 //                  its row sum (1/Σ_j u_ij normalises the row, as in
-//                  EigenTrust). Per-customer counters are row sums.
+//                  EigenTrust), hence c_ij = u_ij/Σ u_i·. Per-customer
+//                  counters are row sums.
 //   dyn_tally      one pass over the rows of Wᵀ (the in-edges of each
-//                  provider j, through the edge permutation): Cᵀ's values
-//                  c_ij = u_ij/Σ u_i·, what j gave, how often it defected and
-//                  was fined, and the platform's pooled evidence about j.
+//                  provider j, their records through in_slot): Cᵀ's values
+//                  c_ij, what j gave, how often it defected and was fined,
+//                  and the platform's pooled evidence about j.
 //   dyn_dangling   the agents whose local trust row is all zero, ascending.
 //   (EigenTrust: kernels/eigentrust.hpp's eigentrust_step on Cᵀ, warm-started.)
 //   dyn_payoff     π_i from the counters, the fines and the recognition reward.
@@ -48,12 +49,12 @@ enum EdgeOutcome : std::uint8_t {
   outcome_defected_detected = 4,  // the provider defected, detected by its institution and fined
 };
 
-// What edge k of W hands to its provider's side in an epoch: its local
-// trust above neutral in 32-bit fixed point (dynamics_rules::local_trust)
-// and its outcome, side by side (W order) so that the pass over Wᵀ gathers
-// both with one memory access.
+// What edge k of W hands to its provider's side in an epoch: Cᵀ's value
+// c_ij = u_ij/Σ u_i· (dynamics_rules::normalised of the fixed-point local
+// trust) and its outcome, side by side (in the edge's slot, InPattern) so
+// that the pass over Wᵀ gathers both with one memory access.
 struct EdgeRecord {
-  std::uint32_t local = 0;
+  float trust = 0.0f;
   std::uint8_t outcome = outcome_none;
 };
 
@@ -75,6 +76,10 @@ enum Tally : int {
 // Agent kinds (as in the graph file's /agents/kind).
 inline constexpr std::uint8_t kind_resident = 0, kind_enterprise = 1, kind_institution = 2;
 
+// The CPU's record slots group Wᵀ rows into blocks of about this many
+// entries (InPattern): 512 KB of records, within a core's L2 cache.
+inline constexpr std::int64_t dyn_record_block = std::int64_t{1} << 16;
+
 // Rows with more than this many entries are processed by a whole thread
 // block on the GPU (the lists in DynamicsGraphView); the CPU ignores them.
 inline constexpr std::int64_t dyn_long_row = 4096;
@@ -91,7 +96,8 @@ struct DynamicsGraphView {
                                                //   (dynamics_rules::interaction_threshold of its weight)
   const std::int64_t* in_indptr = nullptr;     // Wᵀ, n + 1: row j = the customers of j
   const std::int32_t* in_source = nullptr;     // Wᵀ, nnz: customer i, ascending within a row
-  const std::int64_t* in_edge = nullptr;       // Wᵀ, nnz: position k of that edge in W
+  const std::int64_t* in_slot = nullptr;       // Wᵀ, nnz: the record slot of that entry's edge
+  const std::int64_t* edge_slot = nullptr;     // W, nnz: the record slot of edge k; null: slot k
   const std::uint8_t* kind = nullptr;          // n: agent kinds (all residents when the graph has none)
   const std::uint8_t* registered = nullptr;    // n: 1 = a provider registered with an institution
   const std::uint8_t* edge_registered = nullptr;  // nnz: registered[indices[k]]
@@ -102,17 +108,28 @@ struct DynamicsGraphView {
 };
 
 // The transposed pattern of W and the edge permutation (dyn_in_pattern),
-// which is also the pattern of the propagation's Cᵀ. On the CPU, where it
-// pads by at most a quarter, Cᵀ's sources also in SELL-8 lanes
-// (kernels::SellChunks): the host copies dyn_tally's values into the same
-// lanes (kernels::cpu::to_sell_lanes) so that eigentrust_step runs its SIMD
-// products. dyn_tally itself walks the CSR rows, whose neighbouring rows
-// gather neighbouring edge records; in the lanes' order (rows by length)
-// it ran 1.7x slower on a city (docs/dynamics.md).
+// which is also the pattern of the propagation's Cᵀ.
+//
+// The permutation is stored as record slots: dyn_interact writes edge k's
+// record to slot edge_slot[k], dyn_tally reads entry q's from in_slot[q].
+// The GPU keeps records in W order (edge_slot empty, in_slot[q] = k): its
+// gather through the permutation is cheap. The CPU groups the slots by
+// blocks of consecutive Wᵀ rows of about dyn_record_block entries, in W
+// order within a block: the interaction pass then writes one sequential
+// stream per block, and the Cᵀ pass gathers each block's records from a
+// range that stays in the core's cache, where a gather in W order missed
+// the last-level cache about once a tie (docs/dynamics.md).
+//
+// On the CPU, where it pads by at most a quarter, Cᵀ's sources are also
+// in SELL-8 lanes (kernels::SellChunks): the host copies dyn_tally's values
+// into the same lanes (kernels::cpu::to_sell_lanes) so that eigentrust_step
+// runs its SIMD products. dyn_tally itself walks the CSR rows; in the
+// lanes' order (rows by length) it ran 1.7x slower on a city.
 struct InPattern {
-  Array<std::int64_t> indptr;  // n + 1
-  Array<std::int32_t> source;  // nnz
-  Array<std::int64_t> edge;    // nnz
+  Array<std::int64_t> indptr;     // n + 1
+  Array<std::int32_t> source;     // nnz
+  Array<std::int64_t> in_slot;    // nnz: the record slot of entry q's edge
+  Array<std::int64_t> edge_slot;  // W order, nnz: the record slot of edge k (CPU); else empty: slot k
   Array<std::int64_t> sell_offsets;  // SELL-8 (CPU): chunks + 1; else empty
   Array<std::int32_t> sell_rows;     //   8 per chunk
   Array<std::int32_t> sell_lengths;  //   8 per chunk
@@ -156,15 +173,15 @@ struct TrustInequality {
 };
 
 // dyn_in_pattern: Wᵀ's pattern (every entry of W, whatever its sign) and
-//   the permutation in_edge (once per graph; W's values are not read); on
-//   the CPU also the sources in SELL-8 lanes (InPattern).
+//   the permutation as record slots (once per graph; W's values are not
+//   read); on the CPU also the sources in SELL-8 lanes (InPattern).
 // dyn_interact: the edge step (see above); reads the strategies and the
 //   pooled evidence published at the start of the epoch; updates r, s;
-//   writes the edge records (W order), inverse_row_sum[i] = 1/Σ_j u_ij (0
-//   for a row without positive local trust: a dangling agent) and the
-//   customer tallies.
-// dyn_tally: ct_values[q] = u·inverse_row_sum[source] of record[in_edge[q]]
-//   and the provider tallies; pool ← λ·pool + this epoch's reports for
+//   writes inverse_row_sum[i] = 1/Σ_j u_ij (0 for a row without positive
+//   local trust: a dangling agent), the edge records (edge k's in slot
+//   edge_slot[k]) and the customer tallies.
+// dyn_tally: ct_values[q] = record[in_slot[q]].trust and the provider
+//   tallies; pool ← λ·pool + this epoch's reports for
 //   registered providers.
 // dyn_dangling: writes the agents whose inverse_row_sum is 0, ascending;
 //   returns how many.
@@ -180,9 +197,8 @@ struct TrustInequality {
                     const std::uint8_t* strategy, const double* pool_r, const double* pool_s, float* r, float* s,  \
                     EdgeRecord* record, double* inverse_row_sum, std::int32_t* tallies);                         \
   void dyn_tally(const Exec& exec, const DynamicsGraphView& g, const DynamicsRules& rules,                      \
-                 const EdgeRecord* record, const double* inverse_row_sum, float* ct_values,                      \
-                 std::int32_t* tallies,                                                                          \
-                 double* pool_r, double* pool_s);                                                                \
+                 const EdgeRecord* record, float* ct_values, std::int32_t* tallies, double* pool_r,             \
+                 double* pool_s);                                                                                \
   std::int64_t dyn_dangling(const Exec& exec, std::int64_t n, const double* inverse_row_sum,                   \
                             std::int32_t* list);                                                                 \
   void dyn_payoff(const Exec& exec, std::int64_t n, const DynamicsRules& rules, const std::int32_t* tallies,    \

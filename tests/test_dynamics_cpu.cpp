@@ -198,7 +198,9 @@ TEST(DynamicsRules, InPatternPermutesEveryEdge) {
   const auto p = kernels::cpu::dyn_in_pattern(*exec, w);
   EXPECT_EQ(p.indptr.to_host(), (std::vector<std::int64_t>{0, 1, 2, 4}));
   EXPECT_EQ(p.source.to_host(), (std::vector<std::int32_t>{2, 0, 0, 1}));
-  EXPECT_EQ(p.edge.to_host(), (std::vector<std::int64_t>{3, 0, 1, 2}));
+  // One block of record slots, in W order: entry q's slot is its edge's position.
+  EXPECT_EQ(p.in_slot.to_host(), (std::vector<std::int64_t>{3, 0, 1, 2}));
+  EXPECT_EQ(p.edge_slot.to_host(), (std::vector<std::int64_t>{0, 1, 2, 3}));
 }
 
 // ---------------------------------------------------------------- epochs by hand

@@ -73,7 +73,11 @@ TEST(DynamicsSell, InPatternKeepsCsrAndStoresTheSourcesInSellLanes) {
   // CSR, as on the GPU.
   const std::vector<std::int64_t> indptr = p.indptr.to_host();
   const std::vector<std::int32_t> source = p.source.to_host();
-  const std::vector<std::int64_t> edge = p.edge.to_host();
+  // The edge of each entry, through its record slot.
+  const std::vector<std::int64_t> in_slot = p.in_slot.to_host(), edge_slot = p.edge_slot.to_host();
+  std::vector<std::int64_t> edge_of_slot(edge_slot.size(), -1);
+  for (std::size_t k = 0; k < edge_slot.size(); ++k) edge_of_slot[static_cast<std::size_t>(edge_slot[k])] =
+      static_cast<std::int64_t>(k);
   ASSERT_EQ(static_cast<std::int64_t>(source.size()), g.nnz());
   for (std::int64_t j = 0; j < g.n; ++j) {
     const auto& row = want[static_cast<std::size_t>(j)];
@@ -82,7 +86,7 @@ TEST(DynamicsSell, InPatternKeepsCsrAndStoresTheSourcesInSellLanes) {
     for (std::size_t q = 0; q < row.size(); ++q) {
       const auto at = static_cast<std::size_t>(indptr[static_cast<std::size_t>(j)]) + q;
       EXPECT_EQ(source[at], row[q].first) << "row " << j;
-      EXPECT_EQ(edge[at], row[q].second) << "row " << j;
+      EXPECT_EQ(edge_of_slot[static_cast<std::size_t>(in_slot[at])], row[q].second) << "row " << j;
     }
   }
   // The lanes: every row once, longest first, its sources in order.

@@ -9,6 +9,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -37,9 +38,10 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
   InPattern p;
   p.indptr = Array<std::int64_t>::from_host(ex, count);
   p.source = Array<std::int32_t>(ex, static_cast<std::size_t>(w.nnz));
-  p.edge = Array<std::int64_t>(ex, static_cast<std::size_t>(w.nnz));
+  p.in_slot = Array<std::int64_t>(ex, static_cast<std::size_t>(w.nnz));
+  p.edge_slot = Array<std::int64_t>(ex, static_cast<std::size_t>(w.nnz));
   std::int32_t* source = p.source.data();
-  std::int64_t* edge = p.edge.data();
+  std::int64_t* edge = p.in_slot.data();  // W's position of each entry, until it becomes the slot
 
   // Scatter every entry into its column's segment, then order each segment
   // by customer: the result does not depend on the scatter order.
@@ -64,6 +66,34 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
       for (std::int64_t q = b; q < e; ++q) buf.emplace_back(source[q], edge[q]);
       std::sort(buf.begin(), buf.end());
       for (std::int64_t q = b; q < e; ++q) std::tie(source[q], edge[q]) = buf[static_cast<std::size_t>(q - b)];
+    }
+  }
+
+  // The record slots (InPattern): blocks of whole rows of Wᵀ, a new one
+  // where a row would take the block past dyn_record_block entries; the
+  // slots [first, last) of a block are its entries' range, in W order.
+  std::vector<std::int64_t> block{0};
+  for (std::int64_t j = 0; j < n; ++j) {
+    const std::int64_t b = count[static_cast<std::size_t>(j)], e = count[static_cast<std::size_t>(j) + 1];
+    if (e - block.back() > dyn_record_block && b > block.back()) block.push_back(b);
+  }
+  block.push_back(w.nnz);
+  std::int64_t* edge_slot = p.edge_slot.data();
+  const auto blocks = static_cast<std::int64_t>(block.size()) - 1;
+#pragma omp parallel
+  {
+    std::vector<std::pair<std::int64_t, std::int64_t>> buf;  // (edge, entry)
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t c = 0; c < blocks; ++c) {
+      const std::int64_t first = block[static_cast<std::size_t>(c)], last = block[static_cast<std::size_t>(c) + 1];
+      buf.clear();
+      for (std::int64_t q = first; q < last; ++q) buf.emplace_back(edge[q], q);
+      std::sort(buf.begin(), buf.end());
+      for (std::int64_t slot = first; slot < last; ++slot) {
+        const auto [k, q] = buf[static_cast<std::size_t>(slot - first)];
+        edge_slot[k] = slot;
+        edge[q] = slot;
+      }
     }
   }
 
@@ -97,23 +127,32 @@ void dyn_interact(const CpuExecutor&, const DynamicsGraphView& graph, const Dyna
     std::uint64_t sum = 0;  // Σ local over the row: exact
     std::int64_t first = -16;  // the first edge of the 16 whose draws are in `words`
     std::uint32_t words[16];
+    // The records take the bits of the local trust until the row's sum is
+    // known; the second sweep finds their lines in L1.
     for (std::int64_t k = b; k < e; ++k) {
       if (k - first >= 16) {  // the next four Philox blocks, computed together
         first = k & ~std::int64_t{3};
         dyn::interaction_blocks4(rules.seed, first >> 2, epoch, words);
       }
-      std::uint32_t local = 0;
-      const std::uint8_t o =
-          dyn::edge_step(g, rules, epoch, k, words[k - first], strategy, pool_r, pool_s, r, s, local);
-      record[k].local = local;
-      record[k].outcome = o;
-      sum += local;
+      std::uint32_t u = 0;
+      const std::uint8_t o = dyn::edge_step(g, rules, epoch, k, words[k - first], strategy, pool_r, pool_s, r, s, u);
+      EdgeRecord& rec = record[g.edge_slot != nullptr ? g.edge_slot[k] : k];
+      std::memcpy(&rec.trust, &u, sizeof u);
+      rec.outcome = o;
+      sum += u;
       interactions += o >= outcome_cooperated;
       received += o == outcome_cooperated;
       avoided += o == outcome_avoided;
       avoided_defectors += (o == outcome_avoided) & (strategy[g.indices[k]] == 0);
     }
-    inverse_row_sum[i] = sum > 0 ? 1.0 / static_cast<double>(sum) : 0.0;
+    const double inverse = sum > 0 ? 1.0 / static_cast<double>(sum) : 0.0;
+    for (std::int64_t k = b; k < e; ++k) {
+      float& trust = record[g.edge_slot != nullptr ? g.edge_slot[k] : k].trust;
+      std::uint32_t u;
+      std::memcpy(&u, &trust, sizeof u);
+      trust = dyn::normalised(u, inverse);
+    }
+    inverse_row_sum[i] = inverse;
     tallies[tally_interactions * n + i] = interactions;
     tallies[tally_received * n + i] = received;
     tallies[tally_avoided * n + i] = avoided;
@@ -122,8 +161,7 @@ void dyn_interact(const CpuExecutor&, const DynamicsGraphView& graph, const Dyna
 }
 
 void dyn_tally(const CpuExecutor&, const DynamicsGraphView& graph, const DynamicsRules& rules,
-               const EdgeRecord* record, const double* inverse_row_sum, float* ct_values, std::int32_t* tallies,
-               double* pool_r, double* pool_s) {
+               const EdgeRecord* record, float* ct_values, std::int32_t* tallies, double* pool_r, double* pool_s) {
   const DynamicsGraphView g = graph;
   const float forgetting = rules.forgetting;
   const std::int64_t n = g.n;
@@ -131,8 +169,8 @@ void dyn_tally(const CpuExecutor&, const DynamicsGraphView& graph, const Dynamic
   for (std::int64_t j = 0; j < n; ++j) {
     std::int32_t given = 0, defections = 0, fines = 0, refused = 0;
     for (std::int64_t q = g.in_indptr[j]; q < g.in_indptr[j + 1]; ++q) {
-      const EdgeRecord rec = record[g.in_edge[q]];
-      ct_values[q] = dyn::normalised(rec.local, inverse_row_sum[g.in_source[q]]);
+      const EdgeRecord rec = record[g.in_slot[q]];
+      ct_values[q] = rec.trust;
       given += rec.outcome == outcome_cooperated;
       defections += rec.outcome >= outcome_defected;
       fines += rec.outcome == outcome_defected_detected;

@@ -115,13 +115,19 @@ struct RowCounts {
   unsigned long long sum = 0;  // Σ local_trust: exact
 };
 
-// Entry k of row i: the edge step, its record and counters.
+__device__ std::int64_t slot_of(const DynamicsGraphView& g, std::int64_t k) {
+  return g.edge_slot != nullptr ? g.edge_slot[k] : k;
+}
+
+// Entry k of row i: the edge step, its counters, and its record, whose
+// trust holds the bits of the fixed-point local trust until the row's sum
+// is known (normalise_entry, by the same thread).
 __device__ void interact_entry(const InteractArgs& a, std::int64_t k, RowCounts& rc) {
   const std::uint32_t draw = dyn::word_of(dyn::interaction_block(a.rules.seed, k, a.epoch), k);
   std::uint32_t local = 0;
   const std::uint8_t o =
       dyn::edge_step(a.g, a.rules, a.epoch, k, draw, a.strategy, a.pool_r, a.pool_s, a.r, a.s, local);
-  a.record[k] = EdgeRecord{local, o};
+  a.record[slot_of(a.g, k)] = EdgeRecord{__uint_as_float(local), o};
   rc.sum += local;
   rc.interactions += o >= outcome_cooperated;
   rc.received += o == outcome_cooperated;
@@ -131,9 +137,16 @@ __device__ void interact_entry(const InteractArgs& a, std::int64_t k, RowCounts&
   }
 }
 
+__device__ void normalise_entry(const InteractArgs& a, std::int64_t k, double inverse) {
+  float& trust = a.record[slot_of(a.g, k)].trust;
+  trust = dyn::normalised(__float_as_uint(trust), inverse);
+}
+
+__device__ double inverse_of(unsigned long long sum) { return sum > 0 ? 1.0 / static_cast<double>(sum) : 0.0; }
+
 __device__ void finish_row(const InteractArgs& a, std::int64_t i, const RowCounts& rc) {
   const std::int64_t n = a.g.n;
-  a.inverse_row_sum[i] = rc.sum > 0 ? 1.0 / static_cast<double>(rc.sum) : 0.0;
+  a.inverse_row_sum[i] = inverse_of(rc.sum);
   a.tallies[tally_interactions * n + i] = rc.interactions;
   a.tallies[tally_received * n + i] = rc.received;
   a.tallies[tally_avoided * n + i] = rc.avoided;
@@ -148,7 +161,8 @@ __global__ void __launch_bounds__(row_threads) interact_rows(InteractArgs a) {
   if (e - b > dyn_long_row) return;  // interact_long_rows
   RowCounts rc;
   for (std::int64_t k = b + lane; k < e; k += warp_size) interact_entry(a, k, rc);
-  rc.sum = warp_sum_u64(rc.sum);
+  rc.sum = warp_sum_u64(rc.sum);  // in every lane
+  for (std::int64_t k = b + lane; k < e; k += warp_size) normalise_entry(a, k, inverse_of(rc.sum));
   rc.interactions = warp_sum_int(rc.interactions);
   rc.received = warp_sum_int(rc.received);
   rc.avoided = warp_sum_int(rc.avoided);
@@ -174,7 +188,9 @@ __global__ void __launch_bounds__(long_threads) interact_long_rows(InteractArgs 
   RowCounts rc;
   for (std::int64_t k = a.g.indptr[i] + threadIdx.x; k < a.g.indptr[i + 1]; k += long_threads)
     interact_entry(a, k, rc);
-  rc.sum = block_total<unsigned long long>(rc.sum);
+  rc.sum = block_total<unsigned long long>(rc.sum);  // in every thread
+  for (std::int64_t k = a.g.indptr[i] + threadIdx.x; k < a.g.indptr[i + 1]; k += long_threads)
+    normalise_entry(a, k, inverse_of(rc.sum));
   rc.interactions = block_total<int>(rc.interactions);
   rc.received = block_total<int>(rc.received);
   rc.avoided = block_total<int>(rc.avoided);
@@ -188,7 +204,6 @@ struct TallyArgs {
   DynamicsGraphView g;
   float forgetting;
   const EdgeRecord* record;
-  const double* inverse_row_sum;
   float* ct_values;
   std::int32_t* tallies;
   double* pool_r;
@@ -200,8 +215,8 @@ struct ProviderCounts {
 };
 
 __device__ void tally_entry(const TallyArgs& a, std::int64_t q, ProviderCounts& pc) {
-  const EdgeRecord rec = a.record[a.g.in_edge[q]];
-  a.ct_values[q] = dyn::normalised(rec.local, a.inverse_row_sum[a.g.in_source[q]]);
+  const EdgeRecord rec = a.record[a.g.in_slot[q]];
+  a.ct_values[q] = rec.trust;
   pc.given += rec.outcome == outcome_cooperated;
   pc.defections += rec.outcome >= outcome_defected;
   pc.fines += rec.outcome == outcome_defected_detected;
@@ -340,7 +355,7 @@ InPattern dyn_in_pattern(const CudaExecutor& exec, const CsrView& w) {
   InPattern p;
   p.indptr = Array<std::int64_t>(ex, static_cast<std::size_t>(n) + 1);
   p.source = Array<std::int32_t>(ex, static_cast<std::size_t>(nnz));
-  p.edge = Array<std::int64_t>(ex, static_cast<std::size_t>(nnz));
+  p.in_slot = Array<std::int64_t>(ex, static_cast<std::size_t>(nnz));  // records in W order: slot = edge
   std::int64_t* indptr = p.indptr.data();
   auto* counts = reinterpret_cast<unsigned long long*>(indptr);
   static_assert(sizeof(unsigned long long) == sizeof(std::int64_t));
@@ -357,19 +372,19 @@ InPattern dyn_in_pattern(const CudaExecutor& exec, const CsrView& w) {
     Array<std::int64_t> cursor(ex, static_cast<std::size_t>(n));
     exec.copy(cursor.data(), indptr, static_cast<std::size_t>(n) * sizeof(std::int64_t));
     scatter_in_edges<<<blocks_for(n, rows_per_block), row_threads, 0, stream>>>(
-        w, reinterpret_cast<unsigned long long*>(cursor.data()), p.source.data(), p.edge.data());
+        w, reinterpret_cast<unsigned long long*>(cursor.data()), p.source.data(), p.in_slot.data());
     TRUSTPROP_CUDA_CHECK_LAUNCH();
   }
   // Order every row of Wᵀ by customer (sources are unique within a row).
   Array<std::int32_t> source_alt(ex, static_cast<std::size_t>(nnz));
   Array<std::int64_t> edge_alt(ex, static_cast<std::size_t>(nnz));
   cub::DoubleBuffer<std::int32_t> keys(p.source.data(), source_alt.data());
-  cub::DoubleBuffer<std::int64_t> values(p.edge.data(), edge_alt.data());
+  cub::DoubleBuffer<std::int64_t> values(p.in_slot.data(), edge_alt.data());
   run_cub(exec, "cub::DeviceSegmentedSort::SortPairs", [&](void* temp, std::size_t& bytes) {
     return cub::DeviceSegmentedSort::SortPairs(temp, bytes, keys, values, nnz, n, indptr, indptr + 1, stream);
   });
   if (keys.Current() != p.source.data()) std::swap(p.source, source_alt);
-  if (values.Current() != p.edge.data()) std::swap(p.edge, edge_alt);
+  if (values.Current() != p.in_slot.data()) std::swap(p.in_slot, edge_alt);
   exec.synchronize();
   return p;
 }
@@ -390,12 +405,11 @@ void dyn_interact(const CudaExecutor& exec, const DynamicsGraphView& g, const Dy
 }
 
 void dyn_tally(const CudaExecutor& exec, const DynamicsGraphView& g, const DynamicsRules& rules,
-               const EdgeRecord* record, const double* inverse_row_sum, float* ct_values, std::int32_t* tallies,
-               double* pool_r, double* pool_s) {
+               const EdgeRecord* record, float* ct_values, std::int32_t* tallies, double* pool_r, double* pool_s) {
   if (g.n == 0) return;
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
-  const TallyArgs a{g, rules.forgetting, record, inverse_row_sum, ct_values, tallies, pool_r, pool_s};
+  const TallyArgs a{g, rules.forgetting, record, ct_values, tallies, pool_r, pool_s};
   tally_rows<<<blocks_for(g.n, rows_per_block), row_threads, 0, stream>>>(a);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
   if (g.n_long_in_rows > 0) {
