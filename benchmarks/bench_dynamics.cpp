@@ -184,10 +184,10 @@ int main(int argc, char** argv) {
              {"edge_update_ns_per_edge", 1e9 * edge / static_cast<double>(std::max<std::int64_t>(g.nnz(), 1))},
              {"note",
               "edge update = dyn_interact + dyn_tally + dyn_dangling (interactions, evidence, supervision, pools, "
-              "local trust, Cᵀ's values through the permutation); the first ratio divides its median by the median "
-              "of standalone eigentrust_step calls on build_transition(W), timed before the epochs; the second is "
-              "the median over epochs of the edge update divided by the same epoch's propagation time per "
-              "iteration (adjacent in time: robust to load changes on a shared machine)"}};
+              "local trust, Cᵀ's values gathered through the record slots); the first ratio divides its median by "
+              "the median of standalone eigentrust_step calls on build_transition(W), timed before the epochs; the "
+              "second is the median over epochs of the edge update divided by the same epoch's propagation time "
+              "per iteration (adjacent in time: robust to load changes on a shared machine)"}};
     const std::string text = out.dump(2);
     std::printf("%s\n", text.c_str());
     if (!output.empty()) {
