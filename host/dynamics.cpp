@@ -220,9 +220,16 @@ struct Simulation::Impl {
     // Agents: kinds (all residents when the graph has none), registration.
     std::vector<std::uint8_t> kinds = g.kind.empty() ? std::vector<std::uint8_t>(un, kernels::kind_resident) : g.kind;
     registrar = derive_registrar(g, p.registration, p.registered_share, seed);
-    std::vector<std::uint8_t> reg(un, 0), edge_reg(unnz, 0);
+    // Host copies of per-tie arrays live only until uploaded (scoped), so
+    // that the peak on the CPU, where the executor's memory is the host's,
+    // is the steady state plus the graph.
+    std::vector<std::uint8_t> reg(un, 0);
     for (std::size_t i = 0; i < un; ++i) reg[i] = registrar[i] >= 0;
-    for (std::size_t k = 0; k < unnz; ++k) edge_reg[k] = reg[static_cast<std::size_t>(g.indices[k])];
+    {
+      std::vector<std::uint8_t> edge_reg(unnz);
+      for (std::size_t k = 0; k < unnz; ++k) edge_reg[k] = reg[static_cast<std::size_t>(g.indices[k])];
+      edge_registered = Array<std::uint8_t>::from_host(exec, edge_reg);
+    }
     for (std::uint8_t x : reg) registered += x;
     if (p.registration != Registration::none && registered == 0)
       spdlog::warn("no provider is registered with an institution (the graph has no {}): supervision and pooled "
@@ -232,9 +239,11 @@ struct Simulation::Impl {
     // W, Wᵀ with the edge permutation, long rows.
     indptr = Array<std::int64_t>::from_host(exec, g.indptr);
     indices = Array<std::int32_t>::from_host(exec, g.indices);
-    std::vector<std::uint32_t> thresholds(unnz);
-    for (std::size_t k = 0; k < unnz; ++k) thresholds[k] = dyn::interaction_threshold(p.interaction_rate, g.data[k]);
-    threshold = Array<std::uint32_t>::from_host(exec, thresholds);
+    {
+      std::vector<std::uint32_t> thresholds(unnz);
+      for (std::size_t k = 0; k < unnz; ++k) thresholds[k] = dyn::interaction_threshold(p.interaction_rate, g.data[k]);
+      threshold = Array<std::uint32_t>::from_host(exec, thresholds);
+    }
     const kernels::CsrView w{n, n, nnz, indptr.data(), indices.data(), nullptr};  // the pattern only
     in = kernels::dispatch(*exec, [&](const auto& x) { return dyn_in_pattern(x, w); });
     const std::vector<std::int64_t> in_indptr = in.indptr.to_host();
@@ -246,7 +255,6 @@ struct Simulation::Impl {
     }
     kind = Array<std::uint8_t>::from_host(exec, kinds);
     is_registered = Array<std::uint8_t>::from_host(exec, reg);
-    edge_registered = Array<std::uint8_t>::from_host(exec, edge_reg);
     long_rows = Array<std::int32_t>::from_host(exec, long_w);
     long_in_rows = Array<std::int32_t>::from_host(exec, long_in);
 
@@ -272,20 +280,22 @@ struct Simulation::Impl {
 
     // The initial state: no evidence, trust = pre-trust, strategies drawn
     // with Philox keyed by (seed, agent); institutions always cooperate.
-    HostDynamicsState h;
-    h.seed = seed;
-    h.r.assign(unnz, 0.0f);
-    h.s.assign(unnz, 0.0f);
-    h.pool_r.assign(un, 0.0);
-    h.pool_s.assign(un, 0.0);
-    h.strategy.resize(un);
-    const std::uint64_t cooperate = dyn::threshold32(p.initial_cooperation);
-    for (std::size_t i = 0; i < un; ++i)
-      h.strategy[i] = kinds[i] == kernels::kind_institution ||
-                      rng::draw4(seed, dyn::purpose_initial, i, 0).w[0] < cooperate;
-    h.payoff.assign(un, 0.0);
-    h.trust = pre.p;
-    state = upload(exec, h);
+    {
+      HostDynamicsState h;
+      h.seed = seed;
+      h.r.assign(unnz, 0.0f);
+      h.s.assign(unnz, 0.0f);
+      h.pool_r.assign(un, 0.0);
+      h.pool_s.assign(un, 0.0);
+      h.strategy.resize(un);
+      const std::uint64_t cooperate = dyn::threshold32(p.initial_cooperation);
+      for (std::size_t i = 0; i < un; ++i)
+        h.strategy[i] = kinds[i] == kernels::kind_institution ||
+                        rng::draw4(seed, dyn::purpose_initial, i, 0).w[0] < cooperate;
+      h.payoff.assign(un, 0.0);
+      h.trust = pre.p;
+      state = upload(exec, h);
+    }
 
     record = filled<kernels::EdgeRecord>(exec, unnz, kernels::EdgeRecord{});
     ct_values = Array<float>(exec, unnz);
