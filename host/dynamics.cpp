@@ -139,26 +139,26 @@ std::vector<std::int32_t> derive_registrar(const io::Graph& g, Registration how,
 
 // Executor memory of a simulation, per edge of W:
 //   static   W's columns and interaction thresholds (8 B), edge_registered (1 B), Wᵀ's
-//            sources and record slots (12 B), Cᵀ's values (4 B)
+//            sources and record slots (8 B), Cᵀ's values (4 B)
 //   state    r, s (8 B)
-//   scratch  edge records: Cᵀ's value and outcome (8 B)      = 41 B/edge
+//   scratch  edge records: Cᵀ's value and outcome (8 B)      = 37 B/edge
 // and per agent: row offsets of W and Wᵀ (16 B), kind, registered, two
 // strategy arrays (4 B), pools, payoff, trust, t_next, pre-trust and the
 // inverse row sums (56 B), the float32 copies of t (8 B), tallies (32 B),
 // imitated neighbour and dangling list (8 B), long-row lists (at most 8 B)
 //                                                               = 132 B/agent.
-// The CPU adds each edge's record slot in W order (8 B/edge, kernels::
+// The CPU adds each edge's record slot in W order (4 B/edge, kernels::
 // InPattern) and Cᵀ's sources and values in SELL-8 lanes: 8 B per stored
 // entry, which pads by about 2 % on a generated city and by at most a
 // quarter on any graph (kernels::cpu::SellLanes): 10 B/edge at most; and
 // the lanes' tables, 9 B/agent.
 // While Wᵀ is built (dyn_in_pattern) the GPU's segmented sort holds a
-// second copy of the sources and the permutation (12 B/edge) before the
+// second copy of the sources and the permutation (8 B/edge) before the
 // records exist: the peak is the steady state. Plus a margin of 5 % and
 // 256 MiB (allocation granularity, CUB's temporary storage).
 std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind) {
   const bool cpu = kind == kernels::BackendKind::cpu;
-  const double bytes = (cpu ? 59.0 : 41.0) * static_cast<double>(std::max<std::int64_t>(nnz, 0)) +
+  const double bytes = (cpu ? 51.0 : 37.0) * static_cast<double>(std::max<std::int64_t>(nnz, 0)) +
                        (cpu ? 141.0 : 132.0) * static_cast<double>(std::max<std::int64_t>(n, 0));
   return static_cast<std::size_t>(bytes * 1.05 + 256.0 * (1 << 20));
 }
@@ -199,7 +199,10 @@ struct Simulation::Impl {
     validate(p);
     if (g.n > std::numeric_limits<std::int32_t>::max())
       throw DataError("the simulation supports at most 2^31 - 1 agents (32-bit agent ids)");
-    if (g.nnz() >= dyn::max_edges) throw DataError("the simulation supports fewer than 2^34 ties");
+    static_assert(kernels::dyn_max_ties <= dyn::max_edges);
+    if (g.nnz() >= kernels::dyn_max_ties)
+      throw DataError("the simulation supports fewer than 2^32 ties per device (32-bit record slots); the graph has " +
+                      std::to_string(g.nnz()));
     kernels::require_device_memory(*exec, dynamics_device_bytes(n, nnz, exec->kind()),
                                    "The simulation of " + (g.source.empty() ? std::string("the graph") : g.source));
     const auto un = static_cast<std::size_t>(n), unnz = static_cast<std::size_t>(nnz);
@@ -482,7 +485,7 @@ const std::vector<std::int32_t>& Simulation::registrar() const { return impl_->r
 std::int64_t Simulation::registered_count() const { return impl_->registered; }
 std::vector<std::uint8_t> Simulation::last_outcomes() const {
   const std::vector<kernels::EdgeRecord> records = impl_->record.to_host();
-  const std::vector<std::int64_t> slot = impl_->in.edge_slot.to_host();
+  const std::vector<kernels::RecordSlot> slot = impl_->in.edge_slot.to_host();
   std::vector<std::uint8_t> outcomes(records.size());
   for (std::size_t k = 0; k < records.size(); ++k)
     outcomes[k] = records[slot.empty() ? k : static_cast<std::size_t>(slot[k])].outcome;

@@ -80,6 +80,11 @@ inline constexpr std::uint8_t kind_resident = 0, kind_enterprise = 1, kind_insti
 // entries (InPattern): 512 KB of records, within a core's L2 cache.
 inline constexpr std::int64_t dyn_record_block = std::int64_t{1} << 16;
 
+// A position in the edge records (InPattern); 32 bits, so a simulation
+// holds fewer than dyn_max_ties ties per executor.
+using RecordSlot = std::uint32_t;
+inline constexpr std::int64_t dyn_max_ties = std::int64_t{1} << 32;
+
 // Rows with more than this many entries are processed by a whole thread
 // block on the GPU (the lists in DynamicsGraphView); the CPU ignores them.
 inline constexpr std::int64_t dyn_long_row = 4096;
@@ -96,8 +101,8 @@ struct DynamicsGraphView {
                                                //   (dynamics_rules::interaction_threshold of its weight)
   const std::int64_t* in_indptr = nullptr;     // Wᵀ, n + 1: row j = the customers of j
   const std::int32_t* in_source = nullptr;     // Wᵀ, nnz: customer i, ascending within a row
-  const std::int64_t* in_slot = nullptr;       // Wᵀ, nnz: the record slot of that entry's edge
-  const std::int64_t* edge_slot = nullptr;     // W, nnz: the record slot of edge k; null: slot k
+  const RecordSlot* in_slot = nullptr;         // Wᵀ, nnz: the record slot of that entry's edge
+  const RecordSlot* edge_slot = nullptr;       // W, nnz: the record slot of edge k; null: slot k
   const std::uint8_t* kind = nullptr;          // n: agent kinds (all residents when the graph has none)
   const std::uint8_t* registered = nullptr;    // n: 1 = a provider registered with an institution
   const std::uint8_t* edge_registered = nullptr;  // nnz: registered[indices[k]]
@@ -128,8 +133,8 @@ struct DynamicsGraphView {
 struct InPattern {
   Array<std::int64_t> indptr;     // n + 1
   Array<std::int32_t> source;     // nnz
-  Array<std::int64_t> in_slot;    // nnz: the record slot of entry q's edge
-  Array<std::int64_t> edge_slot;  // W order, nnz: the record slot of edge k (CPU); else empty: slot k
+  Array<RecordSlot> in_slot;    // nnz: the record slot of entry q's edge
+  Array<RecordSlot> edge_slot;  // W order, nnz: the record slot of edge k (CPU); else empty: slot k
   Array<std::int64_t> sell_offsets;  // SELL-8 (CPU): chunks + 1; else empty
   Array<std::int32_t> sell_rows;     //   8 per chunk
   Array<std::int32_t> sell_lengths;  //   8 per chunk

@@ -199,8 +199,8 @@ TEST(DynamicsRules, InPatternPermutesEveryEdge) {
   EXPECT_EQ(p.indptr.to_host(), (std::vector<std::int64_t>{0, 1, 2, 4}));
   EXPECT_EQ(p.source.to_host(), (std::vector<std::int32_t>{2, 0, 0, 1}));
   // One block of record slots, in W order: entry q's slot is its edge's position.
-  EXPECT_EQ(p.in_slot.to_host(), (std::vector<std::int64_t>{3, 0, 1, 2}));
-  EXPECT_EQ(p.edge_slot.to_host(), (std::vector<std::int64_t>{0, 1, 2, 3}));
+  EXPECT_EQ(p.in_slot.to_host(), (std::vector<kernels::RecordSlot>{3, 0, 1, 2}));
+  EXPECT_EQ(p.edge_slot.to_host(), (std::vector<kernels::RecordSlot>{0, 1, 2, 3}));
 }
 
 // ---------------------------------------------------------------- epochs by hand

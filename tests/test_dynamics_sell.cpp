@@ -74,7 +74,7 @@ TEST(DynamicsSell, InPatternKeepsCsrAndStoresTheSourcesInSellLanes) {
   const std::vector<std::int64_t> indptr = p.indptr.to_host();
   const std::vector<std::int32_t> source = p.source.to_host();
   // The edge of each entry, through its record slot.
-  const std::vector<std::int64_t> in_slot = p.in_slot.to_host(), edge_slot = p.edge_slot.to_host();
+  const std::vector<kernels::RecordSlot> in_slot = p.in_slot.to_host(), edge_slot = p.edge_slot.to_host();
   std::vector<std::int64_t> edge_of_slot(edge_slot.size(), -1);
   for (std::size_t k = 0; k < edge_slot.size(); ++k) edge_of_slot[static_cast<std::size_t>(edge_slot[k])] =
       static_cast<std::int64_t>(k);

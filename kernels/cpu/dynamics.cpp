@@ -38,10 +38,10 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
   InPattern p;
   p.indptr = Array<std::int64_t>::from_host(ex, count);
   p.source = Array<std::int32_t>(ex, static_cast<std::size_t>(w.nnz));
-  p.in_slot = Array<std::int64_t>(ex, static_cast<std::size_t>(w.nnz));
-  p.edge_slot = Array<std::int64_t>(ex, static_cast<std::size_t>(w.nnz));
+  p.in_slot = Array<RecordSlot>(ex, static_cast<std::size_t>(w.nnz));
+  p.edge_slot = Array<RecordSlot>(ex, static_cast<std::size_t>(w.nnz));
   std::int32_t* source = p.source.data();
-  std::int64_t* edge = p.in_slot.data();  // W's position of each entry, until it becomes the slot
+  RecordSlot* edge = p.in_slot.data();  // W's position of each entry, until it becomes the slot
 
   // Scatter every entry into its column's segment, then order each segment
   // by customer: the result does not depend on the scatter order.
@@ -53,11 +53,11 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
 #pragma omp atomic capture
       pos = cursor[static_cast<std::size_t>(w.indices[k])]++;
       source[pos] = static_cast<std::int32_t>(i);
-      edge[pos] = k;
+      edge[pos] = static_cast<RecordSlot>(k);
     }
 #pragma omp parallel
   {
-    std::vector<std::pair<std::int32_t, std::int64_t>> buf;
+    std::vector<std::pair<std::int32_t, RecordSlot>> buf;
 #pragma omp for schedule(dynamic, 256)
     for (std::int64_t j = 0; j < n; ++j) {
       const std::int64_t b = count[static_cast<std::size_t>(j)], e = count[static_cast<std::size_t>(j) + 1];
@@ -78,11 +78,11 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
     if (e - block.back() > dyn_record_block && b > block.back()) block.push_back(b);
   }
   block.push_back(w.nnz);
-  std::int64_t* edge_slot = p.edge_slot.data();
+  RecordSlot* edge_slot = p.edge_slot.data();
   const auto blocks = static_cast<std::int64_t>(block.size()) - 1;
 #pragma omp parallel
   {
-    std::vector<std::pair<std::int64_t, std::int64_t>> buf;  // (edge, entry)
+    std::vector<std::pair<RecordSlot, std::int64_t>> buf;  // (edge, entry)
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t c = 0; c < blocks; ++c) {
       const std::int64_t first = block[static_cast<std::size_t>(c)], last = block[static_cast<std::size_t>(c) + 1];
@@ -91,8 +91,8 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
       std::sort(buf.begin(), buf.end());
       for (std::int64_t slot = first; slot < last; ++slot) {
         const auto [k, q] = buf[static_cast<std::size_t>(slot - first)];
-        edge_slot[k] = slot;
-        edge[q] = slot;
+        edge_slot[k] = static_cast<RecordSlot>(slot);
+        edge[q] = static_cast<RecordSlot>(slot);
       }
     }
   }

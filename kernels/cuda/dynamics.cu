@@ -83,14 +83,14 @@ __global__ void count_columns(const std::int32_t* indices, std::int64_t nnz, uns
 }
 
 __global__ void __launch_bounds__(row_threads)
-    scatter_in_edges(CsrView w, unsigned long long* cursor, std::int32_t* source, std::int64_t* edge) {
+    scatter_in_edges(CsrView w, unsigned long long* cursor, std::int32_t* source, RecordSlot* edge) {
   const std::int64_t row = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / warp_size;
   const int lane = static_cast<int>(threadIdx.x % warp_size);
   if (row >= w.rows) return;
   for (std::int64_t k = w.indptr[row] + lane; k < w.indptr[row + 1]; k += warp_size) {
     const auto pos = static_cast<std::int64_t>(atomicAdd(cursor + w.indices[k], 1ull));
     source[pos] = static_cast<std::int32_t>(row);
-    edge[pos] = k;
+    edge[pos] = static_cast<RecordSlot>(k);
   }
 }
 
@@ -355,7 +355,7 @@ InPattern dyn_in_pattern(const CudaExecutor& exec, const CsrView& w) {
   InPattern p;
   p.indptr = Array<std::int64_t>(ex, static_cast<std::size_t>(n) + 1);
   p.source = Array<std::int32_t>(ex, static_cast<std::size_t>(nnz));
-  p.in_slot = Array<std::int64_t>(ex, static_cast<std::size_t>(nnz));  // records in W order: slot = edge
+  p.in_slot = Array<RecordSlot>(ex, static_cast<std::size_t>(nnz));  // records in W order: slot = edge
   std::int64_t* indptr = p.indptr.data();
   auto* counts = reinterpret_cast<unsigned long long*>(indptr);
   static_assert(sizeof(unsigned long long) == sizeof(std::int64_t));
@@ -377,9 +377,9 @@ InPattern dyn_in_pattern(const CudaExecutor& exec, const CsrView& w) {
   }
   // Order every row of Wᵀ by customer (sources are unique within a row).
   Array<std::int32_t> source_alt(ex, static_cast<std::size_t>(nnz));
-  Array<std::int64_t> edge_alt(ex, static_cast<std::size_t>(nnz));
+  Array<RecordSlot> edge_alt(ex, static_cast<std::size_t>(nnz));
   cub::DoubleBuffer<std::int32_t> keys(p.source.data(), source_alt.data());
-  cub::DoubleBuffer<std::int64_t> values(p.in_slot.data(), edge_alt.data());
+  cub::DoubleBuffer<RecordSlot> values(p.in_slot.data(), edge_alt.data());
   run_cub(exec, "cub::DeviceSegmentedSort::SortPairs", [&](void* temp, std::size_t& bytes) {
     return cub::DeviceSegmentedSort::SortPairs(temp, bytes, keys, values, nnz, n, indptr, indptr + 1, stream);
   });
