@@ -91,8 +91,8 @@ inline constexpr std::int64_t dyn_long_row = 4096;
 
 // The static structure of a simulation in the executor's memory: W's
 // pattern and each tie's interaction threshold, the transposed pattern with
-// the permutation from its entries to W's, and per-agent data. None of it
-// changes between epochs.
+// the permutation between its entries and W's (as record slots, InPattern),
+// and per-agent data. None of it changes between epochs.
 struct DynamicsGraphView {
   std::int64_t n = 0, nnz = 0;
   const std::int64_t* indptr = nullptr;        // W, n + 1
@@ -131,8 +131,8 @@ struct DynamicsGraphView {
 // runs its SIMD products. dyn_tally itself walks the CSR rows; in the
 // lanes' order (rows by length) it ran 1.7x slower on a city.
 struct InPattern {
-  Array<std::int64_t> indptr;     // n + 1
-  Array<std::int32_t> source;     // nnz
+  Array<std::int64_t> indptr;   // n + 1
+  Array<std::int32_t> source;   // nnz
   Array<RecordSlot> in_slot;    // nnz: the record slot of entry q's edge
   Array<RecordSlot> edge_slot;  // W order, nnz: the record slot of edge k (CPU); else empty: slot k
   Array<std::int64_t> sell_offsets;  // SELL-8 (CPU): chunks + 1; else empty
