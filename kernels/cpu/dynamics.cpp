@@ -71,31 +71,21 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
 
   // The record slots (InPattern): blocks of whole rows of Wᵀ, a new one
   // where a row would take the block past dyn_record_block entries; the
-  // slots [first, last) of a block are its entries' range, in W order.
-  std::vector<std::int64_t> block{0};
+  // slots of a block are its entries' range, handed out to its edges in W
+  // order by one pass over W (a counting sort).
+  std::vector<std::int64_t> cursor_of_block{0};
+  std::vector<std::int32_t> block_of(static_cast<std::size_t>(n));
   for (std::int64_t j = 0; j < n; ++j) {
     const std::int64_t b = count[static_cast<std::size_t>(j)], e = count[static_cast<std::size_t>(j) + 1];
-    if (e - block.back() > dyn_record_block && b > block.back()) block.push_back(b);
+    if (e - cursor_of_block.back() > dyn_record_block && b > cursor_of_block.back()) cursor_of_block.push_back(b);
+    block_of[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(cursor_of_block.size() - 1);
   }
-  block.push_back(w.nnz);
   RecordSlot* edge_slot = p.edge_slot.data();
-  const auto blocks = static_cast<std::int64_t>(block.size()) - 1;
-#pragma omp parallel
-  {
-    std::vector<std::pair<RecordSlot, std::int64_t>> buf;  // (edge, entry)
-#pragma omp for schedule(dynamic, 1)
-    for (std::int64_t c = 0; c < blocks; ++c) {
-      const std::int64_t first = block[static_cast<std::size_t>(c)], last = block[static_cast<std::size_t>(c) + 1];
-      buf.clear();
-      for (std::int64_t q = first; q < last; ++q) buf.emplace_back(edge[q], q);
-      std::sort(buf.begin(), buf.end());
-      for (std::int64_t slot = first; slot < last; ++slot) {
-        const auto [k, q] = buf[static_cast<std::size_t>(slot - first)];
-        edge_slot[k] = static_cast<RecordSlot>(slot);
-        edge[q] = static_cast<RecordSlot>(slot);
-      }
-    }
-  }
+  for (std::int64_t k = 0; k < w.nnz; ++k)
+    edge_slot[k] = static_cast<RecordSlot>(
+        cursor_of_block[static_cast<std::size_t>(block_of[static_cast<std::size_t>(w.indices[k])])]++);
+#pragma omp parallel for schedule(static)
+  for (std::int64_t q = 0; q < w.nnz; ++q) edge[q] = edge_slot[edge[q]];
 
   // Cᵀ's sources in SELL-8 lanes too (InPattern), unless that pads too much.
   std::vector<std::int32_t> length(static_cast<std::size_t>(n));
