@@ -27,12 +27,7 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
   const std::int64_t n = w.rows;
   auto ex = exec.shared_from_this();
   std::vector<std::int64_t> count(static_cast<std::size_t>(n) + 1, 0);
-#pragma omp parallel for schedule(dynamic, 1024)
-  for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
-#pragma omp atomic
-      ++count[static_cast<std::size_t>(w.indices[k]) + 1];
-    }
+  for (std::int64_t k = 0; k < w.nnz; ++k) ++count[static_cast<std::size_t>(w.indices[k]) + 1];
   std::partial_sum(count.begin(), count.end(), count.begin());
 
   InPattern p;
@@ -43,31 +38,15 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
   std::int32_t* source = p.source.data();
   RecordSlot* edge = p.in_slot.data();  // W's position of each entry, until it becomes the slot
 
-  // Scatter every entry into its column's segment, then order each segment
-  // by customer: the result does not depend on the scatter order.
+  // Every entry into its column's segment by one pass over W in order (a
+  // counting sort), so that each segment comes out ordered by customer.
   std::vector<std::int64_t> cursor(count.begin(), count.end() - 1);
-#pragma omp parallel for schedule(dynamic, 1024)
   for (std::int64_t i = 0; i < n; ++i)
     for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
-      std::int64_t pos;
-#pragma omp atomic capture
-      pos = cursor[static_cast<std::size_t>(w.indices[k])]++;
+      const std::int64_t pos = cursor[static_cast<std::size_t>(w.indices[k])]++;
       source[pos] = static_cast<std::int32_t>(i);
       edge[pos] = static_cast<RecordSlot>(k);
     }
-#pragma omp parallel
-  {
-    std::vector<std::pair<std::int32_t, RecordSlot>> buf;
-#pragma omp for schedule(dynamic, 256)
-    for (std::int64_t j = 0; j < n; ++j) {
-      const std::int64_t b = count[static_cast<std::size_t>(j)], e = count[static_cast<std::size_t>(j) + 1];
-      if (std::is_sorted(source + b, source + e)) continue;
-      buf.clear();
-      for (std::int64_t q = b; q < e; ++q) buf.emplace_back(source[q], edge[q]);
-      std::sort(buf.begin(), buf.end());
-      for (std::int64_t q = b; q < e; ++q) std::tie(source[q], edge[q]) = buf[static_cast<std::size_t>(q - b)];
-    }
-  }
 
   // The record slots (InPattern): blocks of whole rows of Wᵀ, a new one
   // where a row would take the block past dyn_record_block entries; the
