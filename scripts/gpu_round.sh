@@ -18,20 +18,24 @@
 #   bench-cli    trustprop bench (docs/benchmarks.md): every model and a
 #                dynamics epoch on a generated city of CLI_AGENTS on the CPU
 #                fallback and on cuda:0, side by side, into bench_cli.json
+#   oracle       tests/python/test_dynamics_oracle.py's GPU case: the numpy
+#                oracle of the city dynamics against --device cuda (needs
+#                python3 with numpy and h5py there; says so if it has none)
 # Each stage writes its log into OUTDIR; OUTDIR/summary.txt gets one line per
 # stage with its exit status (and bench-cli's side-by-side table). The device
 # tool brings back at most 8 files per call: environment.txt, gpu_tests.log,
-# sanitizer.log, bench_rmat.{log,json}, bench_cli.json, summary.txt in the
-# first call below, bench_city.{log,json} in the second.
+# oracle.log, sanitizer.log, bench_rmat.{log,json}, bench_cli.json,
+# summary.txt in the first call below, bench_city.{log,json} in the second.
 # The script goes on after a failing stage and exits non-zero if any failed.
 #
 # Environment: DIST (default dist/gpu), RMAT_SCALE (22), CITY_AGENTS
-# (20000000), CLI_AGENTS (2000000), BENCH_RUNS (50), WORK_DIR for the generated graphs (default
+# (20000000), CLI_AGENTS (2000000), BENCH_RUNS (50), PYTHON (for the
+# oracle; else /usr/bin/python3 or python3 with numpy and h5py), WORK_DIR for the generated graphs (default
 # $TMPDIR or /tmp, trustprop-gpu-round; they are deleted at the end unless
 # KEEP_GRAPHS=1), CUDA_HOME (/usr/local/cuda).
 #
 # With the device tool: carry=["dist/gpu"], command
-#   scripts/gpu_round.sh $OUT/round env tests sanitizer bench-rmat bench-cli
+#   scripts/gpu_round.sh $OUT/round env tests oracle sanitizer bench-rmat bench-cli
 # and in a second call (the city alone takes several minutes to generate)
 #   scripts/gpu_round.sh $OUT/round bench-city
 set -uo pipefail
@@ -52,7 +56,7 @@ fi
 OUT=$1
 shift
 stages=("$@")
-[[ ${#stages[@]} -gt 0 ]] || stages=(env tests sanitizer bench-rmat bench-cli bench-city)
+[[ ${#stages[@]} -gt 0 ]] || stages=(env tests oracle sanitizer bench-rmat bench-cli bench-city)
 case $DIST in /*) ;; *) DIST=$ROOT/$DIST ;; esac
 [[ -x $DIST/trustprop ]] || { echo "gpu_round: no bundle at $DIST: run scripts/gpu_bundle.sh and carry dist/gpu" >&2; exit 66; }
 mkdir -p "$OUT" "$WORK_DIR"
@@ -114,6 +118,22 @@ stage_tests() {
     rc=1
   fi
   return "$rc"
+}
+
+stage_oracle() {
+  local log=$OUT/oracle.log py=
+  for candidate in ${PYTHON:-} /usr/bin/python3 python3; do
+    if "$candidate" -c 'import numpy, h5py' >/dev/null 2>&1; then py=$candidate; break; fi
+  done
+  if [[ -z $py ]]; then
+    echo "oracle not run: no python3 on this node has numpy and h5py (set PYTHON)" >"$log"
+    return 1
+  fi
+  TRUSTPROP_BINARY=$DIST/trustprop TRUSTPROP_TEST_DATA=$ROOT/tests/data \
+    "$py" "$ROOT/tests/python/test_dynamics_oracle.py" -v DynamicsOracle.test_generated_city_on_the_gpu >"$log" 2>&1 ||
+    return 1
+  # A skip means no usable device: a failure on a GPU round.
+  ! grep -q "skipped" "$log"
 }
 
 stage_sanitizer() {
@@ -178,6 +198,7 @@ for stage in "${stages[@]}"; do
     bench-rmat) bench_graph rmat rmat --scale "$RMAT_SCALE" --edge-factor 16; record bench-rmat $? ;;
     bench-city) bench_graph city city --agents "$CITY_AGENTS"; record bench-city $? ;;
     bench-cli) stage_bench_cli; record bench-cli $? ;;
+    oracle) stage_oracle; record oracle $? ;;
     bench)
       bench_graph rmat rmat --scale "$RMAT_SCALE" --edge-factor 16; record bench-rmat $?
       bench_graph city city --agents "$CITY_AGENTS"; record bench-city $? ;;

@@ -12,7 +12,7 @@ it derives itself) and compares: evidence, pools and strategies exactly,
 every outcome count of metrics.jsonl exactly, trust to 1e-10 (L1) and payoffs
 to 1e-7. On a generated city with kinds, registration, distrust ties and
 pooled feedback, and on the real Bitcoin OTC network (no kinds: uniform
-pre-trust, no registration)."""
+pre-trust, no registration); the city also on the GPU where one is usable."""
 import gzip
 import json
 import os
@@ -227,13 +227,17 @@ def checkpoint_state(path):
 
 
 class DynamicsOracle(unittest.TestCase):
-    def check_graph(self, graph):
+    def check_graph(self, graph, device="cpu"):
         with tempdir() as tmp:
             cfg_path, run_dir = os.path.join(tmp, "oracle.toml"), os.path.join(tmp, "run")
             with open(cfg_path, "w") as f:
                 f.write(CONFIG.format(epochs=EPOCHS, graph=graph, pooled=str(PARAMS["pooled_feedback"]).lower(),
                                       **{k: v for k, v in PARAMS.items() if k != "pooled_feedback"}))
-            run("--device", "cpu", "simulate", cfg_path, "--run-dir", run_dir)
+            if device != "cpu":
+                probe = run("--device", device, "simulate", cfg_path, "--dry-run", "--run-dir", run_dir, check=False)
+                if probe.returncode != 0:
+                    self.skipTest(probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "no " + device)
+            run("--device", device, "simulate", cfg_path, "--run-dir", run_dir)
             with open(os.path.join(run_dir, "metrics.jsonl")) as f:
                 metrics = [json.loads(line) for line in f]
             model = Model(graph, PARAMS)
@@ -267,6 +271,13 @@ class DynamicsOracle(unittest.TestCase):
             self.assertTrue(any(m["defections_detected"] > 0 for m in metrics))
             self.assertTrue(any(m["avoided"] > 0 for m in metrics))
             self.assertTrue((model.w < 0).any())
+
+    def test_generated_city_on_the_gpu(self):
+        # The same oracle for the CUDA backend; skipped, with the reason, where none is usable.
+        with tempdir() as tmp:
+            graph = os.path.join(tmp, "city.h5")
+            run("generate", "city", "--agents", 3000, "--seed", 4, "--signed-share", 0.1, "-o", graph)
+            self.check_graph(graph, device="cuda")
 
     def test_bitcoin_otc(self):
         with tempdir() as tmp:
