@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/error.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/reduce.hpp"
 #include "kernels/cpu/sell_lanes.hpp"
@@ -25,6 +26,7 @@ namespace dyn = dynamics_rules;
 
 InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
   const std::int64_t n = w.rows;
+  TRUSTPROP_ASSERT(w.nnz < dyn_max_ties, "dyn_in_pattern: 32-bit record slots hold fewer than 2^32 ties");
   auto ex = exec.shared_from_this();
   std::vector<std::int64_t> count(static_cast<std::size_t>(n) + 1, 0);
   for (std::int64_t k = 0; k < w.nnz; ++k) ++count[static_cast<std::size_t>(w.indices[k]) + 1];

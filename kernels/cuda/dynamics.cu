@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/error.hpp"
 #include "kernels/cuda/check.cuh"
 #include "kernels/cuda/executor.hpp"
 #include "kernels/cuda/sum.cuh"
@@ -352,6 +353,7 @@ InPattern dyn_in_pattern(const CudaExecutor& exec, const CsrView& w) {
   const cudaStream_t stream = stream_of(exec);
   const auto ex = exec.shared_from_this();
   const std::int64_t n = w.rows, nnz = w.nnz;
+  TRUSTPROP_ASSERT(nnz < dyn_max_ties, "dyn_in_pattern: 32-bit record slots hold fewer than 2^32 ties");
   InPattern p;
   p.indptr = Array<std::int64_t>(ex, static_cast<std::size_t>(n) + 1);
   p.source = Array<std::int32_t>(ex, static_cast<std::size_t>(nnz));
