@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "common/error.hpp"
@@ -128,7 +129,9 @@ __device__ void interact_entry(const InteractArgs& a, std::int64_t k, RowCounts&
   std::uint32_t local = 0;
   const std::uint8_t o =
       dyn::edge_step(a.g, a.rules, a.epoch, k, draw, a.strategy, a.pool_r, a.pool_s, a.r, a.s, local);
-  a.record[slot_of(a.g, k)] = EdgeRecord{__uint_as_float(local), o};
+  EdgeRecord& rec = a.record[slot_of(a.g, k)];
+  memcpy(&rec.trust, &local, sizeof local);  // bits, not a float: no float operation may touch them
+  rec.outcome = o;
   rc.sum += local;
   rc.interactions += o >= outcome_cooperated;
   rc.received += o == outcome_cooperated;
@@ -140,7 +143,9 @@ __device__ void interact_entry(const InteractArgs& a, std::int64_t k, RowCounts&
 
 __device__ void normalise_entry(const InteractArgs& a, std::int64_t k, double inverse) {
   float& trust = a.record[slot_of(a.g, k)].trust;
-  trust = dyn::normalised(__float_as_uint(trust), inverse);
+  std::uint32_t local;
+  memcpy(&local, &trust, sizeof local);
+  trust = dyn::normalised(local, inverse);
 }
 
 __device__ double inverse_of(unsigned long long sum) { return sum > 0 ? 1.0 / static_cast<double>(sum) : 0.0; }
