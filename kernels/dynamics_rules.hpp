@@ -16,6 +16,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 
 #include "common/philox.hpp"
@@ -135,6 +136,31 @@ TRUSTPROP_HD inline std::uint32_t local_trust(double r, double s) {
 // c = q · (1 / Σq), rounded to float32.
 TRUSTPROP_HD inline float normalised(std::uint32_t q, double inverse_sum) {
   return static_cast<float>(mul_rn(static_cast<double>(q), inverse_sum));
+}
+
+// 1/Σq of a row; 0 for a row without positive local trust (dangling).
+TRUSTPROP_HD inline double inverse_of_sum(std::uint64_t sum) {
+  return sum > 0 ? 1.0 / static_cast<double>(sum) : 0.0;
+}
+
+// Where edge k's record goes (InPattern): edge_slot[k], or k where the
+// records are in W order.
+TRUSTPROP_HD inline std::int64_t record_slot(const DynamicsGraphView& g, std::int64_t k) {
+  return g.edge_slot != nullptr ? g.edge_slot[k] : k;
+}
+
+// dyn_interact's two sweeps over a row: the first parks each edge's
+// fixed-point local trust in its record's 32 bits (copied as bits, never
+// through a float operation: they may have the shape of a NaN), the second,
+// once the row's sum is known, replaces them by Cᵀ's value.
+TRUSTPROP_HD inline void park_local(EdgeRecord& rec, std::uint32_t local, std::uint8_t outcome) {
+  memcpy(&rec.trust, &local, sizeof local);
+  rec.outcome = outcome;
+}
+TRUSTPROP_HD inline void normalise_parked(EdgeRecord& rec, double inverse_sum) {
+  std::uint32_t local;
+  memcpy(&local, &rec.trust, sizeof local);
+  rec.trust = normalised(local, inverse_sum);
 }
 
 TRUSTPROP_HD inline std::uint32_t word_of(const rng::Words4& w, std::int64_t which) {

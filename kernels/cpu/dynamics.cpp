@@ -9,7 +9,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cstring>
 #include <numeric>
 #include <utility>
 #include <vector>
@@ -98,8 +97,8 @@ void dyn_interact(const CpuExecutor&, const DynamicsGraphView& graph, const Dyna
     std::uint64_t sum = 0;  // Σ local over the row: exact
     std::int64_t first = -16;  // the first edge of the 16 whose draws are in `words`
     std::uint32_t words[16];
-    // The records take the bits of the local trust until the row's sum is
-    // known; the second sweep finds their lines in L1.
+    // The second sweep (dynamics_rules::park_local) finds the row's record
+    // lines in L1.
     for (std::int64_t k = b; k < e; ++k) {
       if (k - first >= 16) {  // the next four Philox blocks, computed together
         first = k & ~std::int64_t{3};
@@ -107,22 +106,15 @@ void dyn_interact(const CpuExecutor&, const DynamicsGraphView& graph, const Dyna
       }
       std::uint32_t u = 0;
       const std::uint8_t o = dyn::edge_step(g, rules, epoch, k, words[k - first], strategy, pool_r, pool_s, r, s, u);
-      EdgeRecord& rec = record[g.edge_slot != nullptr ? g.edge_slot[k] : k];
-      std::memcpy(&rec.trust, &u, sizeof u);
-      rec.outcome = o;
+      dyn::park_local(record[dyn::record_slot(g, k)], u, o);
       sum += u;
       interactions += o >= outcome_cooperated;
       received += o == outcome_cooperated;
       avoided += o == outcome_avoided;
       avoided_defectors += (o == outcome_avoided) & (strategy[g.indices[k]] == 0);
     }
-    const double inverse = sum > 0 ? 1.0 / static_cast<double>(sum) : 0.0;
-    for (std::int64_t k = b; k < e; ++k) {
-      float& trust = record[g.edge_slot != nullptr ? g.edge_slot[k] : k].trust;
-      std::uint32_t u;
-      std::memcpy(&u, &trust, sizeof u);
-      trust = dyn::normalised(u, inverse);
-    }
+    const double inverse = dyn::inverse_of_sum(sum);
+    for (std::int64_t k = b; k < e; ++k) dyn::normalise_parked(record[dyn::record_slot(g, k)], inverse);
     inverse_row_sum[i] = inverse;
     tallies[tally_interactions * n + i] = interactions;
     tallies[tally_received * n + i] = received;

@@ -26,7 +26,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "common/error.hpp"
@@ -117,21 +116,15 @@ struct RowCounts {
   unsigned long long sum = 0;  // Σ local_trust: exact
 };
 
-__device__ std::int64_t slot_of(const DynamicsGraphView& g, std::int64_t k) {
-  return g.edge_slot != nullptr ? g.edge_slot[k] : k;
-}
-
-// Entry k of row i: the edge step, its counters, and its record, whose
-// trust holds the bits of the fixed-point local trust until the row's sum
-// is known (normalise_entry, by the same thread).
+// Entry k of row i: the edge step, its counters, and its record, parked
+// until the row's sum is known (dynamics_rules::park_local; the same
+// thread normalises it).
 __device__ void interact_entry(const InteractArgs& a, std::int64_t k, RowCounts& rc) {
   const std::uint32_t draw = dyn::word_of(dyn::interaction_block(a.rules.seed, k, a.epoch), k);
   std::uint32_t local = 0;
   const std::uint8_t o =
       dyn::edge_step(a.g, a.rules, a.epoch, k, draw, a.strategy, a.pool_r, a.pool_s, a.r, a.s, local);
-  EdgeRecord& rec = a.record[slot_of(a.g, k)];
-  memcpy(&rec.trust, &local, sizeof local);  // bits, not a float: no float operation may touch them
-  rec.outcome = o;
+  dyn::park_local(a.record[dyn::record_slot(a.g, k)], local, o);
   rc.sum += local;
   rc.interactions += o >= outcome_cooperated;
   rc.received += o == outcome_cooperated;
@@ -142,17 +135,12 @@ __device__ void interact_entry(const InteractArgs& a, std::int64_t k, RowCounts&
 }
 
 __device__ void normalise_entry(const InteractArgs& a, std::int64_t k, double inverse) {
-  float& trust = a.record[slot_of(a.g, k)].trust;
-  std::uint32_t local;
-  memcpy(&local, &trust, sizeof local);
-  trust = dyn::normalised(local, inverse);
+  dyn::normalise_parked(a.record[dyn::record_slot(a.g, k)], inverse);
 }
-
-__device__ double inverse_of(unsigned long long sum) { return sum > 0 ? 1.0 / static_cast<double>(sum) : 0.0; }
 
 __device__ void finish_row(const InteractArgs& a, std::int64_t i, const RowCounts& rc) {
   const std::int64_t n = a.g.n;
-  a.inverse_row_sum[i] = inverse_of(rc.sum);
+  a.inverse_row_sum[i] = dyn::inverse_of_sum(rc.sum);
   a.tallies[tally_interactions * n + i] = rc.interactions;
   a.tallies[tally_received * n + i] = rc.received;
   a.tallies[tally_avoided * n + i] = rc.avoided;
@@ -168,7 +156,7 @@ __global__ void __launch_bounds__(row_threads) interact_rows(InteractArgs a) {
   RowCounts rc;
   for (std::int64_t k = b + lane; k < e; k += warp_size) interact_entry(a, k, rc);
   rc.sum = warp_sum_u64(rc.sum);  // in every lane
-  for (std::int64_t k = b + lane; k < e; k += warp_size) normalise_entry(a, k, inverse_of(rc.sum));
+  for (std::int64_t k = b + lane; k < e; k += warp_size) normalise_entry(a, k, dyn::inverse_of_sum(rc.sum));
   rc.interactions = warp_sum_int(rc.interactions);
   rc.received = warp_sum_int(rc.received);
   rc.avoided = warp_sum_int(rc.avoided);
@@ -196,7 +184,7 @@ __global__ void __launch_bounds__(long_threads) interact_long_rows(InteractArgs 
     interact_entry(a, k, rc);
   rc.sum = block_total<unsigned long long>(rc.sum);  // in every thread
   for (std::int64_t k = a.g.indptr[i] + threadIdx.x; k < a.g.indptr[i + 1]; k += long_threads)
-    normalise_entry(a, k, inverse_of(rc.sum));
+    normalise_entry(a, k, dyn::inverse_of_sum(rc.sum));
   rc.interactions = block_total<int>(rc.interactions);
   rc.received = block_total<int>(rc.received);
   rc.avoided = block_total<int>(rc.avoided);
