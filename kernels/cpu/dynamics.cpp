@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "kernels/cpu/dynamics_interact.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/cpu/reduce.hpp"
 #include "kernels/cpu/sell_lanes.hpp"
@@ -82,45 +83,10 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
   return p;
 }
 
-void dyn_interact(const CpuExecutor&, const DynamicsGraphView& graph, const DynamicsRules& rule_set,
-                  std::uint32_t epoch, const std::uint8_t* strategy, const double* pool_r, const double* pool_s,
-                  float* r, float* s, EdgeRecord* record, double* inverse_row_sum, std::int32_t* tallies) {
-  // Local copies: the byte stores below may alias anything in memory, and
-  // would otherwise force the view's pointers to be reloaded for every edge.
-  const DynamicsGraphView g = graph;
-  const DynamicsRules rules = rule_set;
-  const std::int64_t n = g.n;
-#pragma omp parallel for schedule(dynamic, 256)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t b = g.indptr[i], e = g.indptr[i + 1];
-    std::int32_t interactions = 0, received = 0, avoided = 0, avoided_defectors = 0;
-    std::uint64_t sum = 0;  // Σ local over the row: exact
-    std::int64_t first = -16;  // the first edge of the 16 whose draws are in `words`
-    std::uint32_t words[16];
-    // The second sweep (dynamics_rules::park_local) finds the row's record
-    // lines in L1.
-    for (std::int64_t k = b; k < e; ++k) {
-      if (k - first >= 16) {  // the next four Philox blocks, computed together
-        first = k & ~std::int64_t{3};
-        dyn::interaction_blocks4(rules.seed, first >> 2, epoch, words);
-      }
-      std::uint32_t u = 0;
-      const std::uint8_t o = dyn::edge_step(g, rules, epoch, k, words[k - first], strategy, pool_r, pool_s, r, s, u);
-      dyn::park_local(record[dyn::record_slot(g, k)], u, o);
-      sum += u;
-      interactions += o >= outcome_cooperated;
-      received += o == outcome_cooperated;
-      avoided += o == outcome_avoided;
-      avoided_defectors += (o == outcome_avoided) & (strategy[g.indices[k]] == 0);
-    }
-    const double inverse = dyn::inverse_of_sum(sum);
-    for (std::int64_t k = b; k < e; ++k) dyn::normalise_parked(record[dyn::record_slot(g, k)], inverse);
-    inverse_row_sum[i] = inverse;
-    tallies[tally_interactions * n + i] = interactions;
-    tallies[tally_received * n + i] = received;
-    tallies[tally_avoided * n + i] = avoided;
-    tallies[tally_avoided_defectors * n + i] = avoided_defectors;
-  }
+void dyn_interact(const CpuExecutor&, const DynamicsGraphView& g, const DynamicsRules& rules, std::uint32_t epoch,
+                  const std::uint8_t* strategy, const double* pool_r, const double* pool_s, float* r, float* s,
+                  EdgeRecord* record, double* inverse_row_sum, std::int32_t* tallies) {
+  interact_rows(simd_level(), g, rules, epoch, strategy, pool_r, pool_s, r, s, record, inverse_row_sum, tallies);
 }
 
 void dyn_tally(const CpuExecutor&, const DynamicsGraphView& graph, const DynamicsRules& rules,
