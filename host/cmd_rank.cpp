@@ -10,7 +10,10 @@
 #include "common/error.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
+#include "host/graph_share.hpp"
+#include "host/partition.hpp"
 #include "host/rank_model.hpp"
+#include "host/world.hpp"
 #include "io/graph_file.hpp"
 
 namespace trustprop::host {
@@ -37,8 +40,28 @@ std::string resolved_config(const RankSettings& s, const RankModel& model) {
   return out.str();
 }
 
-// --dry-run: read only the graph header and print the plan as JSON.
+// Under MPI: each process's rows of W and its memory estimate, from
+// /graph/indptr (Cᵀ's rows are split by in-degree when the run starts:
+// host/transition_share.hpp).
+nlohmann::json partition_plan(const RankSettings& s, const io::GraphHeader& h, const RankModel& model, int processes) {
+  const std::vector<std::int64_t> indptr = io::read_graph_indptr(s.graph, h);
+  const std::vector<std::int64_t> bounds = balanced_bounds(indptr, processes);
+  nlohmann::json plan = nlohmann::json::array();
+  for (std::size_t r = 0; r + 1 < bounds.size(); ++r) {
+    const std::int64_t edges = indptr[static_cast<std::size_t>(bounds[r + 1])] - indptr[static_cast<std::size_t>(bounds[r])];
+    plan.push_back({{"process", r},
+                    {"rows", {bounds[r], bounds[r + 1]}},
+                    {"edges", edges},
+                    {"memory_bytes_estimate", model.device_bytes(h.n, edges)}});
+  }
+  return plan;
+}
+
+// --dry-run: read only the graph header (and, under MPI, /graph/indptr)
+// and print the plan as JSON, from process 0.
 void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptions& global) {
+  const Communicator& comm = world();
+  if (comm.rank() != 0) return;
   const io::GraphHeader h = io::read_graph_header(s.graph);
   const auto exec = global.executor();
   const std::size_t need = model.device_bytes(h.n, h.nnz);
@@ -53,17 +76,45 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
                       {"memory_bytes_available", exec->available_memory()},
                       {"fits", !gpu || need <= exec->available_memory()},
                       {"config", resolved_config(s, model)}};
+  if (comm.size() > 1) {
+    plan["processes"] = comm.size();
+    plan["distributed"] = model.distributed();
+    plan["partition"] = partition_plan(s, h, model, comm.size());
+  }
   std::printf("%s\n", plan.dump(2).c_str());
 }
 
+// An MPI launch (DESIGN §7): each process reads its share of the graph and
+// the model runs them together.
+void run_distributed(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
+  const Communicator& comm = world();
+  GraphShare share;
+  std::shared_ptr<const kernels::Executor> exec;
+  collectively(comm, [&] {
+    if (!model.distributed())
+      throw UsageError("rank --model " + s.model + " runs as one process; under MPI (" + std::to_string(comm.size()) +
+                       " processes) only --model eigentrust runs (docs/distributed.md)");
+    if (!s.checkpoint.run_dir.empty())
+      throw UsageError("rank --run-dir: a run of " + std::to_string(comm.size()) +
+                       " MPI processes writes no checkpoints yet; run one process to checkpoint (docs/distributed.md)");
+    if (s.output.empty()) throw UsageError("rank: -o/--output is required");
+    exec = global.executor();
+    share = read_graph_share(comm, s.graph);
+  });
+  spdlog::info("{}: {} agents, {} edges; process {} of {} has rows {}..{} of W ({} edges)", s.graph, share.agents.n,
+               share.nnz, comm.rank(), comm.size(), share.rows.first, share.rows.last, share.rows.nnz());
+  model.run({s, share.agents, exec, command_line(), resolved_config(s, model), global.progress, share.nnz, &share});
+}
+
 void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
+  if (world().size() > 1 && !s.dry_run) return run_distributed(s, model, global);
   if (!s.checkpoint.run_dir.empty() && !model.checkpoints())
     throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust and personalized only, not " + s.model);
   if (s.dry_run) return print_plan(s, model, global);
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
   const io::Graph g = io::read_graph(s.graph);
   spdlog::info("{}: {} agents, {} edges", s.graph, g.n, g.nnz());
-  model.run({s, g, global.executor(), command_line(), resolved_config(s, model), global.progress});
+  model.run({s, g, global.executor(), command_line(), resolved_config(s, model), global.progress, g.nnz()});
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "host/resident_graph.hpp"
+#include "host/transition_share.hpp"
 #include "kernels/cpu/sell.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
@@ -30,30 +31,48 @@ void validate(const EigenTrustOptions& o) {
     throw ConfigError("max_iterations = " + std::to_string(o.max_iterations) + ": must be >= 0");
 }
 
-EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
-                                const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start, const IterationObserver& observe,
-                                const EigenTrustResume* resume) {
-  validate(options);
-  const auto n = static_cast<std::size_t>(g.n);
-  TRUSTPROP_ASSERT(pretrust.size() == n, "pre-trust vector must have one entry per agent");
-  // Refuse a graph the device cannot hold before allocating anything.
-  kernels::require_device_memory(*exec, kernels::eigentrust_device_bytes(g.n, g.nnz()),
-                                 "EigenTrust on " + (g.source.empty() ? std::string("the graph") : g.source));
-  EigenTrustResult r;
-  const auto t0 = std::chrono::steady_clock::now();
+namespace {
 
-  kernels::Transition tr;
-  {
-    // W lives on the backend only while Cᵀ is built (on the CPU: in place).
-    const ResidentGraph w(exec, g);
-    tr = kernels::dispatch(*exec, [&](const auto& e) {
-      return build_transition(e, w.view(), kernels::TransitionForm::eigentrust, options.block_agents);
-    });
+// Where this process's rows of Cᵀ lie and who has the others: one process
+// has them all (comm null); in a distributed run t, t_next and the gathered
+// copies are whole on every process, each step writes its own rows, and an
+// exchange after it gives everyone the rest.
+struct Rows {
+  const Communicator* comm = nullptr;
+  std::vector<std::int64_t> bounds;
+
+  std::int64_t first() const { return comm ? bounds[static_cast<std::size_t>(comm->rank())] : 0; }
+
+  // Every process's rows of `a` to every process. The exchange runs in
+  // host memory: a GPU's array goes there and back.
+  template <class T>
+  void share(kernels::Array<T>& a) const {
+    if (!comm || a.size() == 0) return;
+    if (a.executor()->kind() == kernels::BackendKind::cpu) return comm->allgatherv(a.data(), bounds, sizeof(T));
+    std::vector<T> host = a.to_host();
+    comm->allgatherv(host, bounds);
+    a.executor()->copy_from_host(a.data(), host.data(), host.size() * sizeof(T));
   }
+  // ‖Δt‖₁ from each process's part, added in rank order: the same on all.
+  double residual(double part) const {
+    if (!comm) return part;
+    double total = 0.0;
+    for (const double r : comm->allgather(part)) total += r;
+    return total;
+  }
+};
+
+EigenTrustResult iterate(const std::shared_ptr<const kernels::Executor>& exec, kernels::Transition&& transition,
+                         const Rows& rows, std::int64_t n_agents, const std::vector<double>& pretrust,
+                         const EigenTrustOptions& options, const std::vector<double>& start,
+                         const IterationObserver& observe, const EigenTrustResume* resume,
+                         std::chrono::steady_clock::time_point t0) {
+  const auto n = static_cast<std::size_t>(n_agents);
+  const kernels::Transition tr = std::move(transition);
+  EigenTrustResult r;
   r.value_free = tr.value_free;
   r.block_width = tr.block_width;
-  r.source_blocks = tr.block_width > 0 ? (g.n + tr.block_width - 1) / tr.block_width : 1;
+  r.source_blocks = tr.block_width > 0 ? (n_agents + tr.block_width - 1) / tr.block_width : 1;
   if (tr.sell_rows.size() > 0) r.cpu_simd = kernels::cpu::simd_name(kernels::cpu::simd_level());
   auto p = kernels::Array<double>::from_host(exec, pretrust);
   std::vector<double> t0_host = resume ? resume->trust : start.empty() ? pretrust : start;
@@ -106,10 +125,14 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
     const kernels::GatherVectors gather{x32.data(), x32_next.data(), x64.data(), x64_next.data(),
                                         tr.value_free ? tr.source_scale.data() : nullptr,
                                         kernels::source_blocks(tr), kernels::sell_chunks(tr)};
-    const double res = kernels::dispatch(*exec, [&](const auto& e) {
+    const double part = kernels::dispatch(*exec, [&](const auto& e) {
       return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
-                             options.restart, t.data(), t_next.data(), gather);
+                             options.restart, t.data(), t_next.data(), gather, rows.first());
     });
+    rows.share(t_next);
+    rows.share(x32_next);
+    rows.share(x64_next);
+    const double res = rows.residual(part);
     std::swap(t, t_next);
     std::swap(x32, x32_next);
     std::swap(x64, x64_next);
@@ -133,6 +156,41 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
   r.trust = t.to_host();
   r.iterate_seconds = seconds_since(t1);
   return r;
+}
+
+}  // namespace
+
+EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                const std::vector<double>& pretrust, const EigenTrustOptions& options,
+                                const std::vector<double>& start, const IterationObserver& observe,
+                                const EigenTrustResume* resume) {
+  validate(options);
+  TRUSTPROP_ASSERT(pretrust.size() == static_cast<std::size_t>(g.n), "pre-trust vector must have one entry per agent");
+  // Refuse a graph the device cannot hold before allocating anything.
+  kernels::require_device_memory(*exec, kernels::eigentrust_device_bytes(g.n, g.nnz()),
+                                 "EigenTrust on " + (g.source.empty() ? std::string("the graph") : g.source));
+  const auto t0 = std::chrono::steady_clock::now();
+  kernels::Transition tr;
+  {
+    // W lives on the backend only while Cᵀ is built (on the CPU: in place).
+    const ResidentGraph w(exec, g);
+    tr = kernels::dispatch(*exec, [&](const auto& e) {
+      return build_transition(e, w.view(), kernels::TransitionForm::eigentrust, options.block_agents);
+    });
+  }
+  return iterate(exec, std::move(tr), Rows{}, g.n, pretrust, options, start, observe, resume, t0);
+}
+
+EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share,
+                                const std::vector<double>& pretrust, const EigenTrustOptions& options,
+                                const std::vector<double>& start, const IterationObserver& observe) {
+  validate(options);
+  const std::int64_t n = share.agents.n;
+  TRUSTPROP_ASSERT(pretrust.size() == static_cast<std::size_t>(n), "pre-trust vector must have one entry per agent");
+  const auto t0 = std::chrono::steady_clock::now();
+  TransitionShare ts = build_transition_share(exec, share);
+  Rows rows{share.comm, std::move(ts.bounds)};
+  return iterate(exec, std::move(ts.tr), rows, n, pretrust, options, start, observe, nullptr, t0);
 }
 
 }  // namespace trustprop::host

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "host/graph_share.hpp"
 #include "io/graph.hpp"
 #include "kernels/array.hpp"
 #include "kernels/executor.hpp"
@@ -86,5 +87,19 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
                                 const std::vector<double>& start = {}, const IterationObserver& observe = {},
                                 const EigenTrustResume* resume = nullptr);
+
+// The same iteration across the processes of a distributed run (DESIGN
+// §7), each holding its rows of W (host/graph_share.hpp): Cᵀ is split by
+// rows among them (host/transition_share.hpp), each step computes a
+// process's rows of t', and t' and its gathered copy are exchanged after
+// every step (12 bytes per agent to every process with the float32 gather,
+// 16 with the float64 one). Collective; every process returns the whole
+// result. Cᵀ is plain CSR on every backend, and each t'_j is the same dot
+// product in the same order as one process's CSR or SELL-8 step, so the
+// trust vector has the same bits for any number of processes; the residual
+// is added over the processes and may differ in its last bits.
+EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share,
+                                const std::vector<double>& pretrust, const EigenTrustOptions& options,
+                                const std::vector<double>& start = {}, const IterationObserver& observe = {});
 
 }  // namespace trustprop::host

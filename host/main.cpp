@@ -4,15 +4,40 @@
 
 #include <cstdio>
 #include <exception>
+#include <optional>
+#include <string>
 
 #include "common/error.hpp"
 #include "common/version.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/logging.hpp"
+#include "host/world.hpp"
+
+namespace {
+
+// After an error: a collective one (host/world.hpp) is reported by the
+// process where it happened and every process exits with its code; any
+// other ends the whole run, so that no process waits for this one forever.
+int fail(const trustprop::Error& e) {
+  using namespace trustprop;
+  const auto* collective = dynamic_cast<const host::CollectiveError*>(&e);
+  if (collective == nullptr || collective->report_here()) spdlog::error("{}", e.what());
+  if (collective == nullptr && host::world().size() > 1) host::world().abort(static_cast<int>(e.code()));
+  return static_cast<int>(e.code());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace trustprop;
+  std::optional<host::WorldSession> processes;  // MPI, when an MPI launcher started this process
+  try {
+    processes.emplace(argc, argv);
+  } catch (const Error& e) {
+    std::fprintf(stderr, "trustprop: error: %s\n", e.what());
+    return static_cast<int>(e.code());
+  }
   host::remember_command_line(argc, argv);
   CLI::App app{"trustprop: GPU-accelerated trust propagation on city-scale social graphs"};
   app.set_version_flag("--version", std::string(version_string) + " (" + git_revision + ")");
@@ -47,14 +72,11 @@ int main(int argc, char** argv) {
     const int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);
   } catch (const Error& e) {
-    spdlog::error("{}", e.what());
-    return static_cast<int>(e.code());
+    return fail(e);
   } catch (const std::bad_alloc&) {
-    spdlog::error("out of host memory");
-    return static_cast<int>(ExitCode::software);
+    return fail(InternalError("out of host memory"));
   } catch (const std::exception& e) {
-    spdlog::error("internal error: {}", e.what());
-    return static_cast<int>(ExitCode::software);
+    return fail(InternalError(std::string("internal error: ") + e.what()));
   }
   return 0;
 }

@@ -8,6 +8,7 @@
 #include "host/rank_checkpoint.hpp"
 #include "host/rank_model.hpp"
 #include "host/top_agents.hpp"
+#include "host/world.hpp"
 #include "io/h5.hpp"
 #include "kernels/memory_estimate.hpp"
 
@@ -64,6 +65,7 @@ class EigenTrustModel final : public RankModel {
   }
 
   bool checkpoints() const override { return true; }
+  bool distributed() const override { return true; }
 
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
@@ -71,6 +73,7 @@ class EigenTrustModel final : public RankModel {
     o.tolerance = run.settings.tolerance;
     o.float32_gather = gather_precision_ == "float32";
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
+    if (run.share) return run_distributed(run, o);
     const Pretrust pre = build_pretrust(g, pretrust_);
     std::optional<EigenTrustResume> resume;
     std::optional<RankCheckpoints> checkpoints;
@@ -104,18 +107,62 @@ class EigenTrustModel final : public RankModel {
     };
     const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start, observe, resume ? &*resume : nullptr);
     progress.finish();
+    write_results(run, o, r, out);
+    report(run, o, pre, r);
+    check_convergence(run, r.convergence, o.tolerance);
+  }
+
+ private:
+  // A distributed run (DESIGN §7): every process reads the pre-trust set and
+  // the warm start and iterates its share; process 0 writes and prints.
+  // Each step that may fail is collective, so an error ends every process
+  // with its exit code, reported once.
+  void run_distributed(const RankRun& run, const EigenTrustOptions& o) const {
+    const Communicator& comm = *run.share->comm;
+    const io::Graph& g = run.graph;
+    Pretrust pre;
+    std::vector<double> start;
+    std::optional<io::ResultsWriter> out;
+    collectively(comm, [&] {
+      pre = build_pretrust(g, pretrust_);
+      if (!warm_start_.empty()) start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
+      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+    });
+    Progress progress(run.writes_output() ? run.progress : "none", "eigentrust");
+    const auto observe = [&](const EigenTrustState& s) {
+      char status[48];
+      std::snprintf(status, sizeof status, "residual %.2e", s.convergence.residual);
+      progress.update(s.convergence.iterations, o.max_iterations, status);
+    };
+    const EigenTrustResult r = run_eigentrust(run.exec, *run.share, pre.p, o, start, observe);
+    progress.finish();
+    collectively(comm, [&] {
+      if (out) {
+        write_results(run, o, r, *out);
+        report(run, o, pre, r);
+      }
+      check_convergence(run, r.convergence, o.tolerance);
+    });
+  }
+
+  static void write_results(const RankRun& run, const EigenTrustOptions& o, const EigenTrustResult& r,
+                            io::ResultsWriter& out) {
+    out.write("/trust/eigentrust", r.trust);
+    if (!run.graph.id.empty()) out.write("/agents/id", run.graph.id);
+    write_convergence(out, "eigentrust", r.convergence, o.tolerance, r.iterate_seconds);
+    out.commit();
+  }
+
+  void report(const RankRun& run, const EigenTrustOptions& o, const Pretrust& pre, const EigenTrustResult& r) const {
+    const io::Graph& g = run.graph;
     const Convergence& c = r.convergence;
     const auto top = top_agents(r.trust, run.settings.top);
-    out.write("/trust/eigentrust", r.trust);
-    if (!g.id.empty()) out.write("/agents/id", g.id);
-    write_convergence(out, "eigentrust", c, o.tolerance, r.iterate_seconds);
-    out.commit();
-
     if (run.settings.json) {
       nlohmann::json j = summary_json(run, c, r.iterate_seconds);
       j["pretrust"] = pre.description;
       j["setup_seconds"] = r.setup_seconds;
       j["transition"] = transition_form(r);
+      j["processes"] = run.share ? run.share->comm->size() : 1;
       for (const auto& a : top)
         j["top"].push_back({{"agent", a.agent}, {"id", g.id.empty() ? a.agent : g.id[a.agent]}, {"trust", a.value}});
       std::printf("%s\n", j.dump(2).c_str());
@@ -124,14 +171,14 @@ class EigenTrustModel final : public RankModel {
       std::printf("restart     %g\n", o.restart);
       std::printf("pre-trust   %s (%lld agents)\n", pre.description.c_str(), static_cast<long long>(pre.agents));
       std::printf("transition  %s\n", transition_form(r).c_str());
+      if (run.share)
+        std::printf("processes   %d (MPI), each iterating its share of Cᵀ's rows\n", run.share->comm->size());
       print_convergence(c, o.tolerance, r.iterate_seconds);
       print_top_agents(g, top, "trust");
       std::printf("results     %s\n", run.settings.output.c_str());
     }
-    check_convergence(run, c, o.tolerance);
   }
 
- private:
   EigenTrustOptions options_;
   std::string pretrust_ = "institutions", warm_start_;
   std::string gather_precision_ = "float32";

@@ -16,6 +16,7 @@
 
 #include "host/commands.hpp"
 #include "host/eigentrust.hpp"
+#include "host/graph_share.hpp"
 #include "host/rank_checkpointing.hpp"
 #include "io/graph.hpp"
 #include "io/results_file.hpp"
@@ -36,11 +37,17 @@ struct RankSettings {
 // What a model's run is handed.
 struct RankRun {
   const RankSettings& settings;
-  const io::Graph& graph;
+  const io::Graph& graph;  // a distributed run: the agents' data only, no edges (GraphShare::agents)
   std::shared_ptr<const kernels::Executor> exec;
   std::string command;     // for provenance
   std::string config;      // the resolved configuration, TOML
   std::string progress;    // --progress mode (host/progress.hpp)
+  std::int64_t edges = 0;  // W's entries
+  // A distributed run (DESIGN §7; models with distributed() only): this
+  // process's share of W. Process 0 alone writes the results and prints.
+  const GraphShare* share = nullptr;
+
+  bool writes_output() const { return share == nullptr || share->comm->rank() == 0; }
 };
 
 class RankModel {
@@ -55,6 +62,8 @@ class RankModel {
   virtual std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const = 0;
   // Whether the model writes checkpoints into --run-dir (host/rank_checkpointing.hpp).
   virtual bool checkpoints() const { return false; }
+  // Whether the model runs across the processes of an MPI launch (DESIGN §7).
+  virtual bool distributed() const { return false; }
   virtual void run(const RankRun& run) = 0;
 };
 
@@ -69,6 +78,7 @@ std::unique_ptr<RankModel> make_personalized_model();
 // Opens the results file with provenance (before computing, so an unusable
 // path fails at once).
 io::ResultsWriter open_results(const RankRun& run);
+io::Provenance results_provenance(const RankRun& run);
 // /convergence/<model>: residual history and the attributes iterations,
 // residual, converged, tolerance, seconds_per_iteration.
 void write_convergence(io::ResultsWriter& out, const std::string& model, const Convergence& c, double tolerance,

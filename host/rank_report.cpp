@@ -9,10 +9,13 @@
 
 namespace trustprop::host {
 
-io::ResultsWriter open_results(const RankRun& run) {
-  return io::ResultsWriter(run.settings.output, {run.command, run.config, run.settings.graph, run.graph.content_hash, 0,
-                                                 run.exec->name(), run.exec->device_name()});
+io::Provenance results_provenance(const RankRun& run) {
+  std::string device = run.exec->device_name();
+  if (run.share) device += " (each of " + std::to_string(run.share->comm->size()) + " MPI processes)";
+  return {run.command, run.config, run.settings.graph, run.graph.content_hash, 0, run.exec->name(), device};
 }
+
+io::ResultsWriter open_results(const RankRun& run) { return io::ResultsWriter(run.settings.output, results_provenance(run)); }
 
 void write_convergence(io::ResultsWriter& out, const std::string& model, const Convergence& c, double tolerance,
                        double seconds) {
@@ -29,7 +32,7 @@ void write_convergence(io::ResultsWriter& out, const std::string& model, const C
 void print_run_header(const RankRun& run) {
   std::printf("model       %s\n", run.settings.model.c_str());
   std::printf("graph       %s: %lld agents, %lld edges\n", run.settings.graph.c_str(),
-              static_cast<long long>(run.graph.n), static_cast<long long>(run.graph.nnz()));
+              static_cast<long long>(run.graph.n), static_cast<long long>(run.edges));
   std::printf("device      %s\n", run.exec->description().c_str());
 }
 
@@ -51,7 +54,7 @@ nlohmann::json summary_json(const RankRun& run, const Convergence& c, double sec
   return {{"model", run.settings.model},
           {"graph", run.settings.graph},
           {"agents", run.graph.n},
-          {"edges", run.graph.nnz()},
+          {"edges", run.edges},
           {"device", run.exec->description()},
           {"iterations", c.iterations},
           {"residual", c.residual},

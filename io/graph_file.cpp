@@ -165,62 +165,70 @@ GraphHeader read_graph_header(const std::string& path) {
   return h;
 }
 
-void validate_graph(const Graph& g, const std::string& where) {
-  const std::int64_t n = g.n;
-  if (static_cast<std::int64_t>(g.indptr.size()) != n + 1)
-    throw DataError(where + ": dataset /graph/indptr has " + std::to_string(g.indptr.size()) +
+namespace {
+
+void check_indptr(const std::vector<std::int64_t>& indptr, std::int64_t n, std::int64_t nnz, const std::string& where) {
+  if (static_cast<std::int64_t>(indptr.size()) != n + 1)
+    throw DataError(where + ": dataset /graph/indptr has " + std::to_string(indptr.size()) +
                     " elements, expected " + std::to_string(n + 1));
-  if (g.indptr[0] != 0)
-    throw DataError(where + ": dataset /graph/indptr: indptr[0] is " + std::to_string(g.indptr[0]) + ", must be 0");
-  const std::int64_t nnz = static_cast<std::int64_t>(g.indices.size());
-  if (g.indptr[n] != nnz)
-    throw DataError(where + ": dataset /graph/indptr: last entry is " + std::to_string(g.indptr[n]) +
+  if (indptr[0] != 0)
+    throw DataError(where + ": dataset /graph/indptr: indptr[0] is " + std::to_string(indptr[0]) + ", must be 0");
+  if (indptr[n] != nnz)
+    throw DataError(where + ": dataset /graph/indptr: last entry is " + std::to_string(indptr[n]) +
                     " but /graph/indices has " + std::to_string(nnz) + " elements");
-  if (g.data.size() != g.indices.size())
-    throw DataError(where + ": dataset /graph/data has " + std::to_string(g.data.size()) +
-                    " elements, /graph/indices " + std::to_string(nnz));
   for (std::int64_t i = 0; i < n; ++i)
-    if (g.indptr[i + 1] < g.indptr[i])
+    if (indptr[i + 1] < indptr[i])
       throw DataError(where + ": dataset /graph/indptr is not non-decreasing: indptr[" + std::to_string(i) +
-                      "] = " + std::to_string(g.indptr[i]) + " > indptr[" + std::to_string(i + 1) +
-                      "] = " + std::to_string(g.indptr[i + 1]));
+                      "] = " + std::to_string(indptr[i]) + " > indptr[" + std::to_string(i + 1) +
+                      "] = " + std::to_string(indptr[i + 1]));
+}
+
+// Rows [first, last) of an n-agent matrix: indptr holds their last - first
+// + 1 offsets (checked non-decreasing) into indices and data, which start at
+// entry `base` of the file's datasets (for messages).
+void check_rows(std::int64_t n, std::int64_t first, std::int64_t last, const std::int64_t* indptr,
+                const std::vector<std::int32_t>& indices, const std::vector<float>& data, std::int64_t base,
+                const std::string& where) {
+  const auto nnz = static_cast<std::int64_t>(indices.size());
   // Find the first bad row in parallel, then describe it serially.
-  std::int64_t bad = n;
+  std::int64_t bad = last;
 #pragma omp parallel for schedule(static) reduction(min : bad)
-  for (std::int64_t i = 0; i < n; ++i) {
-    const std::int64_t b = g.indptr[i], e = g.indptr[i + 1];
+  for (std::int64_t i = first; i < last; ++i) {
+    const std::int64_t b = indptr[i - first], e = indptr[i - first + 1];
     if (b < 0 || e > nnz) {
       bad = std::min(bad, i);
       continue;
     }
     for (std::int64_t k = b; k < e; ++k) {
-      const std::int32_t c = g.indices[k];
-      if (c < 0 || c >= n || (k > b && c <= g.indices[k - 1]) || !std::isfinite(g.data[k])) {
+      const std::int32_t c = indices[k];
+      if (c < 0 || c >= n || (k > b && c <= indices[k - 1]) || !std::isfinite(data[k])) {
         bad = std::min(bad, i);
         break;
       }
     }
   }
-  if (bad < n) {
-    const std::int64_t i = bad, b = g.indptr[i], e = g.indptr[i + 1];
-    const std::string row = "row " + std::to_string(i);
-    if (b < 0 || e > nnz)
-      throw DataError(where + ": dataset /graph/indptr: " + row + " points outside /graph/indices");
-    for (std::int64_t k = b; k < e; ++k) {
-      const std::int32_t c = g.indices[k];
-      if (c < 0 || c >= n)
-        throw DataError(where + ": dataset /graph/indices: " + row + " has column " + std::to_string(c) +
-                        " outside 0.." + std::to_string(n - 1));
-      if (k > b && c == g.indices[k - 1])
-        throw DataError(where + ": dataset /graph/indices: " + row + " has duplicate column " + std::to_string(c));
-      if (k > b && c < g.indices[k - 1])
-        throw DataError(where + ": dataset /graph/indices: " + row + " is not sorted (column " +
-                        std::to_string(c) + " after " + std::to_string(g.indices[k - 1]) + ")");
-      if (!std::isfinite(g.data[k]))
-        throw DataError(where + ": dataset /graph/data: entry " + std::to_string(k) + " (" + row + ", column " +
-                        std::to_string(c) + ") is " + (std::isnan(g.data[k]) ? "NaN" : "infinite"));
-    }
+  if (bad == last) return;
+  const std::int64_t i = bad, b = indptr[i - first], e = indptr[i - first + 1];
+  const std::string row = "row " + std::to_string(i);
+  if (b < 0 || e > nnz) throw DataError(where + ": dataset /graph/indptr: " + row + " points outside /graph/indices");
+  for (std::int64_t k = b; k < e; ++k) {
+    const std::int32_t c = indices[k];
+    if (c < 0 || c >= n)
+      throw DataError(where + ": dataset /graph/indices: " + row + " has column " + std::to_string(c) +
+                      " outside 0.." + std::to_string(n - 1));
+    if (k > b && c == indices[k - 1])
+      throw DataError(where + ": dataset /graph/indices: " + row + " has duplicate column " + std::to_string(c));
+    if (k > b && c < indices[k - 1])
+      throw DataError(where + ": dataset /graph/indices: " + row + " is not sorted (column " + std::to_string(c) +
+                      " after " + std::to_string(indices[k - 1]) + ")");
+    if (!std::isfinite(data[k]))
+      throw DataError(where + ": dataset /graph/data: entry " + std::to_string(base + k) + " (" + row +
+                      ", column " + std::to_string(c) + ") is " + (std::isnan(data[k]) ? "NaN" : "infinite"));
   }
+}
+
+void check_agents(const Graph& g, const std::string& where) {
+  const std::int64_t n = g.n;
   if (!g.kind.empty()) {
     if (static_cast<std::int64_t>(g.kind.size()) != n)
       throw DataError(where + ": dataset /agents/kind has " + std::to_string(g.kind.size()) + " elements, expected " +
@@ -233,6 +241,17 @@ void validate_graph(const Graph& g, const std::string& where) {
   if (!g.id.empty() && static_cast<std::int64_t>(g.id.size()) != n)
     throw DataError(where + ": dataset /agents/id has " + std::to_string(g.id.size()) + " elements, expected " +
                     std::to_string(n));
+}
+
+}  // namespace
+
+void validate_graph(const Graph& g, const std::string& where) {
+  check_indptr(g.indptr, g.n, static_cast<std::int64_t>(g.indices.size()), where);
+  if (g.data.size() != g.indices.size())
+    throw DataError(where + ": dataset /graph/data has " + std::to_string(g.data.size()) +
+                    " elements, /graph/indices " + std::to_string(g.indices.size()));
+  check_rows(g.n, 0, g.n, g.indptr.data(), g.indices, g.data, 0, where);
+  check_agents(g, where);
 }
 
 std::string compute_content_hash(const Graph& g) {
@@ -257,6 +276,42 @@ Graph read_graph(const std::string& path) {
   if (h.has_ids) g.id = f.read_1d<std::int64_t>("/agents/id", h.n);
   validate_graph(g, path);
   return g;
+}
+
+Graph read_graph_agents(const std::string& path, const GraphHeader& h) {
+  const h5::File f = h5::File::open_read(path);
+  Graph g;
+  g.n = h.n;
+  g.source = h.source;
+  g.content_hash = h.content_hash;
+  if (h.has_kinds) g.kind = f.read_1d<std::uint8_t>("/agents/kind", h.n);
+  if (h.has_ids) g.id = f.read_1d<std::int64_t>("/agents/id", h.n);
+  check_agents(g, path);
+  return g;
+}
+
+std::vector<std::int64_t> read_graph_indptr(const std::string& path, const GraphHeader& h) {
+  std::vector<std::int64_t> indptr = h5::File::open_read(path).read_1d<std::int64_t>("/graph/indptr", h.n + 1);
+  check_indptr(indptr, h.n, h.nnz, path);
+  return indptr;
+}
+
+GraphRows read_graph_rows(const std::string& path, std::int64_t n, const std::vector<std::int64_t>& indptr,
+                          std::int64_t first, std::int64_t last) {
+  TRUSTPROP_ASSERT(0 <= first && first <= last && last <= n && static_cast<std::int64_t>(indptr.size()) == n + 1,
+                   "read_graph_rows: rows outside the graph");
+  const h5::File f = h5::File::open_read(path);
+  GraphRows r;
+  r.n = n;
+  r.first = first;
+  r.last = last;
+  const std::int64_t base = indptr[first], count = indptr[last] - base;
+  r.indptr.resize(static_cast<std::size_t>(last - first + 1));
+  for (std::int64_t i = first; i <= last; ++i) r.indptr[i - first] = indptr[i] - base;
+  r.indices = f.read_1d_range<std::int32_t>("/graph/indices", base, count);
+  r.data = f.read_1d_range<float>("/graph/data", base, count);
+  check_rows(n, first, last, r.indptr.data(), r.indices, r.data, base, path);
+  return r;
 }
 
 }  // namespace trustprop::io

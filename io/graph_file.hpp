@@ -87,6 +87,28 @@ Graph read_graph(const std::string& path);
 // row; weights finite; kinds in 0..2). `where` prefixes messages.
 void validate_graph(const Graph& graph, const std::string& where);
 
+// One process's share of a graph file in a distributed run (DESIGN §7):
+// rows [first, last) of W, read by hyperslab, indptr from 0. Checked like
+// read_graph checks them; messages give the rows' numbers in the file.
+struct GraphRows {
+  std::int64_t n = 0, first = 0, last = 0;
+  std::vector<std::int64_t> indptr;  // last - first + 1 offsets into indices and data
+  std::vector<std::int32_t> indices;
+  std::vector<float> data;
+
+  std::int64_t rows() const { return last - first; }
+  std::int64_t nnz() const { return static_cast<std::int64_t>(indices.size()); }
+};
+
+// The parts of a distributed read. read_graph_agents: everything but the
+// edges (n, /agents/kind and /agents/id checked, provenance), with empty
+// indptr, indices and data. read_graph_indptr: the whole /graph/indptr,
+// checked (starts at 0, non-decreasing, ends at nnz).
+Graph read_graph_agents(const std::string& path, const GraphHeader& header);
+std::vector<std::int64_t> read_graph_indptr(const std::string& path, const GraphHeader& header);
+GraphRows read_graph_rows(const std::string& path, std::int64_t n, const std::vector<std::int64_t>& indptr,
+                          std::int64_t first, std::int64_t last);
+
 // Recomputes the content hash of the arrays.
 std::string compute_content_hash(const Graph& graph);
 

@@ -136,13 +136,19 @@ inline SellChunks sell_chunks(const Transition& tr) {
 //   weighted Cᵀ: the all-double reference. A source-blocked Cᵀ (gather.blocks
 //   set, ct without indptr) is read one block per pass; a SELL-8 one
 //   (gather.sell set) chunk by chunk, with the widest SIMD the CPU has.
+//   first_row: Cᵀ holds only rows [first_row, first_row + ct.rows) of the
+//   whole n-row matrix (one process's share in a distributed run, DESIGN
+//   §7; its columns are still every agent): the step writes those entries
+//   of t_next and of the copies and returns their part of ‖t_next − t‖₁.
+//   t, pretrust, the gathered vectors and the dangling list stay whole.
 #define TRUSTPROP_EIGENTRUST_KERNELS(Exec)                                                        \
   Transition build_transition(const Exec& exec, const CsrView& w,                                \
                               TransitionForm form = TransitionForm::weighted,                     \
                               std::int64_t block_agents = 0);                                     \
   double eigentrust_step(const Exec& exec, const CsrView& ct, const std::int32_t* dangling,      \
                          std::int64_t n_dangling, const double* pretrust, double restart,        \
-                         const double* t, double* t_next, const GatherVectors& gather = {});
+                         const double* t, double* t_next, const GatherVectors& gather = {},     \
+                         std::int64_t first_row = 0);
 
 namespace cpu {
 class CpuExecutor;

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config git
   libhdf5-dev libcli11-dev libgtest-dev libtomlplusplus-dev librandom123-dev
   libfmt-dev libspdlog-dev nlohmann-json3-dev libxxhash-dev zlib1g-dev
-  libgraphblas-dev
+  libgraphblas-dev openmpi-bin libopenmpi-dev
   python3 python3-numpy python3-scipy python3-h5py python3-anndata python3-matplotlib
 )
 

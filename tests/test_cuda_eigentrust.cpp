@@ -248,6 +248,58 @@ TEST_F(EigenTrustCuda, Float32GatherStepMatchesCpu) {
   }
 }
 
+TEST_F(EigenTrustCuda, RowSharesMatchCpu) {
+  // A distributed run's step (kernels/eigentrust.hpp, first_row): Cᵀ's rows
+  // in three shares, one cut inside the rows of the hub trusted by 120,000;
+  // each share's step writes its rows of t' and of the float32 copy (the
+  // rest stays poisoned) within 1e-6 of the CPU's.
+  for (const RandomGraphShape& shape : {shapes()[1], shapes()[2]}) {
+    SCOPED_TRACE(describe(shape));
+    const io::Graph g = random_trust_graph(shape);
+    const std::vector<double> p = strided_pretrust(g.n, 97), t0 = spread_vector(g.n);
+    const std::vector<float> t0_f32(t0.begin(), t0.end());
+    const std::vector<std::int64_t> bounds{0, 1, g.n / 3, g.n};
+    const ExecPtr execs[2] = {cpu, gpu};
+    std::vector<double> next[2];
+    std::vector<float> copies[2];
+    double residual[2] = {0.0, 0.0};
+    for (int b = 0; b < 2; ++b) {
+      const kernels::Transition tr = build(execs[b], g);
+      const kernels::CsrView ct = tr.ct.view();
+      const auto pd = kernels::Array<double>::from_host(execs[b], p);
+      const auto t = kernels::Array<double>::from_host(execs[b], t0);
+      const auto tg = kernels::Array<float>::from_host(execs[b], t0_f32);
+      for (std::size_t r = 0; r + 1 < bounds.size(); ++r) {
+        auto t_next = kernels::Array<double>::from_host(
+            execs[b], std::vector<double>(t0.size(), std::numeric_limits<double>::quiet_NaN()));
+        auto tg_next = kernels::Array<float>::from_host(
+            execs[b], std::vector<float>(t0.size(), std::numeric_limits<float>::quiet_NaN()));
+        const kernels::CsrView share{bounds[r + 1] - bounds[r], g.n, ct.nnz, ct.indptr + bounds[r], ct.indices,
+                                     ct.values};
+        residual[b] += kernels::dispatch(*execs[b], [&](const auto& e) {
+          return eigentrust_step(e, share, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()),
+                                 pd.data(), 0.15, t.data(), t_next.data(), {tg.data(), tg_next.data()}, bounds[r]);
+        });
+        const std::vector<double> part = t_next.to_host();
+        const std::vector<float> copy = tg_next.to_host();
+        next[b].resize(t0.size());
+        copies[b].resize(t0.size());
+        for (std::int64_t i = 0; i < g.n; ++i) {
+          const auto u = static_cast<std::size_t>(i);
+          const bool inside = i >= bounds[r] && i < bounds[r + 1];
+          ASSERT_EQ(std::isfinite(part[u]), inside) << "backend " << b << ", share " << r << ", agent " << i;
+          if (!inside) continue;
+          next[b][u] = part[u];
+          copies[b][u] = copy[u];
+          ASSERT_EQ(copy[u], static_cast<float>(part[u])) << "backend " << b << ", agent " << i;
+        }
+      }
+    }
+    EXPECT_LE(l1_distance(next[1], next[0]), 1e-6);
+    EXPECT_NEAR(residual[1], residual[0], 1e-12 + 1e-9 * residual[0]);
+  }
+}
+
 TEST_F(EigenTrustCuda, RunMatchesCpu) {
   for (const RandomGraphShape& shape : shapes()) {
     SCOPED_TRACE(describe(shape));

@@ -21,6 +21,7 @@
 #include "kernels/cpu/sell.hpp"
 #include "kernels/cpu/sell_lanes.hpp"
 #include "kernels/cpu/source_blocks.hpp"
+#include "kernels/positive_row.hpp"
 
 namespace trustprop::kernels::cpu {
 
@@ -71,20 +72,12 @@ bool row_statistics(const CsrView& w, double* inv, double* d_inv, Count&& count)
   bool uniform = true;
 #pragma omp parallel for schedule(dynamic, 1024) reduction(&& : uniform)
   for (std::int64_t i = 0; i < w.rows; ++i) {
-    double s = 0.0;
-    float first = 0.0f;
-    std::int64_t d = 0;
-    for (std::int64_t k = w.indptr[i]; k < w.indptr[i + 1]; ++k) {
-      if (w.values[k] > 0.0f) {
-        if (first == 0.0f) first = w.values[k];
-        uniform = uniform && w.values[k] == first;
-        s += w.values[k];
-        ++d;
-        count(i, w.indices[k]);
-      }
-    }
-    inv[i] = s > 0.0 ? 1.0 / s : 0.0;
-    if (d_inv) d_inv[i] = d > 0 ? 1.0 / static_cast<double>(d) : 0.0;
+    const PositiveRow row = positive_row(w.values, w.indptr[i], w.indptr[i + 1], [&](std::int64_t k) {
+      count(i, w.indices[k]);
+    });
+    uniform = uniform && row.uniform;
+    inv[i] = row.inverse_sum();
+    if (d_inv) d_inv[i] = row.inverse_count();
   }
   return uniform;
 }
@@ -100,7 +93,7 @@ void scatter_entries(const CsrView& w, const double* inv, std::int32_t* ci, floa
       if (w.values[k] > 0.0f) {
         const std::int64_t pos = place(i, w.indices[k]);
         ci[pos] = static_cast<std::int32_t>(i);
-        if (cv) cv[pos] = static_cast<float>(w.values[k] * inv[i]);
+        if (cv) cv[pos] = transition_value(w.values[k], inv[i]);
       }
     }
   }
@@ -283,21 +276,31 @@ double dot(const CsrView& ct, const Gathered* x, std::int64_t begin, std::int64_
   return y;
 }
 
-// The new trust of agent j from y_j = (Cᵀx)_j, its copies when asked, and
-// its term |t'_j − t_j| of the residual.
+// The new trust of row j of Cᵀ from y_j = (Cᵀx)_j, its copies when asked,
+// and its term |t'_j − t_j| of the residual. The pointers start at Cᵀ's
+// first row (eigentrust_step's first_row), so j indexes them all.
 struct Update {
   double mass, restart;
   const double* pretrust;
   const double* t;
-  const GatherVectors& g;
+  const double* source_scale;
+  float* x32_next;
+  double* x64_next;
   double* t_next;
+
+  Update(double mass, double restart, const double* pretrust, const double* t, const GatherVectors& g,
+         double* t_next, std::int64_t first_row)
+      : mass(mass), restart(restart), pretrust(pretrust + first_row), t(t + first_row),
+        source_scale(g.source_scale ? g.source_scale + first_row : nullptr),
+        x32_next(g.x32_next ? g.x32_next + first_row : nullptr),
+        x64_next(g.x64_next ? g.x64_next + first_row : nullptr), t_next(t_next + first_row) {}
 
   double operator()(std::int64_t j, double y) const {
     const double v = (1.0 - restart) * (y + mass * pretrust[j]) + restart * pretrust[j];
     t_next[j] = v;
-    const double copy = g.source_scale ? v * g.source_scale[j] : v;
-    if (g.x32_next) g.x32_next[j] = static_cast<float>(copy);
-    if (g.x64_next) g.x64_next[j] = copy;
+    const double copy = source_scale ? v * source_scale[j] : v;
+    if (x32_next) x32_next[j] = static_cast<float>(copy);
+    if (x64_next) x64_next[j] = copy;
     return std::fabs(v - t[j]);
   }
 };
@@ -355,7 +358,7 @@ double step(const CsrView& ct, const GatherVectors& g, const Gathered* x, const 
 
 double eigentrust_step(const CpuExecutor&, const CsrView& ct, const std::int32_t* dangling,
                        std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
-                       double* t_next, const GatherVectors& g) {
+                       double* t_next, const GatherVectors& g, std::int64_t first_row) {
   const bool value_free = g.source_scale != nullptr;
   TRUSTPROP_ASSERT(ct.nnz == 0 || value_free == (ct.values == nullptr),
                    "eigentrust_step: source_scale must be given exactly for a value-free Cᵀ");
@@ -364,7 +367,8 @@ double eigentrust_step(const CpuExecutor&, const CsrView& ct, const std::int32_t
   TRUSTPROP_ASSERT((g.blocks.width > 0) + (g.sell.chunks > 0) == (ct.indptr == nullptr && ct.rows > 0),
                    "eigentrust_step: a source-blocked or SELL-8 Cᵀ comes with its layout and without indptr");
   const double m = block_sum(n_dangling, [&](std::int64_t k) { return t[dangling[k]]; });
-  const Update update{m, restart, pretrust, t, g, t_next};
+  TRUSTPROP_ASSERT(first_row >= 0 && first_row + ct.rows <= ct.cols, "eigentrust_step: rows outside the matrix");
+  const Update update(m, restart, pretrust, t, g, t_next, first_row);
   if (value_free)
     return g.x32 ? step<true>(ct, g, g.x32, update) : step<true>(ct, g, g.x64, update);
   return g.x32 ? step<false>(ct, g, g.x32, update) : step<false>(ct, g, t, update);

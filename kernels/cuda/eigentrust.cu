@@ -568,7 +568,7 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w, Transiti
 
 double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::int32_t* dangling,
                        std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
-                       double* t_next, const GatherVectors& g) {
+                       double* t_next, const GatherVectors& g, std::int64_t first_row) {
   const std::int64_t n = ct.rows;
   if (n == 0) return 0.0;
   const bool value_free = g.source_scale != nullptr;
@@ -578,7 +578,15 @@ double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::i
   TRUSTPROP_ASSERT(value_free || (!g.x64 && !g.x64_next), "eigentrust_step: x64 is for a value-free Cᵀ");
   TRUSTPROP_ASSERT(g.blocks.width == 0 && g.sell.chunks == 0,
                    "eigentrust_step: the GPU reads a plain Cᵀ (its build_transition never blocks it or builds SELL-8)");
-  const NextCopies copies{g.x32_next, g.x64_next, g.source_scale};
+  TRUSTPROP_ASSERT(first_row >= 0 && first_row + n <= ct.cols, "eigentrust_step: rows outside the matrix");
+  // The kernels index t (for the residual), p, t_next and the copies by row
+  // of Cᵀ: start them at its first row. The dangling mass and the gather
+  // read the whole vectors.
+  const auto from_first_row = [first_row](auto* v) { return v ? v + first_row : v; };
+  const double* t_rows = from_first_row(t);
+  pretrust = from_first_row(pretrust);
+  t_next = from_first_row(t_next);
+  const NextCopies copies{from_first_row(g.x32_next), from_first_row(g.x64_next), from_first_row(g.source_scale)};
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
 
@@ -604,7 +612,7 @@ double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::i
 
   const auto pull_blocks = static_cast<unsigned int>(num_tiles);
   auto pull = [&](auto kernel, const auto* x) {
-    kernel<<<pull_blocks, step_threads, 0, stream>>>(ct, ws.coord, t, x, pretrust, scalars, t_next, copies,
+    kernel<<<pull_blocks, step_threads, 0, stream>>>(ct, ws.coord, t_rows, x, pretrust, scalars, t_next, copies,
                                                     ws.tile_carry, ws.tile_head, ws.tile_delta);
   };
   if (value_free && g.x32)
@@ -618,7 +626,7 @@ double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::i
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 
   finish_tiles<<<static_cast<unsigned int>(fixup_blocks), fixup_warps * warp_size, 0, stream>>>(
-      ct, num_tiles, ws.coord, ws.tile_carry, ws.tile_head, ws.tile_delta, t, pretrust, scalars, t_next,
+      ct, num_tiles, ws.coord, ws.tile_carry, ws.tile_head, ws.tile_delta, t_rows, pretrust, scalars, t_next,
       copies, ws.fixup_sums, ws.arrivals + 1, ws.scalars + 1);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 

@@ -1,0 +1,30 @@
+// One process's share of a graph in a distributed run (DESIGN §7): every
+// process reads the header and /graph/indptr, splits W's rows into ranges
+// of about equal entries (host/partition.hpp), and reads only its own rows
+// (a hyperslab of indices and data) plus the agents' data (kinds and ids,
+// for the pre-trust set and the results). W is never whole in one process.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/world.hpp"
+#include "io/graph.hpp"
+#include "io/graph_file.hpp"
+
+namespace trustprop::host {
+
+struct GraphShare {
+  const Communicator* comm = nullptr;
+  io::Graph agents;                    // n, kinds, ids and provenance; no edges
+  std::int64_t nnz = 0;                // W's entries, all processes together
+  std::vector<std::int64_t> w_bounds;  // W's rows of process r: [w_bounds[r], w_bounds[r + 1])
+  io::GraphRows rows;                  // this process's rows
+};
+
+// Collective: every process of `comm` calls it. Bad input throws the same
+// error on every process that read it (io::read_graph's messages).
+GraphShare read_graph_share(const Communicator& comm, const std::string& path);
+
+}  // namespace trustprop::host

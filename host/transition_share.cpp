@@ -1,0 +1,131 @@
+#include "host/transition_share.hpp"
+
+#include <algorithm>
+#include <numeric>
+#include <string>
+
+#include "host/partition.hpp"
+#include "kernels/memory_estimate.hpp"
+#include "kernels/positive_row.hpp"
+
+namespace trustprop::host {
+
+namespace {
+
+// One positive entry of W on its way to the owner of Cᵀ's row j.
+struct Entry {
+  std::int32_t j, i;
+  float c;
+};
+
+// Per-process counts of `local` rows' worth of something, gathered: bounds
+// of each process's part in the concatenation.
+std::vector<std::int64_t> gathered_bounds(const Communicator& comm, std::int64_t local) {
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(comm.size()), 0);
+  counts[static_cast<std::size_t>(comm.rank())] = local;
+  comm.sum(counts.data(), comm.size());
+  std::vector<std::int64_t> bounds(counts.size() + 1, 0);
+  std::partial_sum(counts.begin(), counts.end(), bounds.begin() + 1);
+  return bounds;
+}
+
+}  // namespace
+
+TransitionShare build_transition_share(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share) {
+  const Communicator& comm = *share.comm;
+  const io::GraphRows& w = share.rows;
+  const std::int64_t n = w.n, rows = w.rows();
+
+  // Row statistics of this process's rows of W, and the positive in-degree
+  // of every agent from them.
+  std::vector<double> inv(static_cast<std::size_t>(rows)), d_inv(static_cast<std::size_t>(rows));
+  std::vector<std::int64_t> in_degree(static_cast<std::size_t>(n) + 1, 0);  // shifted by one: a prefix later
+  bool uniform = true;
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const kernels::PositiveRow row = kernels::positive_row(
+        w.data.data(), w.indptr[r], w.indptr[r + 1], [&](std::int64_t k) { ++in_degree[static_cast<std::size_t>(w.indices[k]) + 1]; });
+    uniform = uniform && row.uniform;
+    inv[r] = row.inverse_sum();
+    d_inv[r] = row.inverse_count();
+  }
+  const bool value_free = comm.all(uniform);
+  comm.sum(in_degree.data(), n + 1);
+  std::partial_sum(in_degree.begin(), in_degree.end(), in_degree.begin());
+
+  TransitionShare out;
+  out.bounds = balanced_bounds(in_degree, comm.size());
+  const std::int64_t first = out.bounds[static_cast<std::size_t>(comm.rank())];
+  const std::int64_t local_rows = out.bounds[static_cast<std::size_t>(comm.rank()) + 1] - first;
+  const std::int64_t local_entries = in_degree[first + local_rows] - in_degree[first];
+  std::vector<std::int64_t>().swap(in_degree);
+  // Refuse a share the device cannot hold before allocating on it.
+  collectively(comm, [&] {
+    kernels::require_device_memory(*exec, kernels::eigentrust_device_bytes(n, local_entries),
+                                   "EigenTrust's share on process " + std::to_string(comm.rank()) + " (" +
+                                       std::to_string(local_entries) + " of Cᵀ's entries)");
+  });
+
+  // Each positive entry to the owner of its column, in W's order.
+  std::vector<std::int64_t> send_counts(static_cast<std::size_t>(comm.size()), 0);
+  for (std::int64_t k = 0; k < w.nnz(); ++k)
+    if (w.data[k] > 0.0f) ++send_counts[static_cast<std::size_t>(owner_of(out.bounds, w.indices[k]))];
+  std::vector<std::int64_t> cursor(send_counts.size(), 0);
+  std::partial_sum(send_counts.begin(), send_counts.end() - 1, cursor.begin() + 1);
+  std::vector<Entry> send(static_cast<std::size_t>(cursor.back() + send_counts.back()));
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k) {
+      if (w.data[k] <= 0.0f) continue;
+      const auto to = static_cast<std::size_t>(owner_of(out.bounds, w.indices[k]));
+      send[static_cast<std::size_t>(cursor[to]++)] = {w.indices[k], static_cast<std::int32_t>(w.first + r),
+                                                      kernels::transition_value(w.data[k], inv[r])};
+    }
+  }
+  const std::vector<Entry> received = comm.alltoallv(send, send_counts);
+  std::vector<Entry>().swap(send);
+  TRUSTPROP_ASSERT(static_cast<std::int64_t>(received.size()) == local_entries,
+                   "transition share: the entries received do not match the in-degrees");
+
+  // Ordered by (j, i): a stable counting sort by j of entries that arrive
+  // ordered by sender, each sender's by i — so by i within every row.
+  std::vector<std::int64_t> indptr(static_cast<std::size_t>(local_rows) + 1, 0);
+  for (const Entry& e : received) ++indptr[static_cast<std::size_t>(e.j - first) + 1];
+  std::partial_sum(indptr.begin(), indptr.end(), indptr.begin());
+  std::vector<std::int32_t> sources(received.size());
+  std::vector<float> values(value_free ? 0 : received.size());
+  {
+    std::vector<std::int64_t> next(indptr.begin(), indptr.end() - 1);
+    for (const Entry& e : received) {
+      const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(e.j - first)]++);
+      sources[at] = e.i;
+      if (!value_free) values[at] = e.c;
+    }
+  }
+
+  // Whole-graph vectors: the dangling agents (ascending: the processes'
+  // rows are in order) and, value-free, 1/d_i.
+  std::vector<std::int32_t> dangling;
+  for (std::int64_t r = 0; r < rows; ++r)
+    if (inv[static_cast<std::size_t>(r)] == 0.0) dangling.push_back(static_cast<std::int32_t>(w.first + r));
+  const std::vector<std::int64_t> dangling_bounds = gathered_bounds(comm, static_cast<std::int64_t>(dangling.size()));
+  std::vector<std::int32_t> all_dangling(static_cast<std::size_t>(dangling_bounds.back()));
+  std::copy(dangling.begin(), dangling.end(), all_dangling.begin() + dangling_bounds[static_cast<std::size_t>(comm.rank())]);
+  comm.allgatherv(all_dangling, dangling_bounds);
+
+  kernels::Transition& tr = out.tr;
+  tr.value_free = value_free;
+  tr.ct.rows = local_rows;
+  tr.ct.cols = n;
+  tr.ct.indptr = kernels::Array<std::int64_t>::from_host(exec, indptr);
+  tr.ct.indices = kernels::Array<std::int32_t>::from_host(exec, sources);
+  if (!value_free) tr.ct.values = kernels::Array<float>::from_host(exec, values);
+  tr.dangling = kernels::Array<std::int32_t>::from_host(exec, all_dangling);
+  if (value_free) {
+    std::vector<double> scale(static_cast<std::size_t>(n));
+    std::copy(d_inv.begin(), d_inv.end(), scale.begin() + w.first);
+    comm.allgatherv(scale, share.w_bounds);
+    tr.source_scale = kernels::Array<double>::from_host(exec, scale);
+  }
+  return out;
+}
+
+}  // namespace trustprop::host

@@ -1,0 +1,163 @@
+// `mpiexec -n R trustprop rank` against one process (DESIGN §7): the trust
+// vector has the same bits for R = 1, 2 and 3 on a signed real network, an
+// unweighted one (value-free Cᵀ) and a generated city; refusals and bad
+// input end every process with one message and the right exit code, and
+// leave no output behind. Skipped, with the reason, in a build without MPI
+// or where no mpiexec is found.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "cli_runner.hpp"
+#include "io/graph_file.hpp"
+#include "io/h5.hpp"
+#include "test_helpers.hpp"
+
+using namespace trustprop;
+using namespace trustprop::testing::cli;
+
+namespace {
+
+const std::string kMpiexec = TRUSTPROP_MPIEXEC;
+
+// Open MPI as root, more processes than cores, and yielding while waiting
+// (a loaded CI machine); the variables mean nothing to other MPIs.
+std::string mpiexec(int processes) {
+  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+         "OMPI_MCA_mpi_yield_when_idle=1 " +
+         kMpiexec + " -n " + std::to_string(processes) + " " + kBinary + " --threads 1 ";
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+class DistributedRank : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!TRUSTPROP_HAVE_MPI) GTEST_SKIP() << "this build has no MPI (CMake found none: libopenmpi-dev)";
+    if (kMpiexec.empty() || !fs::exists(kMpiexec)) GTEST_SKIP() << "no mpiexec found at configure time";
+  }
+  TempDir dir;
+
+  std::string path(const std::string& name) const { return (dir.path() / name).string(); }
+};
+
+struct Case {
+  const char* name;
+  const char* make;  // trustprop arguments writing the graph to %s (%d: the test data)
+  const char* rank;  // extra rank options
+};
+
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
+class SameBits : public DistributedRank, public ::testing::WithParamInterface<Case> {};
+
+}  // namespace
+
+TEST_P(SameBits, TrustIsTheSameForOneTwoAndThreeProcesses) {
+  const Case& c = GetParam();
+  std::string make = c.make;
+  make.replace(make.find("%s"), 2, path("graph.h5"));
+  if (const auto at = make.find("%d"); at != std::string::npos) make.replace(at, 2, kData);
+  ASSERT_EQ(run(make, dir.path()).rc, 0) << make;
+  const std::string rank_args =
+      "rank " + shell_quoted(path("graph.h5")) + " --tolerance 1e-10 --json " + c.rank + " -o ";
+  const RunResult one = run("--threads 2 " + rank_args + shell_quoted(path("one.h5")), dir.path());
+  ASSERT_EQ(one.rc, 0) << one.err;
+  const auto expected = io::h5::File::open_read(path("one.h5")).read_1d<double>("/trust/eigentrust");
+  const int iterations = nlohmann::json::parse(one.out)["iterations"];
+  for (const int processes : {2, 3}) {
+    SCOPED_TRACE(std::to_string(processes) + " processes");
+    const std::string out = path("p" + std::to_string(processes) + ".h5");
+    const RunResult r = run(mpiexec(processes) + rank_args + shell_quoted(out), dir.path(), false);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);  // one document: only process 0 prints
+    EXPECT_EQ(j["processes"], processes);
+    EXPECT_EQ(j["iterations"], iterations);
+    EXPECT_TRUE(j["converged"].get<bool>());
+    const auto got = io::h5::File::open_read(out).read_1d<double>("/trust/eigentrust");
+    ASSERT_EQ(got.size(), expected.size());
+    EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(double)), 0)
+        << "the trust vector's bits differ from one process's";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Graphs, SameBits,
+    ::testing::Values(
+        // Signed weights (Cᵀ with values; agents with only distrust are dangling).
+        Case{"bitcoin_otc", "import %d/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o %s", "--pretrust all"},
+        // Unweighted: a value-free Cᵀ, and a float64 gather from the start.
+        Case{"wiki_vote", "import %d/real/wiki-vote/wiki-Vote.txt -o %s", "--gather-precision float64"},
+        // A city: institutions pre-trusted, rows of every length.
+        Case{"city", "generate city --agents 20000 --seed 7 -o %s", ""}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST_F(DistributedRank, ModelsThatRunAsOneProcessAreRefusedOnce) {
+  ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model sybilrank -o " +
+                              shell_quoted(path("out.h5")), dir.path(), false);
+  EXPECT_EQ(r.rc, 64) << r.err;
+  EXPECT_EQ(count(r.err, "--model sybilrank runs as one process"), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(path("out.h5")));
+  const RunResult d = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --run-dir " +
+                              shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
+  EXPECT_EQ(d.rc, 64) << d.err;
+  EXPECT_EQ(count(d.err, "writes no checkpoints yet"), 1u) << d.err;
+  EXPECT_FALSE(fs::exists(path("out.h5")));
+}
+
+TEST_F(DistributedRank, ABadRowInOneProcesssShareEndsEveryProcess) {
+  // A NaN weight in the last row: process 1 reads it, process 0 does not.
+  io::Graph g = trustprop::testing::graph_from_edges(
+      400, [] {
+        std::vector<std::tuple<int, int, float>> e;
+        for (int i = 0; i < 400; ++i) e.emplace_back(i, (i + 1) % 400, 1.0f);
+        return e;
+      }());
+  g.data.back() = std::numeric_limits<float>::quiet_NaN();
+  io::write_graph(path("bad.h5"), g);
+  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("bad.h5")) + " -o " + shell_quoted(path("out.h5")),
+                          dir.path(), false);
+  EXPECT_EQ(r.rc, 65) << r.err;
+  EXPECT_EQ(count(r.err, "dataset /graph/data: entry 399 (row 399, column 0) is NaN"), 1u) << r.err;
+  EXPECT_EQ(dir.entries(), (std::set<std::string>{"bad.h5"}));  // no results file, whole or partial
+}
+
+TEST_F(DistributedRank, AnUnwritableOutputEndsEveryProcess) {
+  ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " -o " +
+                              shell_quoted(path("missing/out.h5")), dir.path(), false);
+  EXPECT_EQ(r.rc, 74) << r.err;
+  EXPECT_EQ(count(r.err, "does not exist"), 1u) << r.err;
+}
+
+TEST_F(DistributedRank, DryRunPrintsEachProcesssShareOnce) {
+  ASSERT_EQ(run("generate city --agents 5000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  const RunResult r = run(mpiexec(3) + "rank " + shell_quoted(path("g.h5")) + " --dry-run", dir.path(), false);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const nlohmann::json plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["processes"], 3);
+  EXPECT_TRUE(plan["distributed"].get<bool>());
+  const nlohmann::json& parts = plan["partition"];
+  ASSERT_EQ(parts.size(), 3u);
+  std::int64_t next_row = 0, edges = 0;
+  for (const auto& p : parts) {
+    EXPECT_EQ(p["rows"][0].get<std::int64_t>(), next_row);
+    next_row = p["rows"][1];
+    edges += p["edges"].get<std::int64_t>();
+    EXPECT_GT(p["memory_bytes_estimate"].get<std::int64_t>(), 0);
+  }
+  EXPECT_EQ(next_row, 5000);
+  EXPECT_EQ(edges, plan["edges"].get<std::int64_t>());
+}
