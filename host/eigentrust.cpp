@@ -129,10 +129,12 @@ EigenTrustResult iterate(const std::shared_ptr<const kernels::Executor>& exec, k
       return eigentrust_step(e, ct, tr.dangling.data(), static_cast<std::int64_t>(tr.dangling.size()), p.data(),
                              options.restart, t.data(), t_next.data(), gather, rows.first());
     });
+    const auto exchange = std::chrono::steady_clock::now();
     rows.share(t_next);
     rows.share(x32_next);
     rows.share(x64_next);
     const double res = rows.residual(part);
+    if (rows.comm) r.exchange_seconds += seconds_since(exchange);
     std::swap(t, t_next);
     std::swap(x32, x32_next);
     std::swap(x64, x64_next);

@@ -52,6 +52,7 @@ struct EigenTrustResult {
   std::string cpu_simd;           // a SELL-8 Cᵀ (CPU): the SIMD level of its products; empty: CSR
   double setup_seconds = 0.0;  // upload and transition matrix
   double iterate_seconds = 0.0;
+  double exchange_seconds = 0.0;  // distributed: the part of iterate_seconds spent exchanging t between processes
 };
 
 // Checks the options; throws ConfigError naming the bad parameter.
@@ -94,10 +95,11 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
 // process's rows of t', and t' and its gathered copy are exchanged after
 // every step (12 bytes per agent to every process with the float32 gather,
 // 16 with the float64 one). Collective; every process returns the whole
-// result. Cᵀ is plain CSR on every backend, and each t'_j is the same dot
-// product in the same order as one process's CSR or SELL-8 step, so the
-// trust vector has the same bits for any number of processes; the residual
-// is added over the processes and may differ in its last bits.
+// result. Each t'_j is the same dot product in the same order as one
+// process's step with a CSR or SELL-8 Cᵀ, so the trust vector has the same
+// bits for any number of processes (not against a source-blocked Cᵀ,
+// whose sums run in another order); the residual is added over the
+// processes and may differ in its last bits.
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
                                 const std::vector<double>& start = {}, const IterationObserver& observe = {});

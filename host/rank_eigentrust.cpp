@@ -163,6 +163,7 @@ class EigenTrustModel final : public RankModel {
       j["setup_seconds"] = r.setup_seconds;
       j["transition"] = transition_form(r);
       j["processes"] = run.share ? run.share->comm->size() : 1;
+      if (run.share) j["exchange_seconds_per_iteration"] = c.iterations ? r.exchange_seconds / c.iterations : 0.0;
       for (const auto& a : top)
         j["top"].push_back({{"agent", a.agent}, {"id", g.id.empty() ? a.agent : g.id[a.agent]}, {"trust", a.value}});
       std::printf("%s\n", j.dump(2).c_str());
@@ -172,7 +173,8 @@ class EigenTrustModel final : public RankModel {
       std::printf("pre-trust   %s (%lld agents)\n", pre.description.c_str(), static_cast<long long>(pre.agents));
       std::printf("transition  %s\n", transition_form(r).c_str());
       if (run.share)
-        std::printf("processes   %d (MPI), each iterating its share of Cᵀ's rows\n", run.share->comm->size());
+        std::printf("processes   %d (MPI), each iterating its share of Cᵀ's rows; exchanging t: %.6f s per iteration\n",
+                    run.share->comm->size(), c.iterations ? r.exchange_seconds / c.iterations : 0.0);
       print_convergence(c, o.tolerance, r.iterate_seconds);
       print_top_agents(g, top, "trust");
       std::printf("results     %s\n", run.settings.output.c_str());

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "host/partition.hpp"
+#include "kernels/dispatch.hpp"
 #include "kernels/memory_estimate.hpp"
 #include "kernels/positive_row.hpp"
 
@@ -80,7 +81,7 @@ TransitionShare build_transition_share(const std::shared_ptr<const kernels::Exec
                                                       kernels::transition_value(w.data[k], inv[r])};
     }
   }
-  const std::vector<Entry> received = comm.alltoallv(send, send_counts);
+  std::vector<Entry> received = comm.alltoallv(send, send_counts);
   std::vector<Entry>().swap(send);
   TRUSTPROP_ASSERT(static_cast<std::int64_t>(received.size()) == local_entries,
                    "transition share: the entries received do not match the in-degrees");
@@ -100,6 +101,7 @@ TransitionShare build_transition_share(const std::shared_ptr<const kernels::Exec
       if (!value_free) values[at] = e.c;
     }
   }
+  std::vector<Entry>().swap(received);
 
   // Whole-graph vectors: the dangling agents (ascending: the processes'
   // rows are in order) and, value-free, 1/d_i.
@@ -118,6 +120,8 @@ TransitionShare build_transition_share(const std::shared_ptr<const kernels::Exec
   tr.ct.indptr = kernels::Array<std::int64_t>::from_host(exec, indptr);
   tr.ct.indices = kernels::Array<std::int32_t>::from_host(exec, sources);
   if (!value_free) tr.ct.values = kernels::Array<float>::from_host(exec, values);
+  std::vector<std::int32_t>().swap(sources);
+  std::vector<float>().swap(values);
   tr.dangling = kernels::Array<std::int32_t>::from_host(exec, all_dangling);
   if (value_free) {
     std::vector<double> scale(static_cast<std::size_t>(n));
@@ -125,6 +129,7 @@ TransitionShare build_transition_share(const std::shared_ptr<const kernels::Exec
     comm.allgatherv(scale, share.w_bounds);
     tr.source_scale = kernels::Array<double>::from_host(exec, scale);
   }
+  kernels::dispatch(*exec, [&](const auto& e) { to_eigentrust_layout(e, tr); });
   return out;
 }
 

@@ -3,7 +3,8 @@
 // the same bits as the single-process build), sends each entry to the
 // process that owns row j of Cᵀ (one all-to-all exchange), and orders what
 // it receives by (j, i): its rows of the plain CSR Cᵀ, every entry in the
-// order the single-process Cᵀ has it. Cᵀ's rows are split by their entries
+// order the single-process Cᵀ has it, then in the backend's layout
+// (kernels::to_eigentrust_layout: SELL-8 on the CPU). Cᵀ's rows are split by their entries
 // (the agents' positive in-degrees, summed over the processes), so a
 // process's share of the iteration's work is even even when W's rows are
 // not a guide to it (a few agents trusted by millions).
@@ -19,8 +20,8 @@
 namespace trustprop::host {
 
 struct TransitionShare {
-  // Rows [bounds[rank], bounds[rank + 1]) of Cᵀ as a CSR of that many rows
-  // and n columns, on the executor. value_free when every row of W (all
+  // Rows [bounds[rank], bounds[rank + 1]) of Cᵀ, that many rows of n
+  // columns, on the executor. value_free when every row of W (all
   // processes') is uniform; dangling and source_scale are whole (n agents).
   kernels::Transition tr;
   std::vector<std::int64_t> bounds;  // Cᵀ's rows of each process

@@ -136,6 +136,10 @@ inline SellChunks sell_chunks(const Transition& tr) {
 //   weighted Cᵀ: the all-double reference. A source-blocked Cᵀ (gather.blocks
 //   set, ct without indptr) is read one block per pass; a SELL-8 one
 //   (gather.sell set) chunk by chunk, with the widest SIMD the CPU has.
+// to_eigentrust_layout: a plain CSR Cᵀ (a distributed run's share of
+//   rows, host/transition_share.hpp) rearranged in place into the layout
+//   the backend's eigentrust_step reads fastest, with the same sums: SELL-8
+//   on the CPU unless it would pad too much; the GPU keeps CSR.
 //   first_row: Cᵀ holds only rows [first_row, first_row + ct.rows) of the
 //   whole n-row matrix (one process's share in a distributed run, DESIGN
 //   §7; its columns are still every agent): the step writes those entries
@@ -148,7 +152,8 @@ inline SellChunks sell_chunks(const Transition& tr) {
   double eigentrust_step(const Exec& exec, const CsrView& ct, const std::int32_t* dangling,      \
                          std::int64_t n_dangling, const double* pretrust, double restart,        \
                          const double* t, double* t_next, const GatherVectors& gather = {},     \
-                         std::int64_t first_row = 0);
+                         std::int64_t first_row = 0);                                              \
+  void to_eigentrust_layout(const Exec& exec, Transition& tr);
 
 namespace cpu {
 class CpuExecutor;

@@ -258,6 +258,30 @@ Transition build_transition(const CpuExecutor& exec, const CsrView& w, Transitio
   return build<std::int64_t>(exec, w, may_drop_values, 0);
 }
 
+void to_eigentrust_layout(const CpuExecutor& exec, Transition& tr) {
+  if (tr.ct.indptr.size() == 0 || tr.ct.rows == 0) return;  // already SELL-8 or source-blocked, or empty
+  const std::vector<std::int64_t> indptr = tr.ct.indptr.to_host();
+  std::vector<std::int32_t> length(static_cast<std::size_t>(tr.ct.rows));
+  for (std::size_t j = 0; j < length.size(); ++j) length[j] = static_cast<std::int32_t>(indptr[j + 1] - indptr[j]);
+  SellLanes lanes = sell_lanes(exec, length);
+  if (lanes.pads_too_much()) return;
+  auto ex = exec.shared_from_this();
+  const SellChunks chunks = lanes.chunks();
+  const auto entries = static_cast<std::size_t>(lanes.entries);
+  Array<std::int32_t> indices(ex, entries);
+  to_sell_lanes(chunks, indptr.data(), tr.ct.indices.data(), indices.data());
+  tr.ct.indices = std::move(indices);
+  if (!tr.value_free) {
+    Array<float> values(ex, entries);
+    to_sell_lanes(chunks, indptr.data(), tr.ct.values.data(), values.data());
+    tr.ct.values = std::move(values);
+  }
+  tr.ct.indptr = Array<std::int64_t>();
+  tr.sell_offsets = std::move(lanes.offsets);
+  tr.sell_rows = std::move(lanes.rows);
+  tr.sell_lengths = std::move(lanes.lengths);
+}
+
 namespace {
 // Σ_k c_k·x[i_k] over entries [begin, end) of Cᵀ, in order: x is t itself
 // or a copy the last step wrote; ValueFree: Cᵀ has no values and x already

@@ -566,6 +566,10 @@ Transition build_transition(const CudaExecutor& exec, const CsrView& w, Transiti
   return tr;
 }
 
+// The GPU's step reads a plain CSR Cᵀ (its merge-path tiles balance long
+// and short rows alike): nothing to rearrange.
+void to_eigentrust_layout(const CudaExecutor&, Transition&) {}
+
 double eigentrust_step(const CudaExecutor& exec, const CsrView& ct, const std::int32_t* dangling,
                        std::int64_t n_dangling, const double* pretrust, double restart, const double* t,
                        double* t_next, const GatherVectors& g, std::int64_t first_row) {

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Distributed EigenTrust (docs/distributed.md) against one process, on the
+# same machine, the same graph and the same work, in one run:
+#   one process with every core as OpenMP threads (the peer), then R MPI
+#   processes sharing the cores (mpiexec -n R trustprop --threads cores/R),
+#   alternately, --repeats times each; every run does --iterations
+#   EigenTrust iterations (tolerance 0) with the float32 gather.
+# It records per configuration the median time per iteration, the part of
+# it spent exchanging t between processes, the setup time (reading the
+# graph share and building Cᵀ), each process's peak resident memory
+# (/usr/bin/time), and whether the trust vector has the same bits as the
+# single process's; plus the STREAM triad bandwidth of this machine from
+# the same run (bench_stream), so figures from different machines can be
+# told apart. Results: one JSON file.
+#
+#   benchmarks/run_distributed_bench.sh [GRAPH.h5] [--agents 2000000] [--processes 2] [--iterations 30]
+#                                       [--repeats 3] [--out FILE]
+#
+# Without GRAPH it generates a city of --agents agents (seed 1) in a
+# temporary directory. Environment: BUILD_DIR (default build), MPIEXEC
+# (default mpiexec).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$ROOT/build}
+MPIEXEC=${MPIEXEC:-mpiexec}
+GRAPH=
+AGENTS=2000000
+PROCESSES=2
+ITERATIONS=30
+REPEATS=3
+OUT=$ROOT/benchmarks/results/distributed_cpu.json
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --agents) AGENTS=$2; shift 2 ;;
+    --processes) PROCESSES=$2; shift 2 ;;
+    --iterations) ITERATIONS=$2; shift 2 ;;
+    --repeats) REPEATS=$2; shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "run_distributed_bench.sh: unknown option $1" >&2; exit 64 ;;
+    *) GRAPH=$1; shift ;;
+  esac
+done
+
+TRUSTPROP=$BUILD_DIR/trustprop
+STREAM=$BUILD_DIR/benchmarks/bench_stream
+for f in "$TRUSTPROP" "$STREAM"; do
+  [[ -x $f ]] || { echo "run_distributed_bench.sh: $f not found (build first, or set BUILD_DIR)" >&2; exit 66; }
+done
+command -v "$MPIEXEC" >/dev/null || { echo "run_distributed_bench.sh: no $MPIEXEC (scripts/install-deps.sh)" >&2; exit 66; }
+CORES=$(nproc)
+WORK=$(mktemp -d /tmp/trustprop-distbench.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+if [[ -z $GRAPH ]]; then
+  GRAPH=$WORK/city.h5
+  "$TRUSTPROP" --log-level warn generate city --agents "$AGENTS" --seed 1 -o "$GRAPH" >&2
+fi
+# Open MPI as root; waiting processes yield their core.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
+
+# run NAME PROCESSES: one rank run; its JSON, peak RSS per process and results file under $WORK.
+run() {
+  local name=$1 p=$2 threads=$((CORES / $2 > 0 ? CORES / $2 : 1))
+  local args=(--log-level error --threads "$threads" rank "$GRAPH" --tolerance 0 --max-iterations "$ITERATIONS"
+              --json -o "$WORK/$name.h5")
+  if [[ $p == 1 ]]; then
+    /usr/bin/time -f 'rss_kb %M' -o "$WORK/$name.rss" "$TRUSTPROP" "${args[@]}" >"$WORK/$name.json"
+  else
+    "$MPIEXEC" -n "$p" /usr/bin/time -f 'rss_kb %M' -a -o "$WORK/$name.rss" "$TRUSTPROP" "${args[@]}" \
+      >"$WORK/$name.json"
+  fi
+}
+
+cd "$ROOT"
+for ((k = 0; k < REPEATS; ++k)); do
+  for p in 1 ${PROCESSES//,/ }; do
+    echo "[run_distributed_bench] repeat $((k + 1))/$REPEATS: $p process(es)" >&2
+    run "p$p-r$k" "$p"
+  done
+done
+"$STREAM" --threads "$CORES" -o "$WORK/stream.json" >/dev/null
+
+/usr/bin/python3 - "$OUT" "$WORK" "$GRAPH" "$CORES" "$ITERATIONS" "$REPEATS" "1,$PROCESSES" \
+  "$(git rev-parse --short=12 HEAD)" <<'EOF'
+import json, os, statistics, subprocess, sys, time
+import h5py, numpy as np
+out, work, graph, cores, iterations, repeats, processes, revision = sys.argv[1:]
+cores, iterations, repeats = int(cores), int(iterations), int(repeats)
+reference = h5py.File(f"{work}/p1-r0.h5")["trust/eigentrust"][:]
+configs = []
+for p in [int(x) for x in processes.split(",")]:
+    runs = []
+    for k in range(repeats):
+        name = f"p{p}-r{k}"
+        j = json.load(open(f"{work}/{name}.json"))
+        rss = [int(l.split()[1]) * 1024 for l in open(f"{work}/{name}.rss") if l.startswith("rss_kb")]
+        trust = h5py.File(f"{work}/{name}.h5")["trust/eigentrust"][:]
+        runs.append({"seconds_per_iteration": j["seconds_per_iteration"], "setup_seconds": j["setup_seconds"],
+                     "exchange_seconds_per_iteration": j.get("exchange_seconds_per_iteration", 0.0),
+                     "peak_rss_bytes_per_process": rss, "transition": j["transition"],
+                     "same_bits_as_one_process": bool(np.array_equal(trust, reference))})
+    med = lambda key: statistics.median(r[key] for r in runs)
+    configs.append({"processes": p, "threads_per_process": max(cores // p, 1), "runs": runs,
+                    "median_seconds_per_iteration": med("seconds_per_iteration"),
+                    "median_exchange_seconds_per_iteration": med("exchange_seconds_per_iteration"),
+                    "median_setup_seconds": med("setup_seconds"),
+                    "max_peak_rss_bytes_per_process": max(max(r["peak_rss_bytes_per_process"]) for r in runs)})
+stream = json.load(open(f"{work}/stream.json"))
+with h5py.File(graph) as f:
+    n, nnz = int(f["graph"].attrs["shape"][0]), int(f["graph/indices"].shape[0])
+doc = {"benchmark": "distributed_cpu", "command": "benchmarks/run_distributed_bench.sh",
+       "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_revision": revision,
+       "machine": stream.pop("machine"),
+       "mpi": subprocess.run(["mpiexec", "--version"], capture_output=True, text=True).stdout.splitlines()[0],
+       "graph": {"path": os.path.basename(graph), "agents": n, "edges": nnz},
+       "iterations_per_run": iterations, "stream_triad_GBps": stream["stream_triad_GBps"],
+       "configurations": configs}
+with open(out, "w") as f:
+    json.dump(doc, f, indent=2)
+    f.write("\n")
+print(f"STREAM triad {stream['stream_triad_GBps']:.1f} GB/s ({cores} threads)")
+base = configs[0]["median_seconds_per_iteration"]
+for c in configs:
+    print(f"{c['processes']} process(es) x {c['threads_per_process']} thread(s): "
+          f"{c['median_seconds_per_iteration'] * 1e3:.1f} ms per iteration "
+          f"({base / c['median_seconds_per_iteration']:.2f}x one process), exchange "
+          f"{c['median_exchange_seconds_per_iteration'] * 1e3:.1f} ms, setup {c['median_setup_seconds']:.1f} s, "
+          f"peak RSS {c['max_peak_rss_bytes_per_process'] / 2**30:.2f} GiB per process, same bits: "
+          f"{all(r['same_bits_as_one_process'] for r in c['runs'])}")
+EOF
