@@ -31,6 +31,7 @@
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/dynamics.hpp"
+#include "host/metrics_log.hpp"
 #include "host/signals.hpp"
 #include "host/simulation_checkpoint.hpp"
 #include "host/simulation_config.hpp"
@@ -133,12 +134,6 @@ class MetricSeries {
   std::map<std::string, std::vector<std::int64_t>> ints_;
   std::map<std::string, std::vector<double>> doubles_;
 };
-
-nlohmann::json metrics_json(const EpochMetrics& m) {
-  nlohmann::json j = nlohmann::json::object();
-  visit_metrics(m, [&](const char* name, auto value) { j[name] = value; });  // NaN is written as null
-  return j;
-}
 
 std::string run_dir_of(const SimulateOptions& o, const SimulationConfig& c) {
   return o.run_dir.empty() ? "runs/" + c.name : o.run_dir;

@@ -31,6 +31,7 @@ void add_rank(CLI::App& app, GlobalOptions& global);
 void add_demo(CLI::App& app, GlobalOptions& global);
 void add_simulate(CLI::App& app, GlobalOptions& global);
 void add_checkpoint(CLI::App& app, GlobalOptions& global);
+void add_report(CLI::App& app, GlobalOptions& global);
 void add_reorder(CLI::App& app, GlobalOptions& global);
 void add_bench(CLI::App& app, GlobalOptions& global);
 

@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   host::add_demo(app, global);
   host::add_simulate(app, global);
   host::add_checkpoint(app, global);
+  host::add_report(app, global);
   host::add_reorder(app, global);
   host::add_bench(app, global);
 

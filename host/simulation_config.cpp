@@ -139,15 +139,6 @@ struct Names {
   std::string gather_precision;
 };
 
-std::string registration_name(Registration r) {
-  switch (r) {
-    case Registration::graph: return "graph";
-    case Registration::random: return "random";
-    case Registration::none: return "none";
-  }
-  return "graph";
-}
-
 std::string precision_name(const EigenTrustOptions& o) { return o.float32_gather ? "float32" : "float64"; }
 
 Registration registration_of(const std::string& name) {
@@ -234,6 +225,15 @@ std::string known_keys(const Section& section) {
 }
 
 }  // namespace
+
+std::string registration_name(Registration r) {
+  switch (r) {
+    case Registration::graph: return "graph";
+    case Registration::random: return "random";
+    case Registration::none: return "none";
+  }
+  return "graph";
+}
 
 SimulationConfig parse_simulation_config(std::string_view text, const std::string& source) {
   toml::table root;

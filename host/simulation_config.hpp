@@ -54,6 +54,9 @@ SimulationConfig load_simulation_config(const std::string& path);
 // anchors relative graph paths (its directory).
 SimulationConfig parse_simulation_config(std::string_view text, const std::string& source);
 
+// The configuration's name of a registration rule ("graph", "random", "none").
+std::string registration_name(Registration r);
+
 // The resolved configuration: every key with its value (defaults included,
 // the graph path absolute), as TOML that parses back to the same values.
 std::string resolved_toml(const SimulationConfig& config);
