@@ -39,7 +39,7 @@ case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 case $DIST in /*) ;; *) DIST=$ROOT/$DIST ;; esac
 
 if [[ $BUILD == 1 ]]; then
-  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRUSTPROP_CUDA=ON \
+  cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DTRUSTPROP_CUDA=ON -DTRUSTPROP_MPI=OFF \
     -DCMAKE_CUDA_ARCHITECTURES=90
   cmake --build "$BUILD_DIR" -j "$(nproc)"
 fi

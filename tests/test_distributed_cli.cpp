@@ -117,6 +117,14 @@ TEST_F(DistributedRank, ModelsThatRunAsOneProcessAreRefusedOnce) {
   EXPECT_FALSE(fs::exists(path("out.h5")));
 }
 
+TEST_F(DistributedRank, OtherCommandsAreRefusedOnce) {
+  // Each process would run the whole command on the same files.
+  const RunResult r = run(mpiexec(2) + "generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path(), false);
+  EXPECT_EQ(r.rc, 64) << r.err;
+  EXPECT_EQ(count(r.err, "trustprop generate runs as one process"), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(path("g.h5")));
+}
+
 TEST_F(DistributedRank, ABadRowInOneProcesssShareEndsEveryProcess) {
   // A NaN weight in the last row: process 1 reads it, process 0 does not.
   io::Graph g = trustprop::testing::graph_from_edges(
