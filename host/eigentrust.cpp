@@ -44,12 +44,15 @@ struct Rows {
   std::int64_t first() const { return comm ? bounds[static_cast<std::size_t>(comm->rank())] : 0; }
 
   // Every process's rows of `a` to every process. The exchange runs in
-  // host memory: a GPU's array goes there and back.
+  // host memory: a GPU's own rows go there, the whole vector comes back.
   template <class T>
   void share(kernels::Array<T>& a) const {
     if (!comm || a.size() == 0) return;
     if (a.executor()->kind() == kernels::BackendKind::cpu) return comm->allgatherv(a.data(), bounds, sizeof(T));
-    std::vector<T> host = a.to_host();
+    const auto own = static_cast<std::size_t>(first());
+    const auto rows = static_cast<std::size_t>(bounds[static_cast<std::size_t>(comm->rank()) + 1]) - own;
+    std::vector<T> host(a.size());
+    a.executor()->copy_to_host(host.data() + own, a.data() + own, rows * sizeof(T));
     comm->allgatherv(host, bounds);
     a.executor()->copy_from_host(a.data(), host.data(), host.size() * sizeof(T));
   }
