@@ -1,20 +1,24 @@
 #!/usr/bin/env bash
-# Distributed EigenTrust (docs/distributed.md) against one process, on the
+# A distributed run (docs/distributed.md) against one process, on the
 # same machine, the same graph and the same work, in one run:
 #   one process with every core as OpenMP threads (the peer), then R MPI
 #   processes sharing the cores (mpiexec -n R trustprop --threads cores/R),
 #   alternately, --repeats times each; every run does --iterations
-#   EigenTrust iterations (tolerance 0) with the float32 gather.
+#   iterations (tolerance 0) of --model: eigentrust (rows split, the float32
+#   gather) or personalized (--seed-sets K sets of one agent each, agents
+#   spread over the graph; the sets split).
 # It records per configuration the median time per iteration, the part of
-# it spent exchanging t between processes, the setup time (reading the
-# graph share and building Cᵀ), each process's peak resident memory
-# (/usr/bin/time), and whether the trust vector has the same bits as the
-# single process's; plus the STREAM triad bandwidth of this machine from
-# the same run (bench_stream), so figures from different machines can be
-# told apart. Results: one JSON file.
+# it spent exchanging t between processes (EigenTrust), the setup time
+# (reading the graph or its share and building Cᵀ), each process's peak
+# resident memory (/usr/bin/time), and whether the result has the same bits
+# as the single process's (EigenTrust: the trust vector; personalized: the
+# top tables and every set's last residual); plus the STREAM triad
+# bandwidth of this machine from the same run (bench_stream), so figures
+# from different machines can be told apart. Results: one JSON file.
 #
 #   benchmarks/run_distributed_bench.sh [GRAPH.h5] [--agents 2000000] [--processes 2] [--iterations 30]
-#                                       [--repeats 3] [--out FILE]
+#                                       [--repeats 3] [--model eigentrust|personalized] [--seed-sets 32]
+#                                       [--out FILE]
 #
 # Without GRAPH it generates a city of --agents agents (seed 1) in a
 # temporary directory. Environment: BUILD_DIR (default build), MPIEXEC
@@ -29,7 +33,9 @@ AGENTS=2000000
 PROCESSES=2
 ITERATIONS=30
 REPEATS=3
-OUT=$ROOT/benchmarks/results/distributed_cpu.json
+MODEL=eigentrust
+SEED_SETS=32
+OUT=
 
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -37,6 +43,8 @@ while [[ $# -gt 0 ]]; do
     --processes) PROCESSES=$2; shift 2 ;;
     --iterations) ITERATIONS=$2; shift 2 ;;
     --repeats) REPEATS=$2; shift 2 ;;
+    --model) MODEL=$2; shift 2 ;;
+    --seed-sets) SEED_SETS=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     -*) echo "run_distributed_bench.sh: unknown option $1" >&2; exit 64 ;;
@@ -44,6 +52,11 @@ while [[ $# -gt 0 ]]; do
   esac
 done
 
+case $MODEL in
+  eigentrust) OUT=${OUT:-$ROOT/benchmarks/results/distributed_cpu.json}; MODEL_ARGS=() ;;
+  personalized) OUT=${OUT:-$ROOT/benchmarks/results/distributed_personalized_cpu.json} ;;
+  *) echo "run_distributed_bench.sh: --model $MODEL: eigentrust or personalized" >&2; exit 64 ;;
+esac
 TRUSTPROP=$BUILD_DIR/trustprop
 STREAM=$BUILD_DIR/benchmarks/bench_stream
 for f in "$TRUSTPROP" "$STREAM"; do
@@ -57,14 +70,21 @@ if [[ -z $GRAPH ]]; then
   GRAPH=$WORK/city.h5
   "$TRUSTPROP" --log-level warn generate city --agents "$AGENTS" --seed 1 -o "$GRAPH" >&2
 fi
+if [[ $MODEL == personalized ]]; then
+  # K agents spread evenly over the graph's ids (agent i's id is i in a generated city).
+  N=$(/usr/bin/python3 -c "import h5py,sys; print(h5py.File(sys.argv[1])['graph'].attrs['shape'][0])" "$GRAPH")
+  SEEDS=$(/usr/bin/python3 -c "import sys; n,k=map(int,sys.argv[1:]); print(','.join(str(c*n//k) for c in range(k)))" \
+    "$N" "$SEED_SETS")
+  MODEL_ARGS=(--model personalized --seeds "$SEEDS" --top-per-seed 100)
+fi
 # Open MPI as root; waiting processes yield their core.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
 
 # run NAME PROCESSES: one rank run; its JSON, peak RSS per process and results file under $WORK.
 run() {
   local name=$1 p=$2 threads=$((CORES / $2 > 0 ? CORES / $2 : 1))
-  local args=(--log-level error --threads "$threads" rank "$GRAPH" --tolerance 0 --max-iterations "$ITERATIONS"
-              --json -o "$WORK/$name.h5")
+  local args=(--log-level error --threads "$threads" rank "$GRAPH" "${MODEL_ARGS[@]}" --tolerance 0
+              --max-iterations "$ITERATIONS" --json -o "$WORK/$name.h5")
   if [[ $p == 1 ]]; then
     /usr/bin/time -f 'rss_kb %M' -o "$WORK/$name.rss" "$TRUSTPROP" "${args[@]}" >"$WORK/$name.json"
   else
@@ -83,12 +103,18 @@ done
 "$STREAM" --threads "$CORES" -o "$WORK/stream.json" >/dev/null
 
 /usr/bin/python3 - "$OUT" "$WORK" "$GRAPH" "$CORES" "$ITERATIONS" "$REPEATS" "1,$PROCESSES" \
-  "$(git rev-parse --short=12 HEAD)" <<'EOF'
+  "$(git rev-parse --short=12 HEAD)" "$MODEL" "$SEED_SETS" <<'EOF'
 import json, os, statistics, subprocess, sys, time
 import h5py, numpy as np
-out, work, graph, cores, iterations, repeats, processes, revision = sys.argv[1:]
+out, work, graph, cores, iterations, repeats, processes, revision, model, seed_sets = sys.argv[1:]
 cores, iterations, repeats = int(cores), int(iterations), int(repeats)
-reference = h5py.File(f"{work}/p1-r0.h5")["trust/eigentrust"][:]
+compared = (["trust/eigentrust"] if model == "eigentrust" else
+            ["trust/personalized/top_agent", "trust/personalized/top_trust",
+             "convergence/personalized/column_residuals"])
+def result(name):
+    with h5py.File(f"{work}/{name}.h5") as f:
+        return [f[d][:] for d in compared]
+reference = result("p1-r0")
 configs = []
 for p in [int(x) for x in processes.split(",")]:
     runs = []
@@ -96,11 +122,11 @@ for p in [int(x) for x in processes.split(",")]:
         name = f"p{p}-r{k}"
         j = json.load(open(f"{work}/{name}.json"))
         rss = [int(l.split()[1]) * 1024 for l in open(f"{work}/{name}.rss") if l.startswith("rss_kb")]
-        trust = h5py.File(f"{work}/{name}.h5")["trust/eigentrust"][:]
+        same = all(np.array_equal(a, b) for a, b in zip(result(name), reference))
         runs.append({"seconds_per_iteration": j["seconds_per_iteration"], "setup_seconds": j["setup_seconds"],
                      "exchange_seconds_per_iteration": j.get("exchange_seconds_per_iteration", 0.0),
-                     "peak_rss_bytes_per_process": rss, "transition": j["transition"],
-                     "same_bits_as_one_process": bool(np.array_equal(trust, reference))})
+                     "peak_rss_bytes_per_process": rss, "transition": j.get("transition", "weighted, CSR"),
+                     "same_bits_as_one_process": bool(same)})
     med = lambda key: statistics.median(r[key] for r in runs)
     configs.append({"processes": p, "threads_per_process": max(cores // p, 1), "runs": runs,
                     "median_seconds_per_iteration": med("seconds_per_iteration"),
@@ -110,7 +136,10 @@ for p in [int(x) for x in processes.split(",")]:
 stream = json.load(open(f"{work}/stream.json"))
 with h5py.File(graph) as f:
     n, nnz = int(f["graph"].attrs["shape"][0]), int(f["graph/indices"].shape[0])
-doc = {"benchmark": "distributed_cpu", "command": "benchmarks/run_distributed_bench.sh",
+doc = {"benchmark": "distributed_cpu" if model == "eigentrust" else "distributed_personalized_cpu",
+       "command": "benchmarks/run_distributed_bench.sh --model " + model +
+                  (f" --seed-sets {seed_sets}" if model == "personalized" else ""),
+       "model": model, **({"seed_sets": int(seed_sets)} if model == "personalized" else {}),
        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_revision": revision,
        "machine": stream.pop("machine"),
        "mpi": subprocess.run(["mpiexec", "--version"], capture_output=True, text=True).stdout.splitlines()[0],

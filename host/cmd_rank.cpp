@@ -78,32 +78,45 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
                       {"config", resolved_config(s, model)}};
   if (comm.size() > 1) {
     plan["processes"] = comm.size();
-    plan["distributed"] = model.distributed();
-    plan["partition"] = partition_plan(s, h, model, comm.size());
+    const Distribution d = model.distribution();
+    plan["distributed"] = d == Distribution::rows ? "rows" : d == Distribution::seed_sets ? "seed sets" : "no";
+    if (d == Distribution::rows) plan["partition"] = partition_plan(s, h, model, comm.size());
+    if (d == Distribution::seed_sets) plan["partition"] = model.seed_set_plan(h.n, h.nnz, comm.size());
   }
   std::printf("%s\n", plan.dump(2).c_str());
 }
 
-// An MPI launch (DESIGN §7): each process reads its share of the graph and
-// the model runs them together.
+// An MPI launch (DESIGN §7): each process reads its share of the graph
+// (a model distributed by rows) or the whole graph (by seed sets), and the
+// model runs them together.
 void run_distributed(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
   const Communicator& comm = world();
+  const Distribution d = model.distribution();
   GraphShare share;
+  io::Graph whole;
   std::shared_ptr<const kernels::Executor> exec;
   collectively(comm, [&] {
-    if (!model.distributed())
+    if (d == Distribution::none)
       throw UsageError("rank --model " + s.model + " runs as one process; under MPI (" + std::to_string(comm.size()) +
-                       " processes) only --model eigentrust runs (docs/distributed.md)");
+                       " processes) only --model eigentrust and personalized run (docs/distributed.md)");
     if (!s.checkpoint.run_dir.empty())
       throw UsageError("rank --run-dir: a run of " + std::to_string(comm.size()) +
                        " MPI processes writes no checkpoints yet; run one process to checkpoint (docs/distributed.md)");
     if (s.output.empty()) throw UsageError("rank: -o/--output is required");
     exec = global.executor();
-    share = read_graph_share(comm, s.graph);
+    if (d == Distribution::rows)
+      share = read_graph_share(comm, s.graph);
+    else
+      whole = io::read_graph(s.graph);
   });
-  spdlog::info("{}: {} agents, {} edges; process {} of {} has rows {}..{} of W ({} edges)", s.graph, share.agents.n,
-               share.nnz, comm.rank(), comm.size(), share.rows.first, share.rows.last, share.rows.nnz());
-  model.run({s, share.agents, exec, command_line(), resolved_config(s, model), global.progress, share.nnz, &share});
+  const std::string config = resolved_config(s, model);
+  if (d == Distribution::rows) {
+    spdlog::info("{}: {} agents, {} edges; process {} of {} has rows {}..{} of W ({} edges)", s.graph, share.agents.n,
+                 share.nnz, comm.rank(), comm.size(), share.rows.first, share.rows.last, share.rows.nnz());
+    return model.run({s, share.agents, exec, command_line(), config, global.progress, share.nnz, &share, &comm});
+  }
+  spdlog::info("{}: {} agents, {} edges, whole in each of {} processes", s.graph, whole.n, whole.nnz(), comm.size());
+  model.run({s, whole, exec, command_line(), config, global.progress, whole.nnz(), nullptr, &comm});
 }
 
 void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& global) {

@@ -182,16 +182,14 @@ SeedSets seeds_from_file(const io::Graph& g, const std::string& path) {
   return s;
 }
 
-SeedCount count_seed_list(const std::string& list) {
-  const auto ids = parse_seed_list(list);
-  return {static_cast<std::int64_t>(ids.size()), static_cast<std::int64_t>(ids.size())};
+std::vector<std::int64_t> seed_set_sizes_of_list(const std::string& list) {
+  return std::vector<std::int64_t>(parse_seed_list(list).size(), 1);
 }
 
-SeedCount count_seed_file(const std::string& path) {
-  const SeedFile f = parse_seed_file(path);
-  SeedCount c{static_cast<std::int64_t>(f.sets.size()), 0};
-  for (const auto& set : f.sets) c.entries += static_cast<std::int64_t>(set.size());
-  return c;
+std::vector<std::int64_t> seed_set_sizes_of_file(const std::string& path) {
+  std::vector<std::int64_t> sizes;
+  for (const auto& set : parse_seed_file(path).sets) sizes.push_back(static_cast<std::int64_t>(set.size()));
+  return sizes;
 }
 
 std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k, std::int64_t seed_entries) {

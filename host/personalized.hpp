@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "host/eigentrust.hpp"
+#include "host/world.hpp"
 #include "io/graph.hpp"
 #include "kernels/array.hpp"
 #include "kernels/executor.hpp"
@@ -50,13 +51,11 @@ SeedSets seeds_from_list(const io::Graph& graph, const std::string& list, const 
 // when the file lists no set.
 SeedSets seeds_from_file(const io::Graph& graph, const std::string& path);
 
-// How many sets and seeds a list or file gives, without the graph (for
-// --dry-run); "institutions" needs the graph's kinds and is not counted here.
-struct SeedCount {
-  std::int64_t sets = 0, entries = 0;
-};
-SeedCount count_seed_list(const std::string& list);
-SeedCount count_seed_file(const std::string& path);
+// The number of ids of each set a list or file gives, as written (repeats
+// counted), without the graph (for --dry-run); "institutions" needs the
+// graph's kinds and is not counted here.
+std::vector<std::int64_t> seed_set_sizes_of_list(const std::string& list);
+std::vector<std::int64_t> seed_set_sizes_of_file(const std::string& path);
 
 // Peak bytes on the backend for k seed sets with `seed_entries` seeds in all,
 // on an n-agent graph with nnz ties: the larger of building Cᵀ (as for
@@ -110,5 +109,27 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
                                     const SeedSets& seeds, const EigenTrustOptions& options,
                                     const std::string& graph_name = "graph", const PersonalizedObserver& observe = {},
                                     PersonalizedResume* resume = nullptr);
+
+// A distributed run (DESIGN §7, docs/distributed.md): the seed sets are
+// split among the processes of `comm` (seed_set_bounds), each process
+// iterates its own sets on the whole graph with run_personalized above, and
+// process 0 gathers the whole result: the same [k, n] block, per-set
+// iterations and residuals, and residual history (at each iteration the
+// largest over the sets still iterating) as one process computes; the
+// other processes return an empty result. Seed sets are independent
+// columns, so nothing is exchanged while iterating. Collective: an error on
+// any process (the memory check, a non-finite residual) ends all of them
+// with its exit code (host::collectively).
+PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
+                                    const io::Graph& graph, const SeedSets& seeds, const EigenTrustOptions& options,
+                                    const std::string& graph_name = "graph", const PersonalizedObserver& observe = {});
+
+// Which seed sets each of `processes` processes iterates: contiguous ranges
+// [b[r], b[r + 1]) of sets 0..k−1, their counts differing by at most one
+// (every set costs the same per iteration: one column of the SpMM).
+std::vector<std::int64_t> seed_set_bounds(std::int64_t k, int processes);
+
+// Sets [first, last) of `seeds`, renumbered from 0.
+SeedSets slice(const SeedSets& seeds, std::int64_t first, std::int64_t last);
 
 }  // namespace trustprop::host

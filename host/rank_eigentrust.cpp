@@ -65,7 +65,7 @@ class EigenTrustModel final : public RankModel {
   }
 
   bool checkpoints() const override { return true; }
-  bool distributed() const override { return true; }
+  Distribution distribution() const override { return Distribution::rows; }
 
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
@@ -118,7 +118,7 @@ class EigenTrustModel final : public RankModel {
   // Each step that may fail is collective, so an error ends every process
   // with its exit code, reported once.
   void run_distributed(const RankRun& run, const EigenTrustOptions& o) const {
-    const Communicator& comm = *run.share->comm;
+    const Communicator& comm = *run.comm;
     const io::Graph& g = run.graph;
     Pretrust pre;
     std::vector<double> start;
@@ -162,7 +162,6 @@ class EigenTrustModel final : public RankModel {
       j["pretrust"] = pre.description;
       j["setup_seconds"] = r.setup_seconds;
       j["transition"] = transition_form(r);
-      j["processes"] = run.share ? run.share->comm->size() : 1;
       if (run.share) j["exchange_seconds_per_iteration"] = c.iterations ? r.exchange_seconds / c.iterations : 0.0;
       for (const auto& a : top)
         j["top"].push_back({{"agent", a.agent}, {"id", g.id.empty() ? a.agent : g.id[a.agent]}, {"trust", a.value}});
@@ -174,7 +173,7 @@ class EigenTrustModel final : public RankModel {
       std::printf("transition  %s\n", transition_form(r).c_str());
       if (run.share)
         std::printf("processes   %d (MPI), each iterating its share of Cᵀ's rows; exchanging t: %.6f s per iteration\n",
-                    run.share->comm->size(), c.iterations ? r.exchange_seconds / c.iterations : 0.0);
+                    run.comm->size(), c.iterations ? r.exchange_seconds / c.iterations : 0.0);
       print_convergence(c, o.tolerance, r.iterate_seconds);
       print_top_agents(g, top, "trust");
       std::printf("results     %s\n", run.settings.output.c_str());

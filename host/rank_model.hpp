@@ -43,11 +43,22 @@ struct RankRun {
   std::string config;      // the resolved configuration, TOML
   std::string progress;    // --progress mode (host/progress.hpp)
   std::int64_t edges = 0;  // W's entries
-  // A distributed run (DESIGN §7; models with distributed() only): this
-  // process's share of W. Process 0 alone writes the results and prints.
+  // A distributed run (DESIGN §7): this process's share of W, for a model
+  // distributed by rows (then `graph` has no edges).
   const GraphShare* share = nullptr;
+  // The processes of a distributed run (null: one process). Process 0
+  // alone writes the results and prints.
+  const Communicator* comm = nullptr;
 
-  bool writes_output() const { return share == nullptr || share->comm->rank() == 0; }
+  bool writes_output() const { return comm == nullptr || comm->rank() == 0; }
+};
+
+// How a model runs across the processes of an MPI launch (DESIGN §7,
+// docs/distributed.md).
+enum class Distribution {
+  none,       // one process only: refused under a launcher
+  rows,       // each process reads and iterates its share of the rows (RankRun::share)
+  seed_sets,  // each process reads the whole graph and iterates its share of the seed sets
 };
 
 class RankModel {
@@ -62,8 +73,10 @@ class RankModel {
   virtual std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const = 0;
   // Whether the model writes checkpoints into --run-dir (host/rank_checkpointing.hpp).
   virtual bool checkpoints() const { return false; }
-  // Whether the model runs across the processes of an MPI launch (DESIGN §7).
-  virtual bool distributed() const { return false; }
+  virtual Distribution distribution() const { return Distribution::none; }
+  // Distribution::seed_sets: each of `processes` processes' seed sets and
+  // memory estimate on an n-agent graph with nnz ties (--dry-run).
+  virtual nlohmann::json seed_set_plan(std::int64_t /*n*/, std::int64_t /*nnz*/, int /*processes*/) const { return {}; }
   virtual void run(const RankRun& run) = 0;
 };
 

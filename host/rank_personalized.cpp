@@ -11,8 +11,11 @@
 // read here through the registered option (CLI11 rejects a second
 // registration); --full likewise, for any model that writes a whole block.
 // Without --seeds or --seeds-file there is one seed set per institution.
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cstdio>
+#include <numeric>
 #include <optional>
 
 #include "common/error.hpp"
@@ -21,6 +24,7 @@
 #include "host/rank_personalized_checkpoint.hpp"
 #include "host/rank_options.hpp"
 #include "host/top_agents.hpp"
+#include "host/world.hpp"
 #include "io/h5.hpp"
 
 namespace trustprop::host {
@@ -65,21 +69,26 @@ class PersonalizedModel final : public RankModel {
   }
 
   bool checkpoints() const override { return true; }
+  Distribution distribution() const override { return Distribution::seed_sets; }
+
+  nlohmann::json seed_set_plan(std::int64_t n, std::int64_t nnz, int processes) const override {
+    const std::vector<std::int64_t> sizes = seed_set_sizes(n);
+    const std::vector<std::int64_t> b = seed_set_bounds(static_cast<std::int64_t>(sizes.size()), processes);
+    nlohmann::json plan = nlohmann::json::array();
+    for (std::size_t r = 0; r + 1 < b.size(); ++r) {
+      const std::int64_t seeds = std::accumulate(sizes.begin() + b[r], sizes.begin() + b[r + 1], std::int64_t{0});
+      plan.push_back({{"process", r},
+                      {"seed_sets", {b[r], b[r + 1]}},
+                      {"seeds", seeds},
+                      {"memory_bytes_estimate", b[r + 1] > b[r] ? personalized_bytes(n, nnz, b[r + 1] - b[r], seeds) : 0}});
+    }
+    return plan;
+  }
 
   std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
-    SeedCount count;
-    if (!seed_file().empty()) {
-      count = count_seed_file(seed_file());
-    } else if (seed_list() == "institutions") {
-      const auto file = io::h5::File::open_read(graph_->as<std::string>());
-      if (file.exists("/agents/kind"))
-        for (const auto kind : file.read_1d<std::uint8_t>("/agents/kind", n))
-          count.entries += kind == static_cast<std::uint8_t>(io::AgentKind::institution);
-      count.sets = count.entries;
-    } else {
-      count = count_seed_list(seed_list());
-    }
-    return personalized_bytes(n, nnz, count.sets, count.entries);
+    const std::vector<std::int64_t> sizes = seed_set_sizes(n);
+    return personalized_bytes(n, nnz, static_cast<std::int64_t>(sizes.size()),
+                              std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0}));
   }
 
   void run(const RankRun& run) override {
@@ -89,10 +98,8 @@ class PersonalizedModel final : public RankModel {
     o.restart = restart();
     o.tolerance = run.settings.tolerance;
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
-    if (seeds_->count() > 0 && seeds_file_->count() > 0)
-      throw UsageError("rank --model personalized: give the seed sets with --seeds or with --seeds-file, not both");
-    const SeedSets seeds =
-        seed_file().empty() ? seeds_from_list(g, seed_list(), graph_name) : seeds_from_file(g, seed_file());
+    if (run.comm) return run_distributed(run, o);
+    const SeedSets seeds = parse_seeds(run);
     std::optional<PersonalizedResume> resume;
     std::optional<RankCheckpoints> checkpoints;
     if (!run.settings.checkpoint.run_dir.empty()) {
@@ -121,6 +128,44 @@ class PersonalizedModel final : public RankModel {
     };
     const PersonalizedResult r =
         run_personalized(run.exec, g, seeds, o, graph_name, observe, resume ? &*resume : nullptr);
+    write_and_report(run, o, seeds, r, out);
+    check_convergence(run, r.convergence, o.tolerance);
+  }
+
+ private:
+  // A distributed run (DESIGN §7): every process reads the seed sets and
+  // iterates its share of them; process 0 gathers, writes and prints. Each
+  // step that may fail is collective.
+  void run_distributed(const RankRun& run, const EigenTrustOptions& o) const {
+    const Communicator& comm = *run.comm;
+    SeedSets seeds;
+    std::optional<io::ResultsWriter> out;
+    collectively(comm, [&] {
+      seeds = parse_seeds(run);
+      if (seeds.count() < comm.size() && comm.rank() == 0)
+        spdlog::warn("{} seed sets for {} processes: {} processes have none to iterate", seeds.count(), comm.size(),
+                     comm.size() - seeds.count());
+      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+    });
+    const PersonalizedResult r = run_personalized(run.exec, comm, run.graph, seeds, o, run.settings.graph);
+    collectively(comm, [&] {
+      if (!out) return;
+      write_and_report(run, o, seeds, r, *out);
+      check_convergence(run, r.convergence, o.tolerance);
+    });
+  }
+
+  SeedSets parse_seeds(const RankRun& run) const {
+    if (seeds_->count() > 0 && seeds_file_->count() > 0)
+      throw UsageError("rank --model personalized: give the seed sets with --seeds or with --seeds-file, not both");
+    return seed_file().empty() ? seeds_from_list(run.graph, seed_list(), run.settings.graph)
+                               : seeds_from_file(run.graph, seed_file());
+  }
+
+  // The top agents of every seed set, the results file and the summary.
+  void write_and_report(const RankRun& run, const EigenTrustOptions& o, const SeedSets& seeds,
+                        const PersonalizedResult& r, io::ResultsWriter& out) const {
+    const io::Graph& g = run.graph;
     const Convergence& c = r.convergence;
     const std::int64_t k = r.k, top_k = std::min<std::int64_t>(top_per_seed(), g.n);
     std::vector<std::int64_t> seed_ids(seeds.agents);
@@ -208,10 +253,21 @@ class PersonalizedModel final : public RankModel {
                     static_cast<long long>(k - printed_sets), group.c_str());
       std::printf("results     %s\n", run.settings.output.c_str());
     }
-    check_convergence(run, c, o.tolerance);
   }
 
- private:
+  // The seeds of each set, for the memory estimates of --dry-run (without
+  // reading the graph's edges: "institutions" reads the kinds).
+  std::vector<std::int64_t> seed_set_sizes(std::int64_t n) const {
+    if (!seed_file().empty()) return seed_set_sizes_of_file(seed_file());
+    if (seed_list() != "institutions") return seed_set_sizes_of_list(seed_list());
+    std::int64_t institutions = 0;
+    const auto file = io::h5::File::open_read(graph_->as<std::string>());
+    if (file.exists("/agents/kind"))
+      for (const auto kind : file.read_1d<std::uint8_t>("/agents/kind", n))
+        institutions += kind == static_cast<std::uint8_t>(io::AgentKind::institution);
+    return std::vector<std::int64_t>(static_cast<std::size_t>(institutions), 1);
+  }
+
   double restart() const { return restart_->count() > 0 ? restart_->as<double>() : options_.restart; }
   // --seeds as given (the values joined by commas), or "institutions" when absent.
   std::string seed_list() const {

@@ -11,7 +11,7 @@ namespace trustprop::host {
 
 io::Provenance results_provenance(const RankRun& run) {
   std::string device = run.exec->device_name();
-  if (run.share) device += " (each of " + std::to_string(run.share->comm->size()) + " MPI processes)";
+  if (run.comm) device += " (each of " + std::to_string(run.comm->size()) + " MPI processes)";
   return {run.command, run.config, run.settings.graph, run.graph.content_hash, 0, run.exec->name(), device};
 }
 
@@ -56,6 +56,7 @@ nlohmann::json summary_json(const RankRun& run, const Convergence& c, double sec
           {"agents", run.graph.n},
           {"edges", run.edges},
           {"device", run.exec->description()},
+          {"processes", run.comm ? run.comm->size() : 1},
           {"iterations", c.iterations},
           {"residual", c.residual},
           {"converged", c.converged},

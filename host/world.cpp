@@ -20,6 +20,11 @@ class SingleProcess final : public Communicator {
   int size() const override { return 1; }
   int local_rank() const override { return 0; }
   void allgatherv(void*, const std::vector<std::int64_t>&, std::size_t) const override {}
+  void gatherv(const void* send, void* recv, const std::vector<std::int64_t>& bounds,
+               std::size_t unit) const override {
+    const auto bytes = static_cast<std::size_t>(bounds.at(1) - bounds.at(0)) * unit;
+    if (bytes > 0 && send != recv) std::memcpy(recv, send, bytes);
+  }
   std::vector<std::int64_t> alltoall_counts(const std::vector<std::int64_t>& send_counts) const override {
     return send_counts;
   }

@@ -36,6 +36,11 @@ class Communicator {
   // allgatherv: `data` holds bounds.back() elements; process r fills
   // [bounds[r], bounds[r + 1]) and afterwards every process has them all.
   virtual void allgatherv(void* data, const std::vector<std::int64_t>& bounds, std::size_t unit) const = 0;
+  // gatherv: process r sends its bounds[r + 1] − bounds[r] elements from
+  // `send`; process 0 receives everyone's into `recv` (bounds.back()
+  // elements, in rank order). `recv` is not touched on the others.
+  virtual void gatherv(const void* send, void* recv, const std::vector<std::int64_t>& bounds,
+                       std::size_t unit) const = 0;
   // alltoall_counts: process r learns how many elements each process will
   // send it (send_counts[r] of every process), in rank order.
   virtual std::vector<std::int64_t> alltoall_counts(const std::vector<std::int64_t>& send_counts) const = 0;
@@ -58,6 +63,13 @@ class Communicator {
   template <class T>
   void allgatherv(std::vector<T>& data, const std::vector<std::int64_t>& bounds) const {
     allgatherv(data.data(), bounds, sizeof(T));
+  }
+  // Process 0: every process's `own` elements, in rank order; the others: empty.
+  template <class T>
+  std::vector<T> gatherv(const std::vector<T>& own, const std::vector<std::int64_t>& bounds) const {
+    std::vector<T> all(rank() == 0 ? static_cast<std::size_t>(bounds.back()) : 0);
+    gatherv(own.data(), all.data(), bounds, sizeof(T));
+    return all;
   }
   template <class T>
   std::vector<T> alltoallv(const std::vector<T>& send, const std::vector<std::int64_t>& send_counts) const {

@@ -13,6 +13,7 @@
 #include "common/error.hpp"
 #include "eigentrust_test_support.hpp"
 #include "host/partition.hpp"
+#include "host/personalized.hpp"
 #include "host/world.hpp"
 #include "io/graph_file.hpp"
 #include "test_helpers.hpp"
@@ -59,6 +60,20 @@ TEST(Partition, OwnerSkipsEmptyRanges) {
   EXPECT_EQ(host::owner_of(b, 3), 2);
   EXPECT_EQ(host::owner_of(b, 6), 2);
   EXPECT_EQ(host::owner_of({0, 0, 5}, 0), 1);
+}
+
+TEST(Partition, SeedSetsSplitByCountAndSliceRenumbered) {
+  EXPECT_EQ(host::seed_set_bounds(7, 3), (std::vector<std::int64_t>{0, 2, 4, 7}));
+  EXPECT_EQ(host::seed_set_bounds(2, 3), (std::vector<std::int64_t>{0, 0, 1, 2}));  // a process without sets
+  EXPECT_EQ(host::seed_set_bounds(5, 1), (std::vector<std::int64_t>{0, 5}));
+  host::SeedSets s;
+  s.offsets = {0, 3, 4, 6, 7};
+  s.agents = {1, 2, 3, 9, 4, 5, 8};
+  const host::SeedSets middle = host::slice(s, 1, 3);
+  EXPECT_EQ(middle.offsets, (std::vector<std::int64_t>{0, 1, 3}));
+  EXPECT_EQ(middle.agents, (std::vector<std::int64_t>{9, 4, 5}));
+  EXPECT_EQ(host::slice(s, 2, 2).count(), 0);
+  EXPECT_EQ(host::slice(s, 0, 4).agents, s.agents);
 }
 
 TEST(GraphRows, RangesReadTheSameRowsAsTheWholeGraph) {
@@ -193,6 +208,7 @@ TEST(World, OneProcessCollectivesAreTheIdentity) {
   w.allgatherv(v, {0, 3});
   EXPECT_EQ(v, (std::vector<double>{1.0, 2.0, 3.0}));
   EXPECT_EQ(w.alltoallv(std::vector<int>{4, 5}, {2}), (std::vector<int>{4, 5}));
+  EXPECT_EQ(w.gatherv(std::vector<int>{6, 7}, {0, 2}), (std::vector<int>{6, 7}));
   EXPECT_EQ(w.allgather(0.5), (std::vector<double>{0.5}));
   EXPECT_TRUE(w.all(true));
   EXPECT_FALSE(w.all(false));

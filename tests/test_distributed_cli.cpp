@@ -1,14 +1,18 @@
-// `mpiexec -n R trustprop rank` against one process (DESIGN §7): the trust
-// vector has the same bits for R = 1, 2 and 3 on a signed real network, an
-// unweighted one (value-free Cᵀ) and a generated city; refusals and bad
-// input end every process with one message and the right exit code, and
+// `mpiexec -n R trustprop rank` against one process (DESIGN §7): the
+// EigenTrust vector has the same bits for R = 1, 2 and 3 on a signed real
+// network, an unweighted one (value-free Cᵀ) and a generated city, and so
+// does every dataset of a personalized run split by seed sets; refusals and
+// bad input end every process with one message and the right exit code, and
 // leave no output behind. Skipped, with the reason, in a build without MPI
 // or where no mpiexec is found.
 #include <gtest/gtest.h>
+#include <hdf5.h>
 
 #include <algorithm>
 #include <cstring>
+#include <fstream>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -156,7 +160,7 @@ TEST_F(DistributedRank, DryRunPrintsEachProcesssShareOnce) {
   ASSERT_EQ(r.rc, 0) << r.err;
   const nlohmann::json plan = nlohmann::json::parse(r.out);
   EXPECT_EQ(plan["processes"], 3);
-  EXPECT_TRUE(plan["distributed"].get<bool>());
+  EXPECT_EQ(plan["distributed"], "rows");
   const nlohmann::json& parts = plan["partition"];
   ASSERT_EQ(parts.size(), 3u);
   std::int64_t next_row = 0, edges = 0;
@@ -168,4 +172,105 @@ TEST_F(DistributedRank, DryRunPrintsEachProcesssShareOnce) {
   }
   EXPECT_EQ(next_row, 5000);
   EXPECT_EQ(edges, plan["edges"].get<std::int64_t>());
+}
+
+namespace {
+
+// Every dataset of a results file, as the bytes stored, by path.
+std::map<std::string, std::vector<char>> datasets(const std::string& path) {
+  std::map<std::string, std::vector<char>> out;
+  const auto f = io::h5::File::open_read(path);
+  const auto visit = [](hid_t file, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+    if (info->type != H5O_TYPE_DATASET) return 0;
+    const hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    const hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
+    std::vector<char> bytes(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
+    const herr_t rc = bytes.empty() ? 0 : H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(ds);
+    (*static_cast<std::map<std::string, std::vector<char>>*>(data))[name] = std::move(bytes);
+    return rc;
+  };
+  EXPECT_GE(H5Ovisit(f.id(), H5_INDEX_NAME, H5_ITER_INC, visit, &out), 0) << path;
+  return out;
+}
+
+}  // namespace
+
+TEST_F(DistributedRank, PersonalizedTrustIsTheSameForOneTwoAndThreeProcesses) {
+  // Bitcoin OTC (signed, dangling agents) with five seed sets of 1 to 4
+  // agents, the whole block and the top tables; then two seed sets, so that
+  // with three processes one has none.
+  ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
+                    shell_quoted(path("otc.h5")), dir.path()).rc, 0);
+  std::ofstream(path("five.txt")) << "1 2 3\n7\n# a comment\n13, 35, 4, 6\n1810\n905 1\n";
+  std::ofstream(path("two.txt")) << "1 2 3\n7\n";
+  for (const std::string seeds : {"five.txt", "two.txt"}) {
+    SCOPED_TRACE(seeds);
+    const std::string args = "rank " + shell_quoted(path("otc.h5")) + " --model personalized --seeds-file " +
+                             shell_quoted(path(seeds)) + " --full --top-per-seed 20 --tolerance 1e-10 --json -o ";
+    const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
+    ASSERT_EQ(one.rc, 0) << one.err;
+    const auto expected = datasets(path("one.h5"));
+    ASSERT_EQ(expected.size(), 10u);  // seed sets (3), trust, top tables (2), convergence (3), agent ids
+    const nlohmann::json j1 = nlohmann::json::parse(one.out);
+    for (const int processes : {2, 3}) {
+      SCOPED_TRACE(std::to_string(processes) + " processes");
+      const std::string out = path("p" + std::to_string(processes) + ".h5");
+      const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
+      ASSERT_EQ(r.rc, 0) << r.err;
+      const nlohmann::json j = nlohmann::json::parse(r.out);  // one document: only process 0 prints
+      EXPECT_EQ(j["processes"], processes);
+      EXPECT_EQ(j["iterations"], j1["iterations"]);
+      EXPECT_EQ(j["columns"], j1["columns"]);
+      EXPECT_TRUE(j["converged"].get<bool>());
+      const auto got = datasets(out);
+      ASSERT_EQ(got.size(), expected.size());
+      for (const auto& [name, bytes] : expected) EXPECT_EQ(got.at(name), bytes) << name << " differs";
+      EXPECT_NE(io::h5::File::open_read(out).read_attr_string("/", "device").value_or("").find(
+                    std::to_string(processes) + " MPI processes"),
+                std::string::npos);
+    }
+  }
+}
+
+TEST_F(DistributedRank, PersonalizedDryRunPrintsEachProcesssSeedSets) {
+  ASSERT_EQ(run("generate city --agents 5000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  std::ofstream(path("seeds.txt")) << "1 2 3\n7\n8 9\n10\n11\n";
+  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
+                              shell_quoted(path("seeds.txt")) + " --dry-run", dir.path(), false);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const nlohmann::json plan = nlohmann::json::parse(r.out);
+  EXPECT_EQ(plan["distributed"], "seed sets");
+  const nlohmann::json& parts = plan["partition"];
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0]["seed_sets"], (std::vector<int>{0, 2}));
+  EXPECT_EQ(parts[0]["seeds"], 4);
+  EXPECT_EQ(parts[1]["seed_sets"], (std::vector<int>{2, 5}));
+  EXPECT_EQ(parts[1]["seeds"], 4);
+
+  // Each process holds the whole graph and its own columns of the block: with
+  // enough seed sets for the block to dominate, less than the whole batch.
+  std::string ids;
+  for (int id = 0; id < 201; ++id) ids += (id ? "," : "") + std::to_string(id);
+  const RunResult many = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds " +
+                                 ids + " --dry-run", dir.path(), false);
+  ASSERT_EQ(many.rc, 0) << many.err;
+  const nlohmann::json p = nlohmann::json::parse(many.out);
+  EXPECT_EQ(p["partition"][0]["seed_sets"], (std::vector<int>{0, 100}));
+  EXPECT_EQ(p["partition"][1]["seed_sets"], (std::vector<int>{100, 201}));
+  const auto bytes = [&](int process) { return p["partition"][process]["memory_bytes_estimate"].get<std::int64_t>(); };
+  EXPECT_LT(bytes(0), bytes(1));
+  EXPECT_LT(bytes(1), p["memory_bytes_estimate"].get<std::int64_t>());
+}
+
+TEST_F(DistributedRank, AnUnknownSeedIdEndsEveryProcessOnce) {
+  ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  std::ofstream(path("seeds.txt")) << "1 2\n99999\n";
+  const RunResult r = run(mpiexec(3) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
+                              shell_quoted(path("seeds.txt")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
+  EXPECT_EQ(r.rc, 65) << r.err;
+  EXPECT_EQ(count(r.err, "seeds.txt:2: agent id 99999 is not in the graph"), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(path("out.h5")));
 }

@@ -276,10 +276,8 @@ TEST(PersonalizedCpu, SeedListsAndFiles) {
   s = host::seeds_from_file(g, file.str());
   EXPECT_EQ(s.offsets, (std::vector<std::int64_t>{0, 3, 4}));
   EXPECT_EQ(s.agents, (std::vector<std::int64_t>{0, 1, 2, 3}));
-  const auto count = host::count_seed_file(file.str());
-  EXPECT_EQ(count.sets, 2);
-  EXPECT_EQ(count.entries, 5);
-  EXPECT_EQ(host::count_seed_list("5,6,7").sets, 3);
+  EXPECT_EQ(host::seed_set_sizes_of_file(file.str()), (std::vector<std::int64_t>{3, 2}));
+  EXPECT_EQ(host::seed_set_sizes_of_list("5,6,7"), (std::vector<std::int64_t>{1, 1, 1}));
 }
 
 TEST(PersonalizedCpu, SeedErrorsNameTheOptionOrFileAndLine) {

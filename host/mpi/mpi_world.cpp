@@ -35,11 +35,19 @@ int as_count(std::int64_t count, const char* call) {
   return static_cast<int>(count);
 }
 
-// An MPI datatype of `unit` contiguous bytes, freed with the object.
+// An MPI datatype of `unit` contiguous bytes, freed with the object. A unit
+// of 2^31 bytes or more (a whole trust vector of a large graph) is made of
+// 8-byte words.
 class Unit {
  public:
   explicit Unit(std::size_t bytes) {
-    check(MPI_Type_contiguous(static_cast<int>(bytes), MPI_BYTE, &type_), "MPI_Type_contiguous");
+    const auto most = static_cast<std::size_t>(std::numeric_limits<int>::max());
+    if (bytes <= most) {
+      check(MPI_Type_contiguous(static_cast<int>(bytes), MPI_BYTE, &type_), "MPI_Type_contiguous");
+    } else {
+      TRUSTPROP_ASSERT(bytes % 8 == 0 && bytes / 8 <= most, "an MPI element of " + std::to_string(bytes) + " bytes");
+      check(MPI_Type_contiguous(static_cast<int>(bytes / 8), MPI_UINT64_T, &type_), "MPI_Type_contiguous");
+    }
     check(MPI_Type_commit(&type_), "MPI_Type_commit");
   }
   ~Unit() { MPI_Type_free(&type_); }
@@ -88,6 +96,18 @@ class MpiWorld final : public Communicator {
     check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data,
                          l.counts.data(), l.displs.data(), type.get(), MPI_COMM_WORLD),
           "MPI_Allgatherv");
+  }
+
+  void gatherv(const void* send, void* recv, const std::vector<std::int64_t>& bounds,
+               std::size_t unit) const override {
+    TRUSTPROP_ASSERT(static_cast<int>(bounds.size()) == size_ + 1, "gatherv: one range per process");
+    std::vector<std::int64_t> counts;
+    for (int r = 0; r < size_; ++r) counts.push_back(bounds[r + 1] - bounds[r]);
+    const Layout l(counts, "MPI_Gatherv");
+    const Unit type(unit);
+    check(MPI_Gatherv(send, l.counts[static_cast<std::size_t>(rank_)], type.get(), recv, l.counts.data(),
+                      l.displs.data(), type.get(), 0, MPI_COMM_WORLD),
+          "MPI_Gatherv");
   }
 
   std::vector<std::int64_t> alltoall_counts(const std::vector<std::int64_t>& send_counts) const override {

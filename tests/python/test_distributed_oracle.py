@@ -1,6 +1,7 @@
-"""Distributed EigenTrust (docs/distributed.md) against the independent
-float64 scipy implementation: `mpiexec -n 3 trustprop rank` on Bitcoin OTC
-(signed), Epinions (value-free Cᵀ) and a generated city, L1 <= 1e-6 and
+"""Distributed runs (docs/distributed.md) against the independent float64
+scipy implementations: `mpiexec -n 3 trustprop rank` with EigenTrust on
+Bitcoin OTC (signed), Epinions (value-free Cᵀ) and a generated city, and
+with personalized trust split by seed sets on Bitcoin OTC; L1 <= 1e-6 and
 converged. Skipped, saying why, without an mpiexec or in a build without MPI."""
 import os
 import shutil
@@ -13,6 +14,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 from trustprop_testlib import BINARY, DATA, eigentrust_oracle, read_csr, run, tempdir  # noqa: E402
+from test_personalized import agents_of, personalized_oracle  # noqa: E402
 
 MPIEXEC = shutil.which("mpiexec")
 # Open MPI as root, more processes than cores, waiting processes yield.
@@ -78,6 +80,29 @@ class DistributedOracle(unittest.TestCase):
             g = os.path.join(d, "city.h5")
             run("generate", "city", "--agents", 20000, "--seed", 7, "-o", g)
             self.check(g, pretrust_kind=2)
+
+    def test_personalized_bitcoin_otc_split_by_seed_sets(self):
+        # Seven seed sets of one to four agents over three processes (3, 2, 2 sets).
+        sets = [[1, 2, 3], [7], [13, 35, 4, 6], [1810], [905, 1], [2028], [4172, 6000]]
+        with tempdir() as d:
+            g = os.path.join(d, "otc.h5")
+            run("import", os.path.join(DATA, "real", "bitcoin-otc", "soc-sign-bitcoinotc.csv.gz"), "--signed",
+                "-o", g)
+            seeds = os.path.join(d, "seeds.txt")
+            with open(seeds, "w") as f:
+                f.write("".join(" ".join(map(str, s)) + "\n" for s in sets))
+            out = os.path.join(d, "r.h5")
+            mpi_run(3, "rank", g, "--model", "personalized", "--seeds-file", seeds, "--full", "--tolerance", "1e-12",
+                    "-o", out)
+            want = personalized_oracle(read_csr(g), [agents_of(g, s) for s in sets])
+            with h5py.File(out, "r") as f:
+                got = f["trust/personalized/trust"][:]
+                self.assertEqual(f["convergence/personalized"].attrs["converged"], 1)
+                self.assertIn("3 MPI processes", f.attrs["device"])
+            self.assertEqual(got.shape, (len(sets), want.shape[0]))
+            for c in range(len(sets)):
+                l1 = np.abs(got[c] - want[:, c]).sum()
+                self.assertLessEqual(l1, 1e-6, f"seed set {c}: L1 distance to the scipy oracle {l1:.3e}")
 
 
 if __name__ == "__main__":
