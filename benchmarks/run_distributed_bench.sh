@@ -5,19 +5,20 @@
 #   processes sharing the cores (mpiexec -n R trustprop --threads cores/R),
 #   alternately, --repeats times each; every run does --iterations
 #   iterations (tolerance 0) of --model: eigentrust (rows split, the float32
-#   gather) or personalized (--seed-sets K sets of one agent each, agents
-#   spread over the graph; the sets split).
+#   gather), personalized (--seed-sets K sets of one agent each, agents
+#   spread over the graph; the sets split) or signed (trust-only, K sources
+#   spread likewise, --iterations steps; the sources split).
 # It records per configuration the median time per iteration, the part of
 # it spent exchanging t between processes (EigenTrust), the setup time
 # (reading the graph or its share and building Cᵀ), each process's peak
 # resident memory (/usr/bin/time), and whether the result has the same bits
 # as the single process's (EigenTrust: the trust vector; personalized: the
-# top tables and every set's last residual); plus the STREAM triad
+# top tables and every set's last residual; signed: the belief block); plus the STREAM triad
 # bandwidth of this machine from the same run (bench_stream), so figures
 # from different machines can be told apart. Results: one JSON file.
 #
 #   benchmarks/run_distributed_bench.sh [GRAPH.h5] [--agents 2000000] [--processes 2] [--iterations 30]
-#                                       [--repeats 3] [--model eigentrust|personalized] [--seed-sets 32]
+#                                       [--repeats 3] [--model eigentrust|personalized|signed] [--seed-sets 32]
 #                                       [--out FILE]
 #
 # Without GRAPH it generates a city of --agents agents (seed 1) in a
@@ -54,8 +55,8 @@ done
 
 case $MODEL in
   eigentrust) OUT=${OUT:-$ROOT/benchmarks/results/distributed_cpu.json}; MODEL_ARGS=() ;;
-  personalized) OUT=${OUT:-$ROOT/benchmarks/results/distributed_personalized_cpu.json} ;;
-  *) echo "run_distributed_bench.sh: --model $MODEL: eigentrust or personalized" >&2; exit 64 ;;
+  personalized|signed) OUT=${OUT:-$ROOT/benchmarks/results/distributed_${MODEL}_cpu.json} ;;
+  *) echo "run_distributed_bench.sh: --model $MODEL: eigentrust, personalized or signed" >&2; exit 64 ;;
 esac
 TRUSTPROP=$BUILD_DIR/trustprop
 STREAM=$BUILD_DIR/benchmarks/bench_stream
@@ -70,12 +71,16 @@ if [[ -z $GRAPH ]]; then
   GRAPH=$WORK/city.h5
   "$TRUSTPROP" --log-level warn generate city --agents "$AGENTS" --seed 1 -o "$GRAPH" >&2
 fi
-if [[ $MODEL == personalized ]]; then
+if [[ $MODEL != eigentrust ]]; then
   # K agents spread evenly over the graph's ids (agent i's id is i in a generated city).
   N=$(/usr/bin/python3 -c "import h5py,sys; print(h5py.File(sys.argv[1])['graph'].attrs['shape'][0])" "$GRAPH")
   SEEDS=$(/usr/bin/python3 -c "import sys; n,k=map(int,sys.argv[1:]); print(','.join(str(c*n//k) for c in range(k)))" \
     "$N" "$SEED_SETS")
-  MODEL_ARGS=(--model personalized --seeds "$SEEDS" --top-per-seed 100)
+  if [[ $MODEL == personalized ]]; then
+    MODEL_ARGS=(--model personalized --seeds "$SEEDS" --top-per-seed 100)
+  else
+    MODEL_ARGS=(--model signed --mode trust-only --sources "$SEEDS" --steps "$ITERATIONS")
+  fi
 fi
 # Open MPI as root; waiting processes yield their core.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
@@ -108,9 +113,9 @@ import json, os, statistics, subprocess, sys, time
 import h5py, numpy as np
 out, work, graph, cores, iterations, repeats, processes, revision, model, seed_sets = sys.argv[1:]
 cores, iterations, repeats = int(cores), int(iterations), int(repeats)
-compared = (["trust/eigentrust"] if model == "eigentrust" else
-            ["trust/personalized/top_agent", "trust/personalized/top_trust",
-             "convergence/personalized/column_residuals"])
+compared = {"eigentrust": ["trust/eigentrust"], "signed": ["trust/signed"],
+            "personalized": ["trust/personalized/top_agent", "trust/personalized/top_trust",
+                             "convergence/personalized/column_residuals"]}[model]
 def result(name):
     with h5py.File(f"{work}/{name}.h5") as f:
         return [f[d][:] for d in compared]
@@ -123,7 +128,9 @@ for p in [int(x) for x in processes.split(",")]:
         j = json.load(open(f"{work}/{name}.json"))
         rss = [int(l.split()[1]) * 1024 for l in open(f"{work}/{name}.rss") if l.startswith("rss_kb")]
         same = all(np.array_equal(a, b) for a, b in zip(result(name), reference))
-        runs.append({"seconds_per_iteration": j["seconds_per_iteration"], "setup_seconds": j["setup_seconds"],
+        # signed reports its whole time (setup included) and steps instead.
+        per_iteration = j["seconds_per_iteration"] if "seconds_per_iteration" in j else j["seconds"] / j["steps"]
+        runs.append({"seconds_per_iteration": per_iteration, "setup_seconds": j.get("setup_seconds", 0.0),
                      "exchange_seconds_per_iteration": j.get("exchange_seconds_per_iteration", 0.0),
                      "peak_rss_bytes_per_process": rss, "transition": j.get("transition", "weighted, CSR"),
                      "same_bits_as_one_process": bool(same)})
@@ -136,10 +143,10 @@ for p in [int(x) for x in processes.split(",")]:
 stream = json.load(open(f"{work}/stream.json"))
 with h5py.File(graph) as f:
     n, nnz = int(f["graph"].attrs["shape"][0]), int(f["graph/indices"].shape[0])
-doc = {"benchmark": "distributed_cpu" if model == "eigentrust" else "distributed_personalized_cpu",
+doc = {"benchmark": "distributed_cpu" if model == "eigentrust" else f"distributed_{model}_cpu",
        "command": "benchmarks/run_distributed_bench.sh --model " + model +
-                  (f" --seed-sets {seed_sets}" if model == "personalized" else ""),
-       "model": model, **({"seed_sets": int(seed_sets)} if model == "personalized" else {}),
+                  (f" --seed-sets {seed_sets}" if model != "eigentrust" else ""),
+       "model": model, **({"seed_sets_or_sources": int(seed_sets)} if model != "eigentrust" else {}),
        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_revision": revision,
        "machine": stream.pop("machine"),
        "mpi": subprocess.run(["mpiexec", "--version"], capture_output=True, text=True).stdout.splitlines()[0],

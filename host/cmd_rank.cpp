@@ -79,15 +79,15 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
   if (comm.size() > 1) {
     plan["processes"] = comm.size();
     const Distribution d = model.distribution();
-    plan["distributed"] = d == Distribution::rows ? "rows" : d == Distribution::seed_sets ? "seed sets" : "no";
+    plan["distributed"] = d == Distribution::rows ? "rows" : d == Distribution::batch ? "batch" : "no";
     if (d == Distribution::rows) plan["partition"] = partition_plan(s, h, model, comm.size());
-    if (d == Distribution::seed_sets) plan["partition"] = model.seed_set_plan(h.n, h.nnz, comm.size());
+    if (d == Distribution::batch) plan["partition"] = model.batch_plan(h.n, h.nnz, comm.size());
   }
   std::printf("%s\n", plan.dump(2).c_str());
 }
 
 // An MPI launch (DESIGN §7): each process reads its share of the graph
-// (a model distributed by rows) or the whole graph (by seed sets), and the
+// (a model distributed by rows) or the whole graph (by batch), and the
 // model runs them together.
 void run_distributed(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
   const Communicator& comm = world();
@@ -98,10 +98,11 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
   collectively(comm, [&] {
     if (d == Distribution::none)
       throw UsageError("rank --model " + s.model + " runs as one process; under MPI (" + std::to_string(comm.size()) +
-                       " processes) only --model eigentrust and personalized run (docs/distributed.md)");
-    if (!s.checkpoint.run_dir.empty())
-      throw UsageError("rank --run-dir: a run of " + std::to_string(comm.size()) +
-                       " MPI processes writes no checkpoints yet; run one process to checkpoint (docs/distributed.md)");
+                       " processes) only --model eigentrust, personalized and signed run (docs/distributed.md)");
+    if (!s.checkpoint.run_dir.empty() && d != Distribution::rows)
+      throw UsageError("rank --run-dir: a distributed --model " + s.model + " run (" + std::to_string(comm.size()) +
+                       " MPI processes) writes no checkpoints; run one process to checkpoint it, or --model "
+                       "eigentrust (docs/distributed.md)");
     if (s.output.empty()) throw UsageError("rank: -o/--output is required");
     exec = global.executor();
     if (d == Distribution::rows)

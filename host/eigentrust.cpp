@@ -188,14 +188,15 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
 
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start, const IterationObserver& observe) {
+                                const std::vector<double>& start, const IterationObserver& observe,
+                                const EigenTrustResume* resume) {
   validate(options);
   const std::int64_t n = share.agents.n;
   TRUSTPROP_ASSERT(pretrust.size() == static_cast<std::size_t>(n), "pre-trust vector must have one entry per agent");
   const auto t0 = std::chrono::steady_clock::now();
   TransitionShare ts = build_transition_share(exec, share);
   Rows rows{share.comm, std::move(ts.bounds)};
-  return iterate(exec, std::move(ts.tr), rows, n, pretrust, options, start, observe, nullptr, t0);
+  return iterate(exec, std::move(ts.tr), rows, n, pretrust, options, start, observe, resume, t0);
 }
 
 }  // namespace trustprop::host

@@ -99,9 +99,11 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
 // process's step with a CSR or SELL-8 Cᵀ, so the trust vector has the same
 // bits for any number of processes (not against a source-blocked Cᵀ,
 // whose sums run in another order); the residual is added over the
-// processes and may differ in its last bits.
+// processes and may differ in its last bits. `resume` is the whole state,
+// the same on every process (rank_checkpoint.hpp's broadcast_resume).
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
-                                const std::vector<double>& start = {}, const IterationObserver& observe = {});
+                                const std::vector<double>& start = {}, const IterationObserver& observe = {},
+                                const EigenTrustResume* resume = nullptr);
 
 }  // namespace trustprop::host

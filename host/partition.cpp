@@ -22,6 +22,13 @@ std::vector<std::int64_t> balanced_bounds(const std::vector<std::int64_t>& entri
   return bounds;
 }
 
+std::vector<std::int64_t> even_bounds(std::int64_t count, int parts) {
+  TRUSTPROP_ASSERT(parts >= 1 && count >= 0, "even_bounds: at least one part");
+  std::vector<std::int64_t> b(static_cast<std::size_t>(parts) + 1);
+  for (int r = 0; r <= parts; ++r) b[static_cast<std::size_t>(r)] = count * r / parts;
+  return b;
+}
+
 int owner_of(const std::vector<std::int64_t>& bounds, std::int64_t agent) {
   // The last range starting at or before `agent`: upper_bound skips empty ranges.
   const auto it = std::upper_bound(bounds.begin(), bounds.end() - 1, agent);

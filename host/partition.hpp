@@ -15,6 +15,11 @@ namespace trustprop::host {
 // reaches r/parts of the total.
 std::vector<std::int64_t> balanced_bounds(const std::vector<std::int64_t>& entries_prefix, int parts);
 
+// Boundaries of `parts` contiguous ranges of `count` items whose sizes
+// differ by at most one: b[r] = ⌊count·r/parts⌋ (items of equal cost: the
+// seed sets or source agents of a batch).
+std::vector<std::int64_t> even_bounds(std::int64_t count, int parts);
+
 // The range that holds agent `agent` (bounds as above; empty ranges skipped).
 int owner_of(const std::vector<std::int64_t>& bounds, std::int64_t agent);
 

@@ -111,7 +111,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
                                     PersonalizedResume* resume = nullptr);
 
 // A distributed run (DESIGN §7, docs/distributed.md): the seed sets are
-// split among the processes of `comm` (seed_set_bounds), each process
+// split among the processes of `comm` (host::even_bounds), each process
 // iterates its own sets on the whole graph with run_personalized above, and
 // process 0 gathers the whole result: the same [k, n] block, per-set
 // iterations and residuals, and residual history (at each iteration the
@@ -123,11 +123,6 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
 PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
                                     const io::Graph& graph, const SeedSets& seeds, const EigenTrustOptions& options,
                                     const std::string& graph_name = "graph", const PersonalizedObserver& observe = {});
-
-// Which seed sets each of `processes` processes iterates: contiguous ranges
-// [b[r], b[r + 1]) of sets 0..k−1, their counts differing by at most one
-// (every set costs the same per iteration: one column of the SpMM).
-std::vector<std::int64_t> seed_set_bounds(std::int64_t k, int processes);
 
 // Sets [first, last) of `seeds`, renumbered from 0.
 SeedSets slice(const SeedSets& seeds, std::int64_t first, std::int64_t last);

@@ -10,16 +10,10 @@
 #include <algorithm>
 #include <numeric>
 
+#include "host/partition.hpp"
 #include "host/personalized.hpp"
 
 namespace trustprop::host {
-
-std::vector<std::int64_t> seed_set_bounds(std::int64_t k, int processes) {
-  TRUSTPROP_ASSERT(processes >= 1 && k >= 0, "seed_set_bounds: at least one process");
-  std::vector<std::int64_t> b(static_cast<std::size_t>(processes) + 1);
-  for (int r = 0; r <= processes; ++r) b[static_cast<std::size_t>(r)] = k * r / processes;
-  return b;
-}
 
 SeedSets slice(const SeedSets& seeds, std::int64_t first, std::int64_t last) {
   TRUSTPROP_ASSERT(0 <= first && first <= last && last <= seeds.count(), "slice: seed sets out of range");
@@ -38,7 +32,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   const std::int64_t k = seeds.count(), n = g.n;
   const int processes = comm.size();
   const auto me = static_cast<std::size_t>(comm.rank());
-  const std::vector<std::int64_t> sets = seed_set_bounds(k, processes);
+  const std::vector<std::int64_t> sets = even_bounds(k, processes);
   const SeedSets mine = slice(seeds, sets[me], sets[me + 1]);
   PersonalizedResult local;
   collectively(comm, [&] {

@@ -45,4 +45,17 @@ EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, st
   return s;
 }
 
+void broadcast_resume(const Communicator& comm, std::optional<EigenTrustResume>& resume) {
+  if (comm.max(resume ? 1 : 0) == 0) return;
+  if (!resume) resume.emplace();
+  comm.broadcast(resume->trust);
+  Convergence& c = resume->convergence;
+  comm.broadcast(c.residuals);
+  std::vector<std::int64_t> scalars{c.iterations, resume->float32_gather ? 1 : 0};
+  comm.broadcast(scalars);
+  c.iterations = static_cast<int>(scalars[0]);
+  c.residual = c.residuals.empty() ? 0.0 : c.residuals.back();
+  resume->float32_gather = scalars[1] == 1;
+}
+
 }  // namespace trustprop::host

@@ -14,10 +14,12 @@
 // for bit on the same backend.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "host/checkpointing.hpp"
 #include "host/eigentrust.hpp"
+#include "host/world.hpp"
 #include "io/checkpoint_file.hpp"
 
 namespace trustprop::host {
@@ -39,5 +41,9 @@ void save_eigentrust_checkpoint(const std::string& path, io::CheckpointHeader he
 // size, corrupted, or holds values no iteration produces (a negative or
 // non-finite trust or residual, a flag other than 0 or 1).
 EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& checkpoint, std::int64_t n);
+
+// A distributed run: process 0's restored state (or none) on every process
+// (collective).
+void broadcast_resume(const Communicator& comm, std::optional<EigenTrustResume>& resume);
 
 }  // namespace trustprop::host

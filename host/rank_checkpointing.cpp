@@ -10,6 +10,7 @@
 
 #include "common/error.hpp"
 #include "host/rank_model.hpp"
+#include "host/world.hpp"
 #include "io/graph_file.hpp"
 
 namespace trustprop::host {
@@ -43,6 +44,9 @@ RunIdentity identity(const RankRun& run, const RankCheckpointModel& m) {
     const std::string line = first_differing_line(iteration_text(stored, m.output_keys), current);
     return line.empty() ? m.data_changed : line;
   };
+  if (run.share && run.graph.content_hash.empty())  // no process holds the whole graph to hash
+    throw DataError(run.settings.graph + ": the file has no trustprop.content_hash attribute, which checkpoints of "
+                    "a distributed run need; rewrite it with trustprop import or generate, or run one process");
   id.graph_hash = run.graph.content_hash.empty() ? io::compute_content_hash(run.graph) : run.graph.content_hash;
   id.backend = run.exec->name();
   id.step = "iteration";
@@ -55,7 +59,17 @@ RunIdentity identity(const RankRun& run, const RankCheckpointModel& m) {
 
 RankCheckpoints::RankCheckpoints(const RankRun& run, const RankCheckpointModel& model, const Restore& restore)
     : settings_(run.settings.checkpoint), series_(*model.series), max_iterations_(model.max_iterations),
-      started_(std::chrono::steady_clock::now()), last_iteration_(started_) {
+      comm_(run.comm), started_(std::chrono::steady_clock::now()), last_iteration_(started_) {
+  if (comm_ == nullptr) {
+    prepare(run, model, restore);
+    return;
+  }
+  collectively(*comm_, [&] {
+    if (comm_->rank() == 0) prepare(run, model, restore);
+  });
+}
+
+void RankCheckpoints::prepare(const RankRun& run, const RankCheckpointModel& model, const Restore& restore) {
   if (!settings_.max_walltime.empty()) walltime_ = parse_duration(settings_.max_walltime, "--max-walltime");
   const std::string& dir = settings_.run_dir;
   std::error_code ec;
@@ -92,20 +106,33 @@ void RankCheckpoints::write(std::int64_t iterations, const Save& save) {
 
 void RankCheckpoints::after_iteration(std::int64_t iterations, bool last, const Save& save) {
   longest_iteration_ = std::max(longest_iteration_, seconds_since(last_iteration_));
-  const int signal = last ? 0 : signals_.requested();
-  const bool out_of_time = !last && walltime_ > 0 &&
-                           !walltime_allows_another_step(walltime_, seconds_since(started_), longest_iteration_,
-                                                         checkpoint_seconds_);
-  if (last || signal || out_of_time || (settings_.every > 0 && iterations % settings_.every == 0))
-    write(iterations, save);
+  int signal = last ? 0 : signals_.requested();
+  bool out_of_time = !last && walltime_ > 0 &&
+                     !walltime_allows_another_step(walltime_, seconds_since(started_), longest_iteration_,
+                                                   checkpoint_seconds_);
+  if (comm_) {  // every process stops at the same iteration (process 0 keeps the time)
+    signal = comm_->max(signal);
+    out_of_time = comm_->max(out_of_time ? 1 : 0) != 0;
+  }
+  if (last || signal || out_of_time || (settings_.every > 0 && iterations % settings_.every == 0)) {
+    if (comm_ == nullptr) {
+      write(iterations, save);
+    } else {
+      collectively(*comm_, [&] {
+        if (comm_->rank() == 0) write(iterations, save);
+      });
+    }
+  }
   last_iteration_ = std::chrono::steady_clock::now();
-  if (signal || out_of_time)
-    throw StoppedError(fmt::format(
-        "stopped after iteration {} of at most {} ({}); checkpoint {}; resume with --resume auto", iterations,
-        max_iterations_,
-        signal ? std::string("received ") + StopSignals::name(signal)
-               : fmt::format("--max-walltime {} would be exceeded by another iteration", settings_.max_walltime),
-        last_path_));
+  if (!signal && !out_of_time) return;
+  const std::string message = fmt::format(
+      "stopped after iteration {} of at most {} ({}); checkpoint {}; resume with --resume auto", iterations,
+      max_iterations_,
+      signal ? std::string("received ") + StopSignals::name(signal)
+             : fmt::format("--max-walltime {} would be exceeded by another iteration", settings_.max_walltime),
+      last_path_);
+  if (comm_ && comm_->size() > 1) throw CollectiveError(ExitCode::temp_fail, message, comm_->rank() == 0);
+  throw StoppedError(message);
 }
 
 }  // namespace trustprop::host

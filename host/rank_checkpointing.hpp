@@ -23,6 +23,7 @@
 namespace trustprop::host {
 
 struct RankRun;
+class Communicator;
 
 // The rank options of checkpointing (host/cmd_rank.cpp registers them).
 struct RankCheckpointSettings {
@@ -57,21 +58,29 @@ class RankCheckpoints {
   // hands the checkpoint to resume from, if any, to `restore`, refusing one
   // whose options (ConfigError) or graph (DataError) differ from this run's
   // unless --allow-config-change, or of another kind (DataError).
+  // A distributed run (run.comm): collective; the run directory is process
+  // 0's, which alone restores (the model shares the state with the others)
+  // and writes; every process installs the signal handlers.
   RankCheckpoints(const RankRun& run, const RankCheckpointModel& model, const Restore& restore);
 
   // Called after every iteration (`iterations` done; `last`: the iteration
   // ends the run, converged or at max_iterations): writes a checkpoint when
   // one is due and, on a signal or when --max-walltime leaves no room for
   // another iteration, writes one and throws StoppedError (exit 75). The
-  // last iteration always completes.
+  // last iteration always completes. A distributed run: collective, so that
+  // a signal to any process stops all at the same iteration; process 0
+  // writes, and each process throws a CollectiveError (exit 75) that process
+  // 0 reports.
   void after_iteration(std::int64_t iterations, bool last, const Save& save);
 
  private:
+  void prepare(const RankRun& run, const RankCheckpointModel& model, const Restore& restore);
   void write(std::int64_t iterations, const Save& save);
 
   RankCheckpointSettings settings_;
   CheckpointSeries series_;
   int max_iterations_;
+  const Communicator* comm_;  // a distributed run's processes; null: one process
   StopSignals signals_;
   std::chrono::steady_clock::time_point started_, last_iteration_;
   double walltime_ = 0, longest_iteration_ = 0, checkpoint_seconds_ = 0;

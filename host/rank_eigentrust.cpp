@@ -67,14 +67,20 @@ class EigenTrustModel final : public RankModel {
   bool checkpoints() const override { return true; }
   Distribution distribution() const override { return Distribution::rows; }
 
+  // One process, or every process of a distributed run (DESIGN §7): each
+  // reads the pre-trust set and the warm start and iterates (its share);
+  // process 0 alone keeps the run directory, writes and prints. Each step
+  // that may fail is collective (one process: the error as it is), so an
+  // error ends every process with its exit code, reported once.
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
+    const Communicator& comm = run.comm ? *run.comm : world();
     EigenTrustOptions o = options_;
     o.tolerance = run.settings.tolerance;
     o.float32_gather = gather_precision_ == "float32";
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
-    if (run.share) return run_distributed(run, o);
-    const Pretrust pre = build_pretrust(g, pretrust_);
+    Pretrust pre;
+    collectively(comm, [&] { pre = build_pretrust(g, pretrust_); });
     std::optional<EigenTrustResume> resume;
     std::optional<RankCheckpoints> checkpoints;
     if (!run.settings.checkpoint.run_dir.empty()) {
@@ -87,13 +93,17 @@ class EigenTrustModel final : public RankModel {
         resume = restore_eigentrust_checkpoint(c, g.n);
         return resume->convergence.iterations;
       });
+      if (run.comm) broadcast_resume(comm, resume);
     }
     std::vector<double> start;  // a resumed run starts from its checkpoint instead
-    if (!warm_start_.empty() && !resume)
-      start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
-    auto out = open_results(run);
+    std::optional<io::ResultsWriter> out;
+    collectively(comm, [&] {
+      if (!warm_start_.empty() && !resume)
+        start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
+      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+    });
 
-    Progress progress(run.progress, "eigentrust");
+    Progress progress(run.writes_output() ? run.progress : "none", "eigentrust");
     const auto observe = [&](const EigenTrustState& s) {
       char status[48];
       std::snprintf(status, sizeof status, "residual %.2e", s.convergence.residual);
@@ -105,36 +115,9 @@ class EigenTrustModel final : public RankModel {
         save_eigentrust_checkpoint(path, h, s);
       });
     };
-    const EigenTrustResult r = run_eigentrust(run.exec, g, pre.p, o, start, observe, resume ? &*resume : nullptr);
-    progress.finish();
-    write_results(run, o, r, out);
-    report(run, o, pre, r);
-    check_convergence(run, r.convergence, o.tolerance);
-  }
-
- private:
-  // A distributed run (DESIGN §7): every process reads the pre-trust set and
-  // the warm start and iterates its share; process 0 writes and prints.
-  // Each step that may fail is collective, so an error ends every process
-  // with its exit code, reported once.
-  void run_distributed(const RankRun& run, const EigenTrustOptions& o) const {
-    const Communicator& comm = *run.comm;
-    const io::Graph& g = run.graph;
-    Pretrust pre;
-    std::vector<double> start;
-    std::optional<io::ResultsWriter> out;
-    collectively(comm, [&] {
-      pre = build_pretrust(g, pretrust_);
-      if (!warm_start_.empty()) start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
-      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
-    });
-    Progress progress(run.writes_output() ? run.progress : "none", "eigentrust");
-    const auto observe = [&](const EigenTrustState& s) {
-      char status[48];
-      std::snprintf(status, sizeof status, "residual %.2e", s.convergence.residual);
-      progress.update(s.convergence.iterations, o.max_iterations, status);
-    };
-    const EigenTrustResult r = run_eigentrust(run.exec, *run.share, pre.p, o, start, observe);
+    const EigenTrustResume* from = resume ? &*resume : nullptr;
+    const EigenTrustResult r = run.share ? run_eigentrust(run.exec, *run.share, pre.p, o, start, observe, from)
+                                         : run_eigentrust(run.exec, g, pre.p, o, start, observe, from);
     progress.finish();
     collectively(comm, [&] {
       if (out) {
@@ -145,6 +128,7 @@ class EigenTrustModel final : public RankModel {
     });
   }
 
+ private:
   static void write_results(const RankRun& run, const EigenTrustOptions& o, const EigenTrustResult& r,
                             io::ResultsWriter& out) {
     out.write("/trust/eigentrust", r.trust);

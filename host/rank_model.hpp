@@ -58,7 +58,8 @@ struct RankRun {
 enum class Distribution {
   none,       // one process only: refused under a launcher
   rows,       // each process reads and iterates its share of the rows (RankRun::share)
-  seed_sets,  // each process reads the whole graph and iterates its share of the seed sets
+  batch,      // each process reads the whole graph and computes its share of a batch of
+              // independent columns (personalized: the seed sets; signed: the sources)
 };
 
 class RankModel {
@@ -74,9 +75,9 @@ class RankModel {
   // Whether the model writes checkpoints into --run-dir (host/rank_checkpointing.hpp).
   virtual bool checkpoints() const { return false; }
   virtual Distribution distribution() const { return Distribution::none; }
-  // Distribution::seed_sets: each of `processes` processes' seed sets and
-  // memory estimate on an n-agent graph with nnz ties (--dry-run).
-  virtual nlohmann::json seed_set_plan(std::int64_t /*n*/, std::int64_t /*nnz*/, int /*processes*/) const { return {}; }
+  // Distribution::batch: each of `processes` processes' share of the batch
+  // and memory estimate on an n-agent graph with nnz ties (--dry-run).
+  virtual nlohmann::json batch_plan(std::int64_t /*n*/, std::int64_t /*nnz*/, int /*processes*/) const { return {}; }
   virtual void run(const RankRun& run) = 0;
 };
 

@@ -57,10 +57,11 @@ std::vector<std::int64_t> agents_from_ids(const io::Graph& g, const std::vector<
   return agents;
 }
 
-std::vector<std::int64_t> agents_from_file(const io::Graph& g, const std::string& path, const std::string& option) {
+IdFile ids_from_file(const std::string& path, const std::string& option) {
   std::ifstream in(path);
   if (!in) throw NoInputError(path + ": cannot open the " + option + " file: " + std::strerror(errno));
-  std::vector<std::int64_t> ids, lines;
+  IdFile f;
+  auto& [ids, lines] = f;
   std::string line;
   for (std::int64_t lineno = 1; std::getline(in, line); ++lineno) {
     const std::string text = line.substr(0, line.find('#'));
@@ -76,6 +77,11 @@ std::vector<std::int64_t> agents_from_file(const io::Graph& g, const std::string
     }
   }
   if (ids.empty()) throw UsageError(option + " " + path + ": the file lists no agents");
+  return f;
+}
+
+std::vector<std::int64_t> agents_from_file(const io::Graph& g, const std::string& path, const std::string& option) {
+  const auto [ids, lines] = ids_from_file(path, option);
   const auto agents = agents_of_ids(g, ids);
   for (std::size_t k = 0; k < ids.size(); ++k)
     if (agents[k] < 0)

@@ -30,9 +30,16 @@ std::vector<std::int64_t> parse_id_list(const std::string& text, const std::stri
 std::vector<std::int64_t> agents_from_ids(const io::Graph& graph, const std::vector<std::int64_t>& ids,
                                           const std::string& option);
 
-// Agents for the ids listed in `path`, in file order. Throws NoInputError
-// for an unreadable file, DataError naming path:line for a malformed or
-// unknown id, UsageError when the file lists none.
+// The ids listed in `path`, in file order, and the line of each. Throws
+// NoInputError for an unreadable file, DataError naming path:line for a
+// malformed id, UsageError when the file lists none.
+struct IdFile {
+  std::vector<std::int64_t> ids, lines;
+};
+IdFile ids_from_file(const std::string& path, const std::string& option);
+
+// Agents for the ids listed in `path`, in file order: ids_from_file's
+// errors, and DataError naming path:line for an id not in the graph.
 std::vector<std::int64_t> agents_from_file(const io::Graph& graph, const std::string& path,
                                            const std::string& option);
 

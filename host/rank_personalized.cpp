@@ -19,6 +19,7 @@
 #include <optional>
 
 #include "common/error.hpp"
+#include "host/partition.hpp"
 #include "host/personalized.hpp"
 #include "host/rank_model.hpp"
 #include "host/rank_personalized_checkpoint.hpp"
@@ -69,11 +70,11 @@ class PersonalizedModel final : public RankModel {
   }
 
   bool checkpoints() const override { return true; }
-  Distribution distribution() const override { return Distribution::seed_sets; }
+  Distribution distribution() const override { return Distribution::batch; }
 
-  nlohmann::json seed_set_plan(std::int64_t n, std::int64_t nnz, int processes) const override {
+  nlohmann::json batch_plan(std::int64_t n, std::int64_t nnz, int processes) const override {
     const std::vector<std::int64_t> sizes = seed_set_sizes(n);
-    const std::vector<std::int64_t> b = seed_set_bounds(static_cast<std::int64_t>(sizes.size()), processes);
+    const std::vector<std::int64_t> b = even_bounds(static_cast<std::int64_t>(sizes.size()), processes);
     nlohmann::json plan = nlohmann::json::array();
     for (std::size_t r = 0; r + 1 < b.size(); ++r) {
       const std::int64_t seeds = std::accumulate(sizes.begin() + b[r], sizes.begin() + b[r + 1], std::int64_t{0});

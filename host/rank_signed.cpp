@@ -5,13 +5,16 @@
 // sources' ids in row order.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 
 #include "common/error.hpp"
+#include "host/partition.hpp"
 #include "host/rank_model.hpp"
 #include "host/rank_options.hpp"
 #include "host/signed_trust.hpp"
 #include "host/top_agents.hpp"
+#include "host/world.hpp"
 
 namespace trustprop::host {
 
@@ -69,14 +72,54 @@ class SignedModel final : public RankModel {
     return signed_trust_device_bytes(n, nnz, sources, resolved());
   }
 
+  Distribution distribution() const override { return Distribution::batch; }
+
+  nlohmann::json batch_plan(std::int64_t n, std::int64_t nnz, int processes) const override {
+    std::int64_t sources = n;
+    if (!sources_.empty()) sources = static_cast<std::int64_t>(sources_.size());
+    if (!sources_file_.empty()) sources = static_cast<std::int64_t>(ids_from_file(sources_file_, "--sources-file").ids.size());
+    const std::vector<std::int64_t> b = even_bounds(sources, processes);
+    nlohmann::json plan = nlohmann::json::array();
+    for (std::size_t r = 0; r + 1 < b.size(); ++r)
+      plan.push_back({{"process", r},
+                      {"sources", {b[r], b[r + 1]}},
+                      {"memory_bytes_estimate",
+                       b[r + 1] > b[r] ? signed_trust_device_bytes(n, nnz, b[r + 1] - b[r], resolved()) : 0}});
+    return plan;
+  }
+
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
     const SignedTrustOptions o = resolved();
+    if (run.comm) return run_distributed(run, o);
     validate(o);
     const std::vector<std::int64_t> sources = resolve_sources(g, run.settings.graph);
     auto out = open_results(run);
     const SignedTrustResult r = run_signed_trust(run.exec, g, sources, o, run.settings.graph);
+    write_and_report(run, o, sources, r, out);
+  }
 
+ private:
+  // A distributed run (DESIGN §7): every process reads the sources and
+  // computes its share of their rows; process 0 gathers, writes and prints.
+  void run_distributed(const RankRun& run, const SignedTrustOptions& o) const {
+    const Communicator& comm = *run.comm;
+    std::vector<std::int64_t> sources;
+    std::optional<io::ResultsWriter> out;
+    collectively(comm, [&] {
+      validate(o);
+      sources = resolve_sources(run.graph, run.settings.graph);
+      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+    });
+    const SignedTrustResult r = run_signed_trust(run.exec, comm, run.graph, sources, o, run.settings.graph);
+    collectively(comm, [&] {
+      if (out) write_and_report(run, o, sources, r, *out);
+    });
+  }
+
+  void write_and_report(const RankRun& run, const SignedTrustOptions& o, const std::vector<std::int64_t>& sources,
+                        const SignedTrustResult& r, io::ResultsWriter& out) const {
+    const io::Graph& g = run.graph;
     const auto k = static_cast<std::int64_t>(sources.size());
     std::vector<std::int64_t> source_ids(sources.size());
     for (std::size_t s = 0; s < sources.size(); ++s) source_ids[s] = g.id.empty() ? sources[s] : g.id[sources[s]];
@@ -97,8 +140,9 @@ class SignedModel final : public RankModel {
       nlohmann::json j{{"model", run.settings.model},
                        {"graph", run.settings.graph},
                        {"agents", g.n},
-                       {"edges", g.nnz()},
+                       {"edges", run.edges},
                        {"device", run.exec->description()},
+                       {"processes", run.comm ? run.comm->size() : 1},
                        {"mode", to_string(o.mode)},
                        {"iteration", to_string(o.iteration)},
                        {"alpha", o.alpha},
@@ -126,7 +170,6 @@ class SignedModel final : public RankModel {
     }
   }
 
- private:
   SignedTrustOptions resolved() const {
     SignedTrustOptions o = options_;
     o.mode = parse_signed_mode(mode_);

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "host/partition.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/reduction.hpp"
 #include "kernels/signed_trust.hpp"
@@ -199,6 +200,25 @@ SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor
         r.belief[static_cast<std::size_t>((first + s) * n + a)] = host_block[static_cast<std::size_t>(a * k + s)];
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
+                                   const io::Graph& g, const std::vector<std::int64_t>& sources,
+                                   const SignedTrustOptions& o, const std::string& graph_name) {
+  const std::vector<std::int64_t> b = even_bounds(static_cast<std::int64_t>(sources.size()), comm.size());
+  const auto me = static_cast<std::size_t>(comm.rank());
+  const std::vector<std::int64_t> mine(sources.begin() + b[me], sources.begin() + b[me + 1]);
+  SignedTrustResult local;
+  collectively(comm, [&] {
+    validate(o);
+    if (!mine.empty()) local = run_signed_trust(exec, g, mine, o, graph_name);
+  });
+  SignedTrustResult r;
+  if (comm.rank() == 0) r.belief.resize(sources.size() * static_cast<std::size_t>(g.n));
+  if (g.n > 0) comm.gatherv(local.belief.data(), r.belief.data(), b, static_cast<std::size_t>(g.n) * sizeof(double));
+  const std::vector<double> seconds = comm.allgather(local.seconds);
+  r.seconds = *std::max_element(seconds.begin(), seconds.end());
   return r;
 }
 

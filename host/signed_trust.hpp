@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "host/world.hpp"
 #include "io/graph.hpp"
 #include "kernels/executor.hpp"
 
@@ -62,5 +63,17 @@ struct SignedTrustResult {
 SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
                                    const std::vector<std::int64_t>& sources, const SignedTrustOptions& options,
                                    const std::string& graph_name = "graph");
+
+// A distributed run (DESIGN §7, docs/distributed.md): the sources are split
+// among the processes of `comm` (host::even_bounds), each process computes
+// its sources' rows on the whole graph with run_signed_trust above, and
+// process 0 gathers the [sources, n] block; the others return an empty
+// block. Each row is its own column of every product and norm
+// (kernels/signed_trust.hpp), so the block has the same bits as one
+// process's. Collective: an error on any process ends all of them with its
+// exit code (host::collectively); `seconds` is the slowest process's.
+SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
+                                   const io::Graph& graph, const std::vector<std::int64_t>& sources,
+                                   const SignedTrustOptions& options, const std::string& graph_name = "graph");
 
 }  // namespace trustprop::host

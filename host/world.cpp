@@ -25,6 +25,7 @@ class SingleProcess final : public Communicator {
     const auto bytes = static_cast<std::size_t>(bounds.at(1) - bounds.at(0)) * unit;
     if (bytes > 0 && send != recv) std::memcpy(recv, send, bytes);
   }
+  void broadcast(void*, std::int64_t) const override {}
   std::vector<std::int64_t> alltoall_counts(const std::vector<std::int64_t>& send_counts) const override {
     return send_counts;
   }

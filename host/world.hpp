@@ -41,6 +41,8 @@ class Communicator {
   // elements, in rank order). `recv` is not touched on the others.
   virtual void gatherv(const void* send, void* recv, const std::vector<std::int64_t>& bounds,
                        std::size_t unit) const = 0;
+  // broadcast: process 0's `bytes` bytes at `data` to every process's `data`.
+  virtual void broadcast(void* data, std::int64_t bytes) const = 0;
   // alltoall_counts: process r learns how many elements each process will
   // send it (send_counts[r] of every process), in rank order.
   virtual std::vector<std::int64_t> alltoall_counts(const std::vector<std::int64_t>& send_counts) const = 0;
@@ -79,6 +81,14 @@ class Communicator {
     std::vector<T> recv(static_cast<std::size_t>(total));
     alltoallv(send.data(), send_counts, recv.data(), recv_counts, sizeof(T));
     return recv;
+  }
+  // Process 0's vector (its size and elements) on every process.
+  template <class T>
+  void broadcast(std::vector<T>& data) const {
+    std::int64_t size = static_cast<std::int64_t>(data.size());
+    broadcast(&size, sizeof size);
+    data.resize(static_cast<std::size_t>(size));
+    broadcast(data.data(), size * static_cast<std::int64_t>(sizeof(T)));
   }
   // Whether `ok` holds on every process.
   bool all(bool ok) const { return max(ok ? 0 : 1) == 0; }

@@ -63,9 +63,9 @@ TEST(Partition, OwnerSkipsEmptyRanges) {
 }
 
 TEST(Partition, SeedSetsSplitByCountAndSliceRenumbered) {
-  EXPECT_EQ(host::seed_set_bounds(7, 3), (std::vector<std::int64_t>{0, 2, 4, 7}));
-  EXPECT_EQ(host::seed_set_bounds(2, 3), (std::vector<std::int64_t>{0, 0, 1, 2}));  // a process without sets
-  EXPECT_EQ(host::seed_set_bounds(5, 1), (std::vector<std::int64_t>{0, 5}));
+  EXPECT_EQ(host::even_bounds(7, 3), (std::vector<std::int64_t>{0, 2, 4, 7}));
+  EXPECT_EQ(host::even_bounds(2, 3), (std::vector<std::int64_t>{0, 0, 1, 2}));  // a process without sets
+  EXPECT_EQ(host::even_bounds(5, 1), (std::vector<std::int64_t>{0, 5}));
   host::SeedSets s;
   s.offsets = {0, 3, 4, 6, 7};
   s.agents = {1, 2, 3, 9, 4, 5, 8};

@@ -114,10 +114,10 @@ TEST_F(DistributedRank, ModelsThatRunAsOneProcessAreRefusedOnce) {
   EXPECT_EQ(r.rc, 64) << r.err;
   EXPECT_EQ(count(r.err, "--model sybilrank runs as one process"), 1u) << r.err;
   EXPECT_FALSE(fs::exists(path("out.h5")));
-  const RunResult d = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --run-dir " +
+  const RunResult d = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --run-dir " +
                               shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
   EXPECT_EQ(d.rc, 64) << d.err;
-  EXPECT_EQ(count(d.err, "writes no checkpoints yet"), 1u) << d.err;
+  EXPECT_EQ(count(d.err, "writes no checkpoints"), 1u) << d.err;
   EXPECT_FALSE(fs::exists(path("out.h5")));
 }
 
@@ -235,6 +235,37 @@ TEST_F(DistributedRank, PersonalizedTrustIsTheSameForOneTwoAndThreeProcesses) {
   }
 }
 
+TEST_F(DistributedRank, SignedTrustIsTheSameForOneTwoAndThreeProcesses) {
+  // Bitcoin OTC, seven sources in batches of two: each process's batches
+  // hold other sources than one process's do.
+  ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
+                    shell_quoted(path("otc.h5")), dir.path()).rc, 0);
+  const std::string args = "rank " + shell_quoted(path("otc.h5")) +
+                           " --model signed --sources 1,2,3,7,13,35,905 --source-batch 2 --steps 6 "
+                           "--iteration weighted --json -o ";
+  const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
+  ASSERT_EQ(one.rc, 0) << one.err;
+  const auto expected = datasets(path("one.h5"));
+  ASSERT_EQ(expected.size(), 3u);  // the belief block, the sources, the agents' ids
+  for (const int processes : {2, 3}) {
+    SCOPED_TRACE(std::to_string(processes) + " processes");
+    const std::string out = path("p" + std::to_string(processes) + ".h5");
+    const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["processes"], processes);
+    const auto got = datasets(out);
+    ASSERT_EQ(got.size(), expected.size());
+    for (const auto& [name, bytes] : expected) EXPECT_EQ(got.at(name), bytes) << name << " differs";
+  }
+  // A distrust mode on a graph without distrust: exit 65, said once, no output.
+  ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("city.h5")), dir.path()).rc, 0);
+  const RunResult bad = run(mpiexec(2) + "rank " + shell_quoted(path("city.h5")) +
+                                " --model signed --sources 1,2,3 -o " + shell_quoted(path("bad.h5")), dir.path(), false);
+  EXPECT_EQ(bad.rc, 65) << bad.err;
+  EXPECT_EQ(count(bad.err, "needs distrust ties"), 1u) << bad.err;
+  EXPECT_FALSE(fs::exists(path("bad.h5")));
+}
+
 TEST_F(DistributedRank, PersonalizedDryRunPrintsEachProcesssSeedSets) {
   ASSERT_EQ(run("generate city --agents 5000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
   std::ofstream(path("seeds.txt")) << "1 2 3\n7\n8 9\n10\n11\n";
@@ -242,7 +273,7 @@ TEST_F(DistributedRank, PersonalizedDryRunPrintsEachProcesssSeedSets) {
                               shell_quoted(path("seeds.txt")) + " --dry-run", dir.path(), false);
   ASSERT_EQ(r.rc, 0) << r.err;
   const nlohmann::json plan = nlohmann::json::parse(r.out);
-  EXPECT_EQ(plan["distributed"], "seed sets");
+  EXPECT_EQ(plan["distributed"], "batch");
   const nlohmann::json& parts = plan["partition"];
   ASSERT_EQ(parts.size(), 2u);
   EXPECT_EQ(parts[0]["seed_sets"], (std::vector<int>{0, 2}));
@@ -273,4 +304,49 @@ TEST_F(DistributedRank, AnUnknownSeedIdEndsEveryProcessOnce) {
   EXPECT_EQ(r.rc, 65) << r.err;
   EXPECT_EQ(count(r.err, "seeds.txt:2: agent id 99999 is not in the graph"), 1u) << r.err;
   EXPECT_FALSE(fs::exists(path("out.h5")));
+}
+
+TEST_F(DistributedRank, CheckpointsResumeOnAnyNumberOfProcessesWithTheSameBits) {
+  ASSERT_EQ(run("generate city --agents 20000 --seed 5 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  const std::string rank = "rank " + shell_quoted(path("g.h5")) + " --tolerance 0 ";
+  ASSERT_EQ(run("--threads 2 " + rank + "--max-iterations 40 -o " + shell_quoted(path("one.h5")), dir.path()).rc, 0);
+  const auto expected = io::h5::File::open_read(path("one.h5")).read_1d<double>("/trust/eigentrust");
+
+  // Two processes stop after 15 iterations with checkpoints every 5 …
+  const std::string run_dir = " --run-dir " + shell_quoted(path("run")) + " ";
+  const RunResult first =
+      run(mpiexec(2) + rank + run_dir + "--checkpoint-every 5 --max-iterations 15 -o " + shell_quoted(path("a.h5")),
+          dir.path(), false);
+  ASSERT_EQ(first.rc, 0) << first.err;
+  for (const char* name : {"ckpt-i5.h5", "ckpt-i10.h5", "ckpt-i15.h5"})
+    EXPECT_TRUE(fs::exists(dir.path() / "run" / "checkpoints" / name)) << name;
+  fs::copy(dir.path() / "run", dir.path() / "run1", fs::copy_options::recursive);
+
+  // … and three processes, or one, take them up to 40: one process's bits.
+  const RunResult three =
+      run(mpiexec(3) + rank + run_dir + "--max-iterations 40 -o " + shell_quoted(path("b.h5")), dir.path(), false);
+  ASSERT_EQ(three.rc, 0) << three.err;
+  EXPECT_EQ(count(three.err, "resumed from"), 1u) << three.err;
+  const RunResult one = run("--threads 2 " + rank + "--run-dir " + shell_quoted(path("run1")) +
+                                " --max-iterations 40 -o " + shell_quoted(path("c.h5")), dir.path());
+  ASSERT_EQ(one.rc, 0) << one.err;
+  for (const char* out : {"b.h5", "c.h5"}) {
+    const auto got = io::h5::File::open_read(path(out)).read_1d<double>("/trust/eigentrust");
+    ASSERT_EQ(got.size(), expected.size());
+    EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(double)), 0) << out;
+  }
+  EXPECT_TRUE(fs::exists(dir.path() / "run" / "checkpoints" / "ckpt-i40.h5"));
+}
+
+TEST_F(DistributedRank, AStopEndsEveryProcessAtOneIterationWithACheckpoint) {
+  ASSERT_EQ(run("generate city --agents 5000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --run-dir " + shell_quoted(path("run")) +
+                              " --tolerance 0 --max-iterations 100000000 --max-walltime 1s -o " +
+                              shell_quoted(path("out.h5")), dir.path(), false);
+  EXPECT_EQ(r.rc, 75) << r.err;
+  EXPECT_EQ(count(r.err, "stopped after iteration"), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(path("out.h5")));
+  const RunResult verify = run("checkpoint verify " + shell_quoted(path("run")), dir.path());
+  EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+  EXPECT_NE(verify.out.find("ckpt-i"), std::string::npos) << verify.out;
 }

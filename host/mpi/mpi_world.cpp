@@ -127,6 +127,15 @@ class MpiWorld final : public Communicator {
           "MPI_Alltoallv");
   }
 
+  void broadcast(void* data, std::int64_t bytes) const override {
+    // In pieces of at most 2^30 bytes (MPI's int counts).
+    for (std::int64_t at = 0; at < bytes; at += std::int64_t{1} << 30) {
+      const std::int64_t piece = std::min(bytes - at, std::int64_t{1} << 30);
+      check(MPI_Bcast(static_cast<char*>(data) + at, static_cast<int>(piece), MPI_BYTE, 0, MPI_COMM_WORLD),
+            "MPI_Bcast");
+    }
+  }
+
   void sum(std::int64_t* values, std::int64_t count) const override {
     // In pieces of at most 2^30 elements (MPI's int counts).
     for (std::int64_t at = 0; at < count; at += std::int64_t{1} << 30) {

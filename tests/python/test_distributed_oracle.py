@@ -1,8 +1,10 @@
 """Distributed runs (docs/distributed.md) against the independent float64
-scipy implementations: `mpiexec -n 3 trustprop rank` with EigenTrust on
-Bitcoin OTC (signed), Epinions (value-free Cᵀ) and a generated city, and
-with personalized trust split by seed sets on Bitcoin OTC; L1 <= 1e-6 and
-converged. Skipped, saying why, without an mpiexec or in a build without MPI."""
+scipy and numpy implementations: `mpiexec -n 3 trustprop rank` with
+EigenTrust on Bitcoin OTC (signed), Epinions (value-free Cᵀ) and a
+generated city, and with personalized trust split by seed sets on Bitcoin
+OTC (L1 <= 1e-6, converged); signed trust split by sources on a small
+random signed graph against the dense formulas (1e-12 relative). Skipped,
+saying why, without an mpiexec or in a build without MPI."""
 import os
 import shutil
 import subprocess
@@ -15,6 +17,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(__file__))
 from trustprop_testlib import BINARY, DATA, eigentrust_oracle, read_csr, run, tempdir  # noqa: E402
 from test_personalized import agents_of, personalized_oracle  # noqa: E402
+from test_signed_dense import dense_signed, random_signed_edges, write_edges  # noqa: E402
 
 MPIEXEC = shutil.which("mpiexec")
 # Open MPI as root, more processes than cores, waiting processes yield.
@@ -103,6 +106,24 @@ class DistributedOracle(unittest.TestCase):
             for c in range(len(sets)):
                 l1 = np.abs(got[c] - want[:, c]).sum()
                 self.assertLessEqual(l1, 1e-6, f"seed set {c}: L1 distance to the scipy oracle {l1:.3e}")
+
+    def test_signed_split_by_sources(self):
+        # 40 agents, all of them sources (13, 13, 14 per process), in batches of 5.
+        rng = np.random.default_rng(3)
+        with tempdir() as d:
+            csv, g, out = (os.path.join(d, name) for name in ("g.csv", "g.h5", "r.h5"))
+            write_edges(csv, random_signed_edges(rng, 40, 90, 0.3))
+            run("import", csv, "--signed", "-o", g)
+            mpi_run(3, "rank", g, "--model", "signed", "--mode", "propagated", "--iteration", "weighted",
+                    "--steps", 8, "--source-batch", 5, "-o", out)
+            want = dense_signed(read_csr(g).toarray().astype(np.float64), "propagated", "weighted",
+                                (0.4, 0.4, 0.1, 0.1), 0.9, 8)
+            with h5py.File(out, "r") as f:
+                got = f["trust/signed"][:]
+                self.assertIn("3 MPI processes", f.attrs["device"])
+            self.assertEqual(got.shape, want.shape)
+            scale = np.abs(want).max(axis=1, keepdims=True) + 1e-300
+            self.assertLessEqual((np.abs(got - want) / scale).max(), 1e-12)
 
 
 if __name__ == "__main__":
