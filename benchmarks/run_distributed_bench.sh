@@ -5,20 +5,22 @@
 #   processes sharing the cores (mpiexec -n R trustprop --threads cores/R),
 #   alternately, --repeats times each; every run does --iterations
 #   iterations (tolerance 0) of --model: eigentrust (rows split, the float32
-#   gather), personalized (--seed-sets K sets of one agent each, agents
-#   spread over the graph; the sets split) or signed (trust-only, K sources
-#   spread likewise, --iterations steps; the sources split).
+#   gather), sybilrank (rows split, --iterations steps from the
+#   institutions), personalized (--seed-sets K sets of one agent each,
+#   agents spread over the graph; the sets split) or signed (trust-only, K
+#   sources spread likewise, --iterations steps; the sources split).
 # It records per configuration the median time per iteration, the part of
 # it spent exchanging t between processes (EigenTrust), the setup time
 # (reading the graph or its share and building Cᵀ), each process's peak
 # resident memory (/usr/bin/time), and whether the result has the same bits
 # as the single process's (EigenTrust: the trust vector; personalized: the
-# top tables and every set's last residual; signed: the belief block); plus the STREAM triad
+# top tables and every set's last residual; sybilrank: the scores; signed:
+# the belief block); plus the STREAM triad
 # bandwidth of this machine from the same run (bench_stream), so figures
 # from different machines can be told apart. Results: one JSON file.
 #
 #   benchmarks/run_distributed_bench.sh [GRAPH.h5] [--agents 2000000] [--processes 2] [--iterations 30]
-#                                       [--repeats 3] [--model eigentrust|personalized|signed] [--seed-sets 32]
+#                                       [--repeats 3] [--model eigentrust|sybilrank|personalized|signed] [--seed-sets 32]
 #                                       [--out FILE]
 #
 # Without GRAPH it generates a city of --agents agents (seed 1) in a
@@ -55,8 +57,10 @@ done
 
 case $MODEL in
   eigentrust) OUT=${OUT:-$ROOT/benchmarks/results/distributed_cpu.json}; MODEL_ARGS=() ;;
+  sybilrank) OUT=${OUT:-$ROOT/benchmarks/results/distributed_${MODEL}_cpu.json}
+    MODEL_ARGS=(--model sybilrank --steps "$ITERATIONS") ;;
   personalized|signed) OUT=${OUT:-$ROOT/benchmarks/results/distributed_${MODEL}_cpu.json} ;;
-  *) echo "run_distributed_bench.sh: --model $MODEL: eigentrust, personalized or signed" >&2; exit 64 ;;
+  *) echo "run_distributed_bench.sh: --model $MODEL: eigentrust, sybilrank, personalized or signed" >&2; exit 64 ;;
 esac
 TRUSTPROP=$BUILD_DIR/trustprop
 STREAM=$BUILD_DIR/benchmarks/bench_stream
@@ -71,7 +75,7 @@ if [[ -z $GRAPH ]]; then
   GRAPH=$WORK/city.h5
   "$TRUSTPROP" --log-level warn generate city --agents "$AGENTS" --seed 1 -o "$GRAPH" >&2
 fi
-if [[ $MODEL != eigentrust ]]; then
+if [[ $MODEL == personalized || $MODEL == signed ]]; then
   # K agents spread evenly over the graph's ids (agent i's id is i in a generated city).
   N=$(/usr/bin/python3 -c "import h5py,sys; print(h5py.File(sys.argv[1])['graph'].attrs['shape'][0])" "$GRAPH")
   SEEDS=$(/usr/bin/python3 -c "import sys; n,k=map(int,sys.argv[1:]); print(','.join(str(c*n//k) for c in range(k)))" \
@@ -114,6 +118,7 @@ import h5py, numpy as np
 out, work, graph, cores, iterations, repeats, processes, revision, model, seed_sets = sys.argv[1:]
 cores, iterations, repeats = int(cores), int(iterations), int(repeats)
 compared = {"eigentrust": ["trust/eigentrust"], "signed": ["trust/signed"],
+            "sybilrank": ["trust/sybilrank", "trust/sybilrank_raw"],
             "personalized": ["trust/personalized/top_agent", "trust/personalized/top_trust",
                              "convergence/personalized/column_residuals"]}[model]
 def result(name):
@@ -145,8 +150,8 @@ with h5py.File(graph) as f:
     n, nnz = int(f["graph"].attrs["shape"][0]), int(f["graph/indices"].shape[0])
 doc = {"benchmark": "distributed_cpu" if model == "eigentrust" else f"distributed_{model}_cpu",
        "command": "benchmarks/run_distributed_bench.sh --model " + model +
-                  (f" --seed-sets {seed_sets}" if model != "eigentrust" else ""),
-       "model": model, **({"seed_sets_or_sources": int(seed_sets)} if model != "eigentrust" else {}),
+                  (f" --seed-sets {seed_sets}" if model in ("personalized", "signed") else ""),
+       "model": model, **({"seed_sets_or_sources": int(seed_sets)} if model in ("personalized", "signed") else {}),
        "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_revision": revision,
        "machine": stream.pop("machine"),
        "mpi": subprocess.run(["mpiexec", "--version"], capture_output=True, text=True).stdout.splitlines()[0],

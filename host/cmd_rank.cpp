@@ -98,7 +98,7 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
   collectively(comm, [&] {
     if (d == Distribution::none)
       throw UsageError("rank --model " + s.model + " runs as one process; under MPI (" + std::to_string(comm.size()) +
-                       " processes) only --model eigentrust, personalized and signed run (docs/distributed.md)");
+                       " processes) only --model eigentrust, sybilrank, personalized and signed run (docs/distributed.md)");
     if (!s.checkpoint.run_dir.empty() && d != Distribution::rows)
       throw UsageError("rank --run-dir: a distributed --model " + s.model + " run (" + std::to_string(comm.size()) +
                        " MPI processes) writes no checkpoints; run one process to checkpoint it, or --model "

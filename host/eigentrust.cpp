@@ -6,6 +6,7 @@
 
 #include "common/error.hpp"
 #include "host/resident_graph.hpp"
+#include "host/row_exchange.hpp"
 #include "host/transition_share.hpp"
 #include "kernels/cpu/sell.hpp"
 #include "kernels/dispatch.hpp"
@@ -43,18 +44,10 @@ struct Rows {
 
   std::int64_t first() const { return comm ? bounds[static_cast<std::size_t>(comm->rank())] : 0; }
 
-  // Every process's rows of `a` to every process. The exchange runs in
-  // host memory: a GPU's own rows go there, the whole vector comes back.
+  // Every process's rows of `a` to every process.
   template <class T>
   void share(kernels::Array<T>& a) const {
-    if (!comm || a.size() == 0) return;
-    if (a.executor()->kind() == kernels::BackendKind::cpu) return comm->allgatherv(a.data(), bounds, sizeof(T));
-    const auto own = static_cast<std::size_t>(first());
-    const auto rows = static_cast<std::size_t>(bounds[static_cast<std::size_t>(comm->rank()) + 1]) - own;
-    std::vector<T> host(a.size());
-    a.executor()->copy_to_host(host.data() + own, a.data() + own, rows * sizeof(T));
-    comm->allgatherv(host, bounds);
-    a.executor()->copy_from_host(a.data(), host.data(), host.size() * sizeof(T));
+    if (comm) allgather_rows(*comm, bounds, a);
   }
   // ‖Δt‖₁ from each process's part, added in rank order: the same on all.
   double residual(double part) const {

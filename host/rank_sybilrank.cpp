@@ -4,12 +4,14 @@
 // degree-normalised trust (docs/sybilrank.md). Outputs /trust/sybilrank
 // (t/deg, the ranking score) and /trust/sybilrank_raw (t).
 #include <cstdio>
+#include <optional>
 
 #include "common/error.hpp"
 #include "host/rank_model.hpp"
 #include "host/rank_options.hpp"
 #include "host/sybilrank.hpp"
 #include "host/top_agents.hpp"
+#include "host/world.hpp"
 
 namespace trustprop::host {
 
@@ -43,16 +45,34 @@ class SybilRankModel final : public RankModel {
     return static_cast<std::size_t>(8 * nnz + 4 * n + 8 * (n + 1) + 32 * n);
   }
 
+  Distribution distribution() const override { return Distribution::rows; }
+
+  // One process, or every process of a distributed run (DESIGN §7): each
+  // reads the seeds and steps its rows; process 0 alone writes and prints.
+  // Each step that may fail is collective (one process: the error as it is).
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
+    const Communicator& comm = run.comm ? *run.comm : world();
     SybilRankOptions o;
-    if (steps_->count() > 0) {
-      o.steps = steps_->as<int>();
-      if (o.steps < 0) throw ConfigError("--steps = " + std::to_string(o.steps) + ": must be >= 0");
-    }
-    const std::vector<std::int64_t> seeds = resolve_seeds(g, run.settings.graph);
-    auto out = open_results(run);
-    SybilRankResult r = run_sybilrank(run.exec, g, seeds, o);
+    std::vector<std::int64_t> seeds;
+    std::optional<io::ResultsWriter> out;
+    collectively(comm, [&] {
+      if (steps_->count() > 0) {
+        o.steps = steps_->as<int>();
+        if (o.steps < 0) throw ConfigError("--steps = " + std::to_string(o.steps) + ": must be >= 0");
+      }
+      seeds = resolve_seeds(g, run.settings.graph);
+      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+    });
+    SybilRankResult r = run.share ? run_sybilrank(run.exec, *run.share, seeds, o) : run_sybilrank(run.exec, g, seeds, o);
+    collectively(comm, [&] {
+      if (out) write_and_report(run, r, *out);
+    });
+  }
+
+ private:
+  void write_and_report(const RankRun& run, SybilRankResult& r, io::ResultsWriter& out) const {
+    const io::Graph& g = run.graph;
     Convergence& c = r.convergence;
     c.converged = c.residual < run.settings.tolerance;
     out.write("/trust/sybilrank", r.trust);
@@ -88,7 +108,6 @@ class SybilRankModel final : public RankModel {
     }
   }
 
- private:
   std::string seed_list() const { return seeds_->count() > 0 ? seeds_->as<std::string>() : "institutions"; }
   std::string seed_file() const { return seeds_file_->count() > 0 ? seeds_file_->as<std::string>() : ""; }
 

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "host/eigentrust.hpp"
+#include "host/graph_share.hpp"
 #include "io/graph.hpp"
 #include "kernels/executor.hpp"
 
@@ -27,7 +28,7 @@ struct SybilRankOptions {
 };
 
 struct SybilRankResult {
-  std::vector<double> trust;       // degree-normalised t(v)/deg(v): the ranking score
+  std::vector<double> trust;       // degree-normalised t(v)/deg(v): the ranking score (n)
   std::vector<double> raw;         // t(v) after the steps
   int steps = 0;
   double total_trust = 0.0;        // T_G
@@ -42,6 +43,18 @@ int sybilrank_default_steps(std::int64_t n);
 // `seeds` are agents (0..n-1; duplicates count once). Throws UsageError for
 // an empty seed list, ConfigError for steps < -1.
 SybilRankResult run_sybilrank(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
+                              const std::vector<std::int64_t>& seeds, const SybilRankOptions& options);
+
+// A distributed run (DESIGN §7, docs/distributed.md), each process holding
+// its rows of W: the agents are split by their links, each process builds
+// its rows of the undirected pattern (one all-to-all exchange) and computes
+// its rows of every step, and q = t/deg is exchanged after each
+// normalisation (8 bytes per agent to every process). Every t′(v) is the
+// same sum in the same order as one process's, so process 0 gets the same
+// trust and raw vectors, bit for bit, for any number of processes (the
+// others get them empty); the residuals are added over the processes and
+// may differ in their last bits. Collective.
+SybilRankResult run_sybilrank(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share,
                               const std::vector<std::int64_t>& seeds, const SybilRankOptions& options);
 
 }  // namespace trustprop::host

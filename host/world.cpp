@@ -58,6 +58,8 @@ const Communicator& world() {
   return single_process;
 }
 
+const Communicator& this_process() { return single_process; }
+
 LaunchedAs launched_as() {
   LaunchedAs l;
   // Open MPI's mpirun; MPICH's and Intel MPI's Hydra (PMI); Slurm's srun

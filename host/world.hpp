@@ -117,6 +117,9 @@ void collectively(const Communicator& comm, const std::function<void()>& step);
 // The run's processes: MPI's world once a WorldSession has started it under
 // a launcher, else this process alone.
 const Communicator& world();
+// This process alone, whatever launched it: every collective is the
+// identity (for a driver that runs one process and distributed runs alike).
+const Communicator& this_process();
 
 // Lives for main()'s duration: starts MPI when a launcher started this
 // process (it sets OMPI_COMM_WORLD_SIZE, PMIX_RANK, PMI_RANK or

@@ -109,10 +109,10 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST_F(DistributedRank, ModelsThatRunAsOneProcessAreRefusedOnce) {
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model sybilrank -o " +
+  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model fairness-goodness -o " +
                               shell_quoted(path("out.h5")), dir.path(), false);
   EXPECT_EQ(r.rc, 64) << r.err;
-  EXPECT_EQ(count(r.err, "--model sybilrank runs as one process"), 1u) << r.err;
+  EXPECT_EQ(count(r.err, "--model fairness-goodness runs as one process"), 1u) << r.err;
   EXPECT_FALSE(fs::exists(path("out.h5")));
   const RunResult d = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --run-dir " +
                               shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
@@ -176,7 +176,7 @@ TEST_F(DistributedRank, DryRunPrintsEachProcesssShareOnce) {
 
 namespace {
 
-// Every dataset of a results file, as the bytes stored, by path.
+// Every dataset of a results file, as the bytes stored, by path ("trust/signed").
 std::map<std::string, std::vector<char>> datasets(const std::string& path) {
   std::map<std::string, std::vector<char>> out;
   const auto f = io::h5::File::open_read(path);
@@ -264,6 +264,35 @@ TEST_F(DistributedRank, SignedTrustIsTheSameForOneTwoAndThreeProcesses) {
   EXPECT_EQ(bad.rc, 65) << bad.err;
   EXPECT_EQ(count(bad.err, "needs distrust ties"), 1u) << bad.err;
   EXPECT_FALSE(fs::exists(path("bad.h5")));
+}
+
+TEST_F(DistributedRank, SybilRankIsTheSameForOneTwoAndThreeProcesses) {
+  // Bitcoin OTC (distrust ties are no links; agents without any get a
+  // self-loop) from five seeds, and a city from its institutions.
+  ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
+                    shell_quoted(path("otc.h5")), dir.path()).rc, 0);
+  ASSERT_EQ(run("generate city --agents 20000 --seed 9 -o " + shell_quoted(path("city.h5")), dir.path()).rc, 0);
+  for (const auto& [graph, seeds] : {std::pair{"otc.h5", " --seeds 1,7,35,905,1810"}, std::pair{"city.h5", ""}}) {
+    SCOPED_TRACE(graph);
+    const std::string args = "rank " + shell_quoted(path(graph)) + seeds + " --model sybilrank --json -o ";
+    const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
+    ASSERT_EQ(one.rc, 0) << one.err;
+    const auto expected = datasets(path("one.h5"));
+    for (const int processes : {2, 3}) {
+      SCOPED_TRACE(std::to_string(processes) + " processes");
+      const std::string out = path("p" + std::to_string(processes) + ".h5");
+      const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
+      ASSERT_EQ(r.rc, 0) << r.err;
+      EXPECT_EQ(nlohmann::json::parse(r.out)["processes"], processes);
+      const auto got = datasets(out);
+      ASSERT_EQ(got.size(), expected.size());
+      for (const std::string name : {"trust/sybilrank", "trust/sybilrank_raw"})
+        EXPECT_EQ(got.at(name), expected.at(name)) << name << " differs";
+      // The residuals are added over the processes in another grouping.
+      EXPECT_EQ(got.at("convergence/sybilrank/residuals").size(),
+                expected.at("convergence/sybilrank/residuals").size());
+    }
+  }
 }
 
 TEST_F(DistributedRank, PersonalizedDryRunPrintsEachProcesssSeedSets) {

@@ -3,7 +3,8 @@ scipy and numpy implementations: `mpiexec -n 3 trustprop rank` with
 EigenTrust on Bitcoin OTC (signed), Epinions (value-free Cᵀ) and a
 generated city, and with personalized trust split by seed sets on Bitcoin
 OTC (L1 <= 1e-6, converged); signed trust split by sources on a small
-random signed graph against the dense formulas (1e-12 relative). Skipped,
+random signed graph against the dense formulas (1e-12 relative); SybilRank
+split by rows on Bitcoin OTC against a scipy SybilRank (1e-12 relative). Skipped,
 saying why, without an mpiexec or in a build without MPI."""
 import os
 import shutil
@@ -13,6 +14,7 @@ import unittest
 
 import h5py
 import numpy as np
+import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(__file__))
 from trustprop_testlib import BINARY, DATA, eigentrust_oracle, read_csr, run, tempdir  # noqa: E402
@@ -124,6 +126,41 @@ class DistributedOracle(unittest.TestCase):
             self.assertEqual(got.shape, want.shape)
             scale = np.abs(want).max(axis=1, keepdims=True) + 1e-300
             self.assertLessEqual((np.abs(got - want) / scale).max(), 1e-12)
+
+    def test_sybilrank_bitcoin_otc(self):
+        with tempdir() as d:
+            g, out = os.path.join(d, "otc.h5"), os.path.join(d, "r.h5")
+            run("import", os.path.join(DATA, "real", "bitcoin-otc", "soc-sign-bitcoinotc.csv.gz"), "--signed",
+                "-o", g)
+            seed_ids = [1, 7, 35, 905, 1810]
+            mpi_run(3, "rank", g, "--model", "sybilrank", "--seeds", ",".join(map(str, seed_ids)), "-o", out)
+            want_score, want_raw, steps = sybilrank_oracle(read_csr(g), agents_of(g, seed_ids))
+            with h5py.File(out, "r") as f:
+                got_score, got_raw = f["trust/sybilrank"][:], f["trust/sybilrank_raw"][:]
+                self.assertEqual(int(f["trust/sybilrank"].attrs["steps"]), steps)
+            for got, want in ((got_score, want_score), (got_raw, want_raw)):
+                self.assertLessEqual(np.abs(got - want).max() / np.abs(want).max(), 1e-12)
+
+
+def sybilrank_oracle(w, seeds):
+    """SybilRank as docs/sybilrank.md defines it, with scipy: the undirected
+    binary pattern of the positive ties without self-loops, a self-loop for
+    an agent without neighbours, T_G = sum of degrees spread evenly on the
+    seeds, ceil(log2 n) steps of t' = A (t / deg). Returns (t/deg, t, steps)."""
+    n = w.shape[0]
+    pos = (w > 0).astype(np.float64).tocsr()
+    pos.setdiag(0)
+    pos.eliminate_zeros()
+    a = ((pos + pos.T) > 0).astype(np.float64).tocsr()
+    lonely = np.asarray(a.sum(axis=1)).ravel() == 0
+    a = (a + sp.diags(lonely.astype(np.float64))).tocsr()
+    deg = np.asarray(a.sum(axis=1)).ravel()
+    t = np.zeros(n)
+    t[sorted(set(seeds))] = deg.sum() / len(set(seeds))
+    steps = int(np.ceil(np.log2(n)))
+    for _ in range(steps):
+        t = a @ (t / deg)
+    return t / deg, t, steps
 
 
 if __name__ == "__main__":
