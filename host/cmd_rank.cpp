@@ -79,11 +79,17 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
   if (comm.size() > 1) {
     plan["processes"] = comm.size();
     const Distribution d = model.distribution();
-    plan["distributed"] = d == Distribution::rows ? "rows" : d == Distribution::batch ? "batch" : "no";
-    if (d == Distribution::rows) plan["partition"] = partition_plan(s, h, model, comm.size());
-    if (d == Distribution::batch) plan["partition"] = model.batch_plan(h.n, h.nnz, comm.size());
+    plan["distributed"] = d == Distribution::rows ? "rows" : "batch";
+    plan["partition"] = d == Distribution::rows ? partition_plan(s, h, model, comm.size())
+                                                : model.batch_plan(h.n, h.nnz, comm.size());
   }
   std::printf("%s\n", plan.dump(2).c_str());
+}
+
+// --run-dir with a model that writes no checkpoints: UsageError.
+void require_checkpoints(const RankSettings& s, const RankModel& model) {
+  if (!s.checkpoint.run_dir.empty() && !model.checkpoints())
+    throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust and personalized only, not " + s.model);
 }
 
 // An MPI launch (DESIGN §7): each process reads its share of the graph
@@ -96,9 +102,7 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
   io::Graph whole;
   std::shared_ptr<const kernels::Executor> exec;
   collectively(comm, [&] {
-    if (d == Distribution::none)
-      throw UsageError("rank --model " + s.model + " runs as one process; under MPI (" + std::to_string(comm.size()) +
-                       " processes) only --model eigentrust, sybilrank, personalized and signed run (docs/distributed.md)");
+    require_checkpoints(s, model);
     if (!s.checkpoint.run_dir.empty() && d != Distribution::rows)
       throw UsageError("rank --run-dir: a distributed --model " + s.model + " run (" + std::to_string(comm.size()) +
                        " MPI processes) writes no checkpoints; run one process to checkpoint it, or --model "
@@ -122,8 +126,7 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
 
 void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
   if (world().size() > 1 && !s.dry_run) return run_distributed(s, model, global);
-  if (!s.checkpoint.run_dir.empty() && !model.checkpoints())
-    throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust and personalized only, not " + s.model);
+  require_checkpoints(s, model);
   if (s.dry_run) return print_plan(s, model, global);
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
   const io::Graph g = io::read_graph(s.graph);

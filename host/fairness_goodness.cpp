@@ -1,9 +1,13 @@
 #include "host/fairness_goodness.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "common/error.hpp"
+#include "host/partition.hpp"
+#include "host/row_exchange.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/fairness_goodness.hpp"
 
@@ -12,14 +16,38 @@ namespace trustprop::host {
 namespace {
 
 // Both directions of the graph with float64 weights, on the executor.
+// Both directions of the graph with float64 weights, on the executor: this
+// process's out-rows (raters) and in-rows (rated agents) of n columns.
 struct Directions {
-  std::int64_t n = 0;
+  std::int64_t n = 0, out_rows = 0, in_rows = 0;
   kernels::Array<std::int64_t> out_ptr, in_ptr;
   kernels::Array<std::int32_t> out_idx, in_idx;
   kernels::Array<double> out_w, in_w;
-  kernels::CsrView64 out() const { return {n, n, static_cast<std::int64_t>(out_idx.size()), out_ptr.data(), out_idx.data(), out_w.data()}; }
-  kernels::CsrView64 in() const { return {n, n, static_cast<std::int64_t>(in_idx.size()), in_ptr.data(), in_idx.data(), in_w.data()}; }
+  kernels::CsrView64 out() const {
+    return {out_rows, n, static_cast<std::int64_t>(out_idx.size()), out_ptr.data(), out_idx.data(), out_w.data()};
+  }
+  kernels::CsrView64 in() const {
+    return {in_rows, n, static_cast<std::int64_t>(in_idx.size()), in_ptr.data(), in_idx.data(), in_w.data()};
+  }
 };
+
+// w / divisor in float64, checked to lie in [−1, 1].
+double check_weight(float weight, double divisor, std::int64_t i, std::int32_t j, const std::string& graph_name) {
+  const double w = static_cast<double>(weight) / divisor;
+  if (!(w >= -1.0 && w <= 1.0))
+    throw DataError(graph_name + ": fairness-goodness needs weights in [-1, 1]; edge " + std::to_string(i) + " -> " +
+                    std::to_string(j) + " has " + std::to_string(w) +
+                    " (import with --scale-weights, or pass --weight-divisor)");
+  return w;
+}
+
+// The mean of in_w[b, e), summed in order; 0 for an empty row (nobody rates).
+double mean_weight(const std::vector<double>& in_w, std::int64_t b, std::int64_t e) {
+  if (b == e) return 0.0;
+  double s = 0.0;
+  for (auto k = b; k < e; ++k) s += in_w[static_cast<std::size_t>(k)];
+  return s / static_cast<double>(e - b);
+}
 
 }  // namespace
 
@@ -37,11 +65,7 @@ FairnessGoodnessInput fairness_goodness_input(const io::Graph& g, double weight_
   in_ptr.assign(n + 1, 0);
   for (std::size_t i = 0; i < n; ++i) {
     for (auto k = g.indptr[i]; k < g.indptr[i + 1]; ++k) {
-      w[k] = static_cast<double>(g.data[k]) / weight_divisor;
-      if (!(w[k] >= -1.0 && w[k] <= 1.0))
-        throw DataError(graph_name + ": fairness-goodness needs weights in [-1, 1]; edge " + std::to_string(i) +
-                        " -> " + std::to_string(g.indices[k]) + " has " + std::to_string(w[k]) +
-                        " (import with --scale-weights, or pass --weight-divisor)");
+      w[k] = check_weight(g.data[k], weight_divisor, static_cast<std::int64_t>(i), g.indices[k], graph_name);
       ++in_ptr[static_cast<std::size_t>(g.indices[k]) + 1];
     }
   }
@@ -61,45 +85,47 @@ FairnessGoodnessInput fairness_goodness_input(const io::Graph& g, double weight_
   // Start: fairness 1, goodness the mean incoming weight (0 if nobody rates).
   in.f0.assign(n, 1.0);
   in.g0.assign(n, 0.0);
-  for (std::size_t v = 0; v < n; ++v) {
-    const auto b = in_ptr[v], e = in_ptr[v + 1];
-    if (b == e) continue;
-    double s = 0.0;
-    for (auto k = b; k < e; ++k) s += in_w[k];
-    in.g0[v] = s / static_cast<double>(e - b);
-  }
+  for (std::size_t v = 0; v < n; ++v) in.g0[v] = mean_weight(in_w, in_ptr[v], in_ptr[v + 1]);
   return in;
 }
 
-FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
-                                             const io::Graph& g, const FairnessGoodnessOptions& o,
-                                             const std::string& graph_name) {
+namespace {
+
+void validate(const FairnessGoodnessOptions& o) {
   if (!(o.tolerance >= 0.0)) throw ConfigError("tolerance must be >= 0");
   if (o.max_iterations < 0) throw ConfigError("max_iterations must be >= 0");
   if (!(o.weight_divisor > 0.0) || !std::isfinite(o.weight_divisor))
     throw ConfigError("weight_divisor = " + std::to_string(o.weight_divisor) + ": must be a positive number");
-  const FairnessGoodnessInput in = fairness_goodness_input(g, o.weight_divisor, graph_name);
+}
 
-  Directions d;
-  d.n = g.n;
-  d.out_ptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
-  d.out_idx = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-  d.out_w = kernels::Array<double>::from_host(exec, in.out_w);
-  d.in_ptr = kernels::Array<std::int64_t>::from_host(exec, in.in_ptr);
-  d.in_idx = kernels::Array<std::int32_t>::from_host(exec, in.in_idx);
-  d.in_w = kernels::Array<double>::from_host(exec, in.in_w);
-  auto f = kernels::Array<double>::from_host(exec, in.f0);
-  auto gd = kernels::Array<double>::from_host(exec, in.g0);
-
+// The authors' loop on this process's rows (all of them for one process):
+// the goodness step on its in-rows [in_bounds[r], …), the exchange of g, the
+// fairness step on its out-rows [out_bounds[r], …), the exchange of f; the
+// changes are the processes' parts added in rank order.
+FairnessGoodnessResult iterate(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
+                               const Directions& d, const std::vector<std::int64_t>& out_bounds,
+                               const std::vector<std::int64_t>& in_bounds, const std::vector<double>& f0,
+                               const std::vector<double>& g0, const FairnessGoodnessOptions& o) {
+  const auto me = static_cast<std::size_t>(comm.rank());
+  auto f = kernels::Array<double>::from_host(exec, f0);
+  auto gd = kernels::Array<double>::from_host(exec, g0);
+  const auto total = [&](double part) {
+    double sum = 0.0;
+    for (const double x : comm.allgather(part)) sum += x;
+    return sum;
+  };
   FairnessGoodnessResult r;
   Convergence& c = r.convergence;
   const auto t0 = std::chrono::steady_clock::now();
   while (c.iterations < o.max_iterations) {
-    const auto [dg, df] = kernels::dispatch(*exec, [&](const auto& e) {
-      const double dg_ = fg_goodness_step(e, d.in(), f.data(), gd.data());
-      const double df_ = fg_fairness_step(e, d.out(), gd.data(), f.data());
-      return std::pair{dg_, df_};
-    });
+    const double dg = total(kernels::dispatch(*exec, [&](const auto& e) {
+      return fg_goodness_step(e, d.in(), f.data(), gd.data() + in_bounds[me]);
+    }));
+    allgather_rows(comm, in_bounds, gd);
+    const double df = total(kernels::dispatch(*exec, [&](const auto& e) {
+      return fg_fairness_step(e, d.out(), gd.data(), f.data() + out_bounds[me]);
+    }));
+    allgather_rows(comm, out_bounds, f);
     ++c.iterations;
     r.goodness_change.push_back(dg);
     r.fairness_change.push_back(df);
@@ -114,6 +140,102 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
   r.goodness = gd.to_host();
   r.iterate_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
+}
+
+// One rating as it travels to the owner of its in-row.
+struct Rating {
+  std::int32_t v, u;
+  double w;
+};
+
+}  // namespace
+
+FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
+                                             const io::Graph& g, const FairnessGoodnessOptions& o,
+                                             const std::string& graph_name) {
+  validate(o);
+  const FairnessGoodnessInput in = fairness_goodness_input(g, o.weight_divisor, graph_name);
+  Directions d;
+  d.n = d.out_rows = d.in_rows = g.n;
+  d.out_ptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
+  d.out_idx = kernels::Array<std::int32_t>::from_host(exec, g.indices);
+  d.out_w = kernels::Array<double>::from_host(exec, in.out_w);
+  d.in_ptr = kernels::Array<std::int64_t>::from_host(exec, in.in_ptr);
+  d.in_idx = kernels::Array<std::int32_t>::from_host(exec, in.in_idx);
+  d.in_w = kernels::Array<double>::from_host(exec, in.in_w);
+  return iterate(exec, this_process(), d, {0, g.n}, {0, g.n}, in.f0, in.g0, o);
+}
+
+FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
+                                             const GraphShare& share, const FairnessGoodnessOptions& o,
+                                             const std::string& graph_name) {
+  const Communicator& comm = *share.comm;
+  const io::GraphRows& w = share.rows;
+  const std::int64_t n = w.n;
+  const auto me = static_cast<std::size_t>(comm.rank());
+
+  // This process's out-rows' weights in float64, checked (the lowest failing
+  // process reports: the file's first bad edge, as one process would), and
+  // every agent's in-degree.
+  std::vector<double> out_w(static_cast<std::size_t>(w.nnz()));
+  std::vector<std::int64_t> in_degree(static_cast<std::size_t>(n) + 1, 0);  // shifted by one: a prefix later
+  collectively(comm, [&] {
+    validate(o);
+    for (std::int64_t r = 0; r < w.rows(); ++r)
+      for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k) {
+        out_w[k] = check_weight(w.data[k], o.weight_divisor, w.first + r, w.indices[k], graph_name);
+        ++in_degree[static_cast<std::size_t>(w.indices[k]) + 1];
+      }
+  });
+  comm.sum(in_degree.data(), n + 1);
+  std::partial_sum(in_degree.begin(), in_degree.end(), in_degree.begin());
+  const std::vector<std::int64_t> in_bounds = balanced_bounds(in_degree, comm.size());
+  const std::int64_t in_first = in_bounds[me], in_rows = in_bounds[me + 1] - in_first;
+  std::vector<std::int64_t>().swap(in_degree);
+
+  // Each rating to the owner of its in-row, in W's order; received ordered
+  // by sender, each sender's by rater, so a stable counting sort by v lists
+  // every in-row's raters ascending, as one process does.
+  std::vector<std::int64_t> send_counts(static_cast<std::size_t>(comm.size()), 0);
+  for (std::int64_t k = 0; k < w.nnz(); ++k) ++send_counts[static_cast<std::size_t>(owner_of(in_bounds, w.indices[k]))];
+  std::vector<std::int64_t> cursor(send_counts.size(), 0);
+  std::partial_sum(send_counts.begin(), send_counts.end() - 1, cursor.begin() + 1);
+  std::vector<Rating> send(static_cast<std::size_t>(w.nnz()));
+  for (std::int64_t r = 0; r < w.rows(); ++r)
+    for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k)
+      send[static_cast<std::size_t>(cursor[static_cast<std::size_t>(owner_of(in_bounds, w.indices[k]))]++)] = {
+          w.indices[k], static_cast<std::int32_t>(w.first + r), out_w[static_cast<std::size_t>(k)]};
+  const std::vector<Rating> received = comm.alltoallv(send, send_counts);
+  std::vector<Rating>().swap(send);
+  std::vector<std::int64_t> in_ptr(static_cast<std::size_t>(in_rows) + 1, 0);
+  for (const Rating& x : received) ++in_ptr[static_cast<std::size_t>(x.v - in_first) + 1];
+  std::partial_sum(in_ptr.begin(), in_ptr.end(), in_ptr.begin());
+  std::vector<std::int32_t> in_idx(received.size());
+  std::vector<double> in_w(received.size());
+  std::vector<std::int64_t> next(in_ptr.begin(), in_ptr.end() - 1);
+  for (const Rating& x : received) {
+    const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(x.v - in_first)]++);
+    in_idx[at] = x.u;
+    in_w[at] = x.w;
+  }
+
+  // The start: f = 1, g = the mean incoming weight of each in-row, gathered.
+  std::vector<double> g0(static_cast<std::size_t>(n), 0.0);
+  for (std::int64_t v = 0; v < in_rows; ++v)
+    g0[static_cast<std::size_t>(in_first + v)] = mean_weight(in_w, in_ptr[v], in_ptr[v + 1]);
+  comm.allgatherv(g0, in_bounds);
+
+  Directions d;
+  d.n = n;
+  d.out_rows = w.rows();
+  d.in_rows = in_rows;
+  d.out_ptr = kernels::Array<std::int64_t>::from_host(exec, w.indptr);
+  d.out_idx = kernels::Array<std::int32_t>::from_host(exec, w.indices);
+  d.out_w = kernels::Array<double>::from_host(exec, out_w);
+  d.in_ptr = kernels::Array<std::int64_t>::from_host(exec, in_ptr);
+  d.in_idx = kernels::Array<std::int32_t>::from_host(exec, in_idx);
+  d.in_w = kernels::Array<double>::from_host(exec, in_w);
+  return iterate(exec, comm, d, share.w_bounds, in_bounds, std::vector<double>(static_cast<std::size_t>(n), 1.0), g0, o);
 }
 
 }  // namespace trustprop::host

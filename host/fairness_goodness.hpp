@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "host/eigentrust.hpp"
+#include "host/graph_share.hpp"
 #include "io/graph.hpp"
 #include "kernels/executor.hpp"
 
@@ -47,6 +48,19 @@ FairnessGoodnessInput fairness_goodness_input(const io::Graph& graph, double wei
 // edge) when a weight lies outside [−1, 1] after the division.
 FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
                                              const io::Graph& graph, const FairnessGoodnessOptions& options,
+                                             const std::string& graph_name = "graph");
+
+// A distributed run (DESIGN §7, docs/distributed.md), each process holding
+// its rows of W (the raters it updates f of): the rated agents are split by
+// their in-degrees, one all-to-all exchange gives each process its in-rows
+// (listing raters ascending, as one process does), and after each goodness
+// and each fairness step the process's rows of g and f are exchanged (8
+// bytes per agent each). Every value is the same sum in the same order as
+// one process's, so f and g have the same bits for any number of
+// processes, on every process; the changes are added over the processes
+// and may differ in their last bits. Collective.
+FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
+                                             const GraphShare& share, const FairnessGoodnessOptions& options,
                                              const std::string& graph_name = "graph");
 
 }  // namespace trustprop::host

@@ -1,10 +1,12 @@
 // `trustprop rank --model fairness-goodness`: Kumar et al. ICDM 2016
 // (DESIGN §3, docs/models.md).
 #include <cstdio>
+#include <optional>
 
 #include "host/fairness_goodness.hpp"
 #include "host/rank_model.hpp"
 #include "host/top_agents.hpp"
+#include "host/world.hpp"
 
 namespace trustprop::host {
 
@@ -32,13 +34,31 @@ class FairnessGoodnessModel final : public RankModel {
     return static_cast<std::size_t>(24 * nnz + 40 * n);
   }
 
+  Distribution distribution() const override { return Distribution::rows; }
+
+  // One process, or every process of a distributed run (DESIGN §7): process
+  // 0 alone writes and prints; each step that may fail is collective.
   void run(const RankRun& run) override {
-    const io::Graph& g = run.graph;
+    const Communicator& comm = run.comm ? *run.comm : world();
     FairnessGoodnessOptions o = options_;
     o.tolerance = run.settings.tolerance;
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
-    auto out = open_results(run);
-    const auto r = run_fairness_goodness(run.exec, g, o, run.settings.graph);
+    std::optional<io::ResultsWriter> out;
+    collectively(comm, [&] {
+      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+    });
+    const auto r = run.share ? run_fairness_goodness(run.exec, *run.share, o, run.settings.graph)
+                             : run_fairness_goodness(run.exec, run.graph, o, run.settings.graph);
+    collectively(comm, [&] {
+      if (out) write_and_report(run, o, r, *out);
+      check_convergence(run, r.convergence, o.tolerance);
+    });
+  }
+
+ private:
+  void write_and_report(const RankRun& run, const FairnessGoodnessOptions& o, const FairnessGoodnessResult& r,
+                        io::ResultsWriter& out) const {
+    const io::Graph& g = run.graph;
     const Convergence& c = r.convergence;
     out.write("/trust/fairness", r.fairness);
     out.write("/trust/goodness", r.goodness);
@@ -56,10 +76,8 @@ class FairnessGoodnessModel final : public RankModel {
       print_top_agents(g, top_agents(r.goodness, run.settings.top), "goodness");
       std::printf("results     %s\n", run.settings.output.c_str());
     }
-    check_convergence(run, c, o.tolerance);
   }
 
- private:
   FairnessGoodnessOptions options_;
 };
 

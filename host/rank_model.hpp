@@ -56,7 +56,6 @@ struct RankRun {
 // How a model runs across the processes of an MPI launch (DESIGN §7,
 // docs/distributed.md).
 enum class Distribution {
-  none,       // one process only: refused under a launcher
   rows,       // each process reads and iterates its share of the rows (RankRun::share)
   batch,      // each process reads the whole graph and computes its share of a batch of
               // independent columns (personalized: the seed sets; signed: the sources)
@@ -74,7 +73,7 @@ class RankModel {
   virtual std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const = 0;
   // Whether the model writes checkpoints into --run-dir (host/rank_checkpointing.hpp).
   virtual bool checkpoints() const { return false; }
-  virtual Distribution distribution() const { return Distribution::none; }
+  virtual Distribution distribution() const = 0;
   // Distribution::batch: each of `processes` processes' share of the batch
   // and memory estimate on an n-agent graph with nnz ties (--dry-run).
   virtual nlohmann::json batch_plan(std::int64_t /*n*/, std::int64_t /*nnz*/, int /*processes*/) const { return {}; }

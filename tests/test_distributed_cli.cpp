@@ -107,13 +107,15 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"city", "generate city --agents 20000 --seed 7 -o %s", ""}),
     [](const auto& info) { return std::string(info.param.name); });
 
-TEST_F(DistributedRank, ModelsThatRunAsOneProcessAreRefusedOnce) {
+TEST_F(DistributedRank, CheckpointsOnlyWhereTheyAreWrittenRefusedOnce) {
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model fairness-goodness -o " +
-                              shell_quoted(path("out.h5")), dir.path(), false);
+  // SybilRank writes none, with one process or several.
+  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model sybilrank --run-dir " +
+                              shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
   EXPECT_EQ(r.rc, 64) << r.err;
-  EXPECT_EQ(count(r.err, "--model fairness-goodness runs as one process"), 1u) << r.err;
+  EXPECT_EQ(count(r.err, "checkpoints are written for --model eigentrust and personalized only"), 1u) << r.err;
   EXPECT_FALSE(fs::exists(path("out.h5")));
+  // A batch split holds no process's whole state.
   const RunResult d = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --run-dir " +
                               shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
   EXPECT_EQ(d.rc, 64) << d.err;
@@ -293,6 +295,37 @@ TEST_F(DistributedRank, SybilRankIsTheSameForOneTwoAndThreeProcesses) {
                 expected.at("convergence/sybilrank/residuals").size());
     }
   }
+}
+
+TEST_F(DistributedRank, FairnessGoodnessIsTheSameForOneTwoAndThreeProcesses) {
+  ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
+                    shell_quoted(path("otc.h5")), dir.path()).rc, 0);
+  const std::string args =
+      "rank " + shell_quoted(path("otc.h5")) + " --model fairness-goodness --weight-divisor 10 --json -o ";
+  const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
+  ASSERT_EQ(one.rc, 0) << one.err;
+  const auto expected = datasets(path("one.h5"));
+  for (const int processes : {2, 3}) {
+    SCOPED_TRACE(std::to_string(processes) + " processes");
+    const std::string out = path("p" + std::to_string(processes) + ".h5");
+    const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    const nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["processes"], processes);
+    EXPECT_EQ(j["iterations"], nlohmann::json::parse(one.out)["iterations"]);
+    const auto got = datasets(out);
+    for (const std::string name : {"trust/fairness", "trust/goodness"})
+      EXPECT_EQ(got.at(name), expected.at(name)) << name << " differs";
+  }
+  // Weights outside [-1, 1]: the file's first bad edge, named once, exit 65.
+  const RunResult bad = run(mpiexec(3) + "rank " + shell_quoted(path("otc.h5")) +
+                                " --model fairness-goodness -o " + shell_quoted(path("bad.h5")), dir.path(), false);
+  const RunResult bad_one = run("rank " + shell_quoted(path("otc.h5")) + " --model fairness-goodness -o " +
+                                    shell_quoted(path("bad.h5")), dir.path());
+  EXPECT_EQ(bad.rc, 65) << bad.err;
+  const std::string message = bad_one.err.substr(bad_one.err.find("needs weights in [-1, 1]"));
+  EXPECT_EQ(count(bad.err, message.substr(0, message.find('\n'))), 1u) << bad.err << "\n" << bad_one.err;
+  EXPECT_FALSE(fs::exists(path("bad.h5")));
 }
 
 TEST_F(DistributedRank, PersonalizedDryRunPrintsEachProcesssSeedSets) {

@@ -4,7 +4,9 @@ EigenTrust on Bitcoin OTC (signed), Epinions (value-free Cᵀ) and a
 generated city, and with personalized trust split by seed sets on Bitcoin
 OTC (L1 <= 1e-6, converged); signed trust split by sources on a small
 random signed graph against the dense formulas (1e-12 relative); SybilRank
-split by rows on Bitcoin OTC against a scipy SybilRank (1e-12 relative). Skipped,
+split by rows on Bitcoin OTC against a scipy SybilRank (1e-12 relative);
+fairness-goodness split by rows on Bitcoin OTC against the authors' own
+outputs (1e-9 per node, their 15 iterations). Skipped,
 saying why, without an mpiexec or in a build without MPI."""
 import os
 import shutil
@@ -18,6 +20,7 @@ import scipy.sparse as sp
 
 sys.path.insert(0, os.path.dirname(__file__))
 from trustprop_testlib import BINARY, DATA, eigentrust_oracle, read_csr, run, tempdir  # noqa: E402
+from test_fairness_goodness import read_scores  # noqa: E402
 from test_personalized import agents_of, personalized_oracle  # noqa: E402
 from test_signed_dense import dense_signed, random_signed_edges, write_edges  # noqa: E402
 
@@ -140,6 +143,23 @@ class DistributedOracle(unittest.TestCase):
                 self.assertEqual(int(f["trust/sybilrank"].attrs["steps"]), steps)
             for got, want in ((got_score, want_score), (got_raw, want_raw)):
                 self.assertLessEqual(np.abs(got - want).max() / np.abs(want).max(), 1e-12)
+
+    def test_fairness_goodness_bitcoin_otc_against_the_authors(self):
+        fair, good = read_scores("F_OTCNet.csv"), read_scores("G_OTCNet.csv")
+        with tempdir() as d:
+            g, out = os.path.join(d, "otc.h5"), os.path.join(d, "fg.h5")
+            run("import", os.path.join(DATA, "real", "bitcoin-otc", "soc-sign-bitcoinotc.csv.gz"), "--signed",
+                "-o", g)
+            mpi_run(3, "rank", g, "--model", "fairness-goodness", "--weight-divisor", 10, "-o", out)
+            with h5py.File(out, "r") as f:
+                ids = f["agents/id"][:]
+                got_f, got_g = f["trust/fairness"][:], f["trust/goodness"][:]
+                conv = f["convergence/fairness-goodness"]
+                self.assertEqual(int(conv.attrs["converged"]), 1)
+                self.assertEqual(int(conv.attrs["iterations"]), 15)  # the authors' run
+            self.assertEqual(len(ids), len(fair))
+            self.assertLessEqual(np.abs(got_f - np.array([fair[int(i)] for i in ids])).max(), 1e-9)
+            self.assertLessEqual(np.abs(got_g - np.array([good[int(i)] for i in ids])).max(), 1e-9)
 
 
 def sybilrank_oracle(w, seeds):
