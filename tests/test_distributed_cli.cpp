@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -45,6 +46,26 @@ std::size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
+// Every dataset of a results file, as the bytes stored, by path ("trust/signed").
+std::map<std::string, std::vector<char>> datasets(const std::string& path) {
+  std::map<std::string, std::vector<char>> out;
+  const auto f = io::h5::File::open_read(path);
+  const auto visit = [](hid_t file, const char* name, const H5O_info_t* info, void* data) -> herr_t {
+    if (info->type != H5O_TYPE_DATASET) return 0;
+    const hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    const hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
+    std::vector<char> bytes(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
+    const herr_t rc = bytes.empty() ? 0 : H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
+    H5Sclose(space);
+    H5Tclose(type);
+    H5Dclose(ds);
+    (*static_cast<std::map<std::string, std::vector<char>>*>(data))[name] = std::move(bytes);
+    return rc;
+  };
+  EXPECT_GE(H5Ovisit(f.id(), H5_INDEX_NAME, H5_ITER_INC, visit, &out), 0) << path;
+  return out;
+}
+
 class DistributedRank : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -54,6 +75,39 @@ class DistributedRank : public ::testing::Test {
   TempDir dir;
 
   std::string path(const std::string& name) const { return (dir.path() / name).string(); }
+
+  // Runs `args` ("rank GRAPH ... --json -o") as one process of 2 threads,
+  // then under mpiexec -n 2 and 3: each distributed run prints one summary
+  // (process 0's) with the number of processes and one process's
+  // iterations, and writes the same datasets, those named in `same` (all of
+  // them when empty) with one process's bytes. `summaries`, when given,
+  // checks more of the two summaries.
+  void expect_as_one_process(
+      const std::string& args, const std::vector<std::string>& same = {},
+      const std::function<void(const nlohmann::json& one, const nlohmann::json& many)>& summaries = {}) {
+    const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
+    ASSERT_EQ(one.rc, 0) << one.err;
+    const auto expected = datasets(path("one.h5"));
+    const nlohmann::json j1 = nlohmann::json::parse(one.out);
+    for (const int processes : {2, 3}) {
+      SCOPED_TRACE(std::to_string(processes) + " processes");
+      const std::string out = path("p" + std::to_string(processes) + ".h5");
+      const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
+      ASSERT_EQ(r.rc, 0) << r.err;
+      const nlohmann::json j = nlohmann::json::parse(r.out);  // one document: only process 0 prints
+      EXPECT_EQ(j["processes"], processes);
+      EXPECT_EQ(j.value("iterations", -1), j1.value("iterations", -1));  // signed has none
+      if (summaries) summaries(j1, j);
+      const auto got = datasets(out);
+      ASSERT_EQ(got.size(), expected.size());
+      for (const auto& [name, bytes] : expected)
+        if (same.empty() || std::find(same.begin(), same.end(), name) != same.end())
+          EXPECT_EQ(got.at(name), bytes) << name << " differs from one process's";
+      EXPECT_NE(io::h5::File::open_read(out).read_attr_string("/", "device").value_or("").find(
+                    std::to_string(processes) + " MPI processes"),
+                std::string::npos);
+    }
+  }
 };
 
 struct Case {
@@ -74,26 +128,9 @@ TEST_P(SameBits, TrustIsTheSameForOneTwoAndThreeProcesses) {
   make.replace(make.find("%s"), 2, path("graph.h5"));
   if (const auto at = make.find("%d"); at != std::string::npos) make.replace(at, 2, kData);
   ASSERT_EQ(run(make, dir.path()).rc, 0) << make;
-  const std::string rank_args =
-      "rank " + shell_quoted(path("graph.h5")) + " --tolerance 1e-10 --json " + c.rank + " -o ";
-  const RunResult one = run("--threads 2 " + rank_args + shell_quoted(path("one.h5")), dir.path());
-  ASSERT_EQ(one.rc, 0) << one.err;
-  const auto expected = io::h5::File::open_read(path("one.h5")).read_1d<double>("/trust/eigentrust");
-  const int iterations = nlohmann::json::parse(one.out)["iterations"];
-  for (const int processes : {2, 3}) {
-    SCOPED_TRACE(std::to_string(processes) + " processes");
-    const std::string out = path("p" + std::to_string(processes) + ".h5");
-    const RunResult r = run(mpiexec(processes) + rank_args + shell_quoted(out), dir.path(), false);
-    ASSERT_EQ(r.rc, 0) << r.err;
-    const nlohmann::json j = nlohmann::json::parse(r.out);  // one document: only process 0 prints
-    EXPECT_EQ(j["processes"], processes);
-    EXPECT_EQ(j["iterations"], iterations);
-    EXPECT_TRUE(j["converged"].get<bool>());
-    const auto got = io::h5::File::open_read(out).read_1d<double>("/trust/eigentrust");
-    ASSERT_EQ(got.size(), expected.size());
-    EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(double)), 0)
-        << "the trust vector's bits differ from one process's";
-  }
+  expect_as_one_process("rank " + shell_quoted(path("graph.h5")) + " --tolerance 1e-10 --json " + c.rank + " -o ",
+                        {"trust/eigentrust"},
+                        [](const nlohmann::json&, const nlohmann::json& j) { EXPECT_TRUE(j["converged"].get<bool>()); });
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -176,29 +213,6 @@ TEST_F(DistributedRank, DryRunPrintsEachProcesssShareOnce) {
   EXPECT_EQ(edges, plan["edges"].get<std::int64_t>());
 }
 
-namespace {
-
-// Every dataset of a results file, as the bytes stored, by path ("trust/signed").
-std::map<std::string, std::vector<char>> datasets(const std::string& path) {
-  std::map<std::string, std::vector<char>> out;
-  const auto f = io::h5::File::open_read(path);
-  const auto visit = [](hid_t file, const char* name, const H5O_info_t* info, void* data) -> herr_t {
-    if (info->type != H5O_TYPE_DATASET) return 0;
-    const hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
-    const hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
-    std::vector<char> bytes(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
-    const herr_t rc = bytes.empty() ? 0 : H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
-    H5Sclose(space);
-    H5Tclose(type);
-    H5Dclose(ds);
-    (*static_cast<std::map<std::string, std::vector<char>>*>(data))[name] = std::move(bytes);
-    return rc;
-  };
-  EXPECT_GE(H5Ovisit(f.id(), H5_INDEX_NAME, H5_ITER_INC, visit, &out), 0) << path;
-  return out;
-}
-
-}  // namespace
 
 TEST_F(DistributedRank, PersonalizedTrustIsTheSameForOneTwoAndThreeProcesses) {
   // Bitcoin OTC (signed, dangling agents) with five seed sets of 1 to 4
@@ -210,30 +224,13 @@ TEST_F(DistributedRank, PersonalizedTrustIsTheSameForOneTwoAndThreeProcesses) {
   std::ofstream(path("two.txt")) << "1 2 3\n7\n";
   for (const std::string seeds : {"five.txt", "two.txt"}) {
     SCOPED_TRACE(seeds);
-    const std::string args = "rank " + shell_quoted(path("otc.h5")) + " --model personalized --seeds-file " +
-                             shell_quoted(path(seeds)) + " --full --top-per-seed 20 --tolerance 1e-10 --json -o ";
-    const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
-    ASSERT_EQ(one.rc, 0) << one.err;
-    const auto expected = datasets(path("one.h5"));
-    ASSERT_EQ(expected.size(), 10u);  // seed sets (3), trust, top tables (2), convergence (3), agent ids
-    const nlohmann::json j1 = nlohmann::json::parse(one.out);
-    for (const int processes : {2, 3}) {
-      SCOPED_TRACE(std::to_string(processes) + " processes");
-      const std::string out = path("p" + std::to_string(processes) + ".h5");
-      const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
-      ASSERT_EQ(r.rc, 0) << r.err;
-      const nlohmann::json j = nlohmann::json::parse(r.out);  // one document: only process 0 prints
-      EXPECT_EQ(j["processes"], processes);
-      EXPECT_EQ(j["iterations"], j1["iterations"]);
-      EXPECT_EQ(j["columns"], j1["columns"]);
-      EXPECT_TRUE(j["converged"].get<bool>());
-      const auto got = datasets(out);
-      ASSERT_EQ(got.size(), expected.size());
-      for (const auto& [name, bytes] : expected) EXPECT_EQ(got.at(name), bytes) << name << " differs";
-      EXPECT_NE(io::h5::File::open_read(out).read_attr_string("/", "device").value_or("").find(
-                    std::to_string(processes) + " MPI processes"),
-                std::string::npos);
-    }
+    // Every dataset: the seed sets, the block, the top tables, the convergence record, the agents' ids.
+    expect_as_one_process("rank " + shell_quoted(path("otc.h5")) + " --model personalized --seeds-file " +
+                              shell_quoted(path(seeds)) + " --full --top-per-seed 20 --tolerance 1e-10 --json -o ",
+                          {}, [](const nlohmann::json& one, const nlohmann::json& j) {
+                            EXPECT_EQ(j["columns"], one["columns"]);
+                            EXPECT_TRUE(j["converged"].get<bool>());
+                          });
   }
 }
 
@@ -242,23 +239,10 @@ TEST_F(DistributedRank, SignedTrustIsTheSameForOneTwoAndThreeProcesses) {
   // hold other sources than one process's do.
   ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
                     shell_quoted(path("otc.h5")), dir.path()).rc, 0);
-  const std::string args = "rank " + shell_quoted(path("otc.h5")) +
-                           " --model signed --sources 1,2,3,7,13,35,905 --source-batch 2 --steps 6 "
-                           "--iteration weighted --json -o ";
-  const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
-  ASSERT_EQ(one.rc, 0) << one.err;
-  const auto expected = datasets(path("one.h5"));
-  ASSERT_EQ(expected.size(), 3u);  // the belief block, the sources, the agents' ids
-  for (const int processes : {2, 3}) {
-    SCOPED_TRACE(std::to_string(processes) + " processes");
-    const std::string out = path("p" + std::to_string(processes) + ".h5");
-    const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
-    ASSERT_EQ(r.rc, 0) << r.err;
-    EXPECT_EQ(nlohmann::json::parse(r.out)["processes"], processes);
-    const auto got = datasets(out);
-    ASSERT_EQ(got.size(), expected.size());
-    for (const auto& [name, bytes] : expected) EXPECT_EQ(got.at(name), bytes) << name << " differs";
-  }
+  // Every dataset: the belief block, the sources, the agents' ids.
+  expect_as_one_process("rank " + shell_quoted(path("otc.h5")) +
+                        " --model signed --sources 1,2,3,7,13,35,905 --source-batch 2 --steps 6 "
+                        "--iteration weighted --json -o ");
   // A distrust mode on a graph without distrust: exit 65, said once, no output.
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("city.h5")), dir.path()).rc, 0);
   const RunResult bad = run(mpiexec(2) + "rank " + shell_quoted(path("city.h5")) +
@@ -276,47 +260,18 @@ TEST_F(DistributedRank, SybilRankIsTheSameForOneTwoAndThreeProcesses) {
   ASSERT_EQ(run("generate city --agents 20000 --seed 9 -o " + shell_quoted(path("city.h5")), dir.path()).rc, 0);
   for (const auto& [graph, seeds] : {std::pair{"otc.h5", " --seeds 1,7,35,905,1810"}, std::pair{"city.h5", ""}}) {
     SCOPED_TRACE(graph);
-    const std::string args = "rank " + shell_quoted(path(graph)) + seeds + " --model sybilrank --json -o ";
-    const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
-    ASSERT_EQ(one.rc, 0) << one.err;
-    const auto expected = datasets(path("one.h5"));
-    for (const int processes : {2, 3}) {
-      SCOPED_TRACE(std::to_string(processes) + " processes");
-      const std::string out = path("p" + std::to_string(processes) + ".h5");
-      const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
-      ASSERT_EQ(r.rc, 0) << r.err;
-      EXPECT_EQ(nlohmann::json::parse(r.out)["processes"], processes);
-      const auto got = datasets(out);
-      ASSERT_EQ(got.size(), expected.size());
-      for (const std::string name : {"trust/sybilrank", "trust/sybilrank_raw"})
-        EXPECT_EQ(got.at(name), expected.at(name)) << name << " differs";
-      // The residuals are added over the processes in another grouping.
-      EXPECT_EQ(got.at("convergence/sybilrank/residuals").size(),
-                expected.at("convergence/sybilrank/residuals").size());
-    }
+    // The scores; the residuals are added over the processes in another grouping.
+    expect_as_one_process("rank " + shell_quoted(path(graph)) + seeds + " --model sybilrank --json -o ",
+                          {"trust/sybilrank", "trust/sybilrank_raw"});
   }
 }
 
 TEST_F(DistributedRank, FairnessGoodnessIsTheSameForOneTwoAndThreeProcesses) {
   ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
                     shell_quoted(path("otc.h5")), dir.path()).rc, 0);
-  const std::string args =
-      "rank " + shell_quoted(path("otc.h5")) + " --model fairness-goodness --weight-divisor 10 --json -o ";
-  const RunResult one = run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path());
-  ASSERT_EQ(one.rc, 0) << one.err;
-  const auto expected = datasets(path("one.h5"));
-  for (const int processes : {2, 3}) {
-    SCOPED_TRACE(std::to_string(processes) + " processes");
-    const std::string out = path("p" + std::to_string(processes) + ".h5");
-    const RunResult r = run(mpiexec(processes) + args + shell_quoted(out), dir.path(), false);
-    ASSERT_EQ(r.rc, 0) << r.err;
-    const nlohmann::json j = nlohmann::json::parse(r.out);
-    EXPECT_EQ(j["processes"], processes);
-    EXPECT_EQ(j["iterations"], nlohmann::json::parse(one.out)["iterations"]);
-    const auto got = datasets(out);
-    for (const std::string name : {"trust/fairness", "trust/goodness"})
-      EXPECT_EQ(got.at(name), expected.at(name)) << name << " differs";
-  }
+  expect_as_one_process(
+      "rank " + shell_quoted(path("otc.h5")) + " --model fairness-goodness --weight-divisor 10 --json -o ",
+      {"trust/fairness", "trust/goodness"});
   // Weights outside [-1, 1]: the file's first bad edge, named once, exit 65.
   const RunResult bad = run(mpiexec(3) + "rank " + shell_quoted(path("otc.h5")) +
                                 " --model fairness-goodness -o " + shell_quoted(path("bad.h5")), dir.path(), false);
