@@ -193,31 +193,27 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
   const std::int64_t in_first = in_bounds[me], in_rows = in_bounds[me + 1] - in_first;
   std::vector<std::int64_t>().swap(in_degree);
 
-  // Each rating to the owner of its in-row, in W's order; received ordered
-  // by sender, each sender's by rater, so a stable counting sort by v lists
-  // every in-row's raters ascending, as one process does.
-  std::vector<std::int64_t> send_counts(static_cast<std::size_t>(comm.size()), 0);
-  for (std::int64_t k = 0; k < w.nnz(); ++k) ++send_counts[static_cast<std::size_t>(owner_of(in_bounds, w.indices[k]))];
-  std::vector<std::int64_t> cursor(send_counts.size(), 0);
-  std::partial_sum(send_counts.begin(), send_counts.end() - 1, cursor.begin() + 1);
-  std::vector<Rating> send(static_cast<std::size_t>(w.nnz()));
-  for (std::int64_t r = 0; r < w.rows(); ++r)
-    for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k)
-      send[static_cast<std::size_t>(cursor[static_cast<std::size_t>(owner_of(in_bounds, w.indices[k]))]++)] = {
-          w.indices[k], static_cast<std::int32_t>(w.first + r), out_w[static_cast<std::size_t>(k)]};
-  const std::vector<Rating> received = comm.alltoallv(send, send_counts);
-  std::vector<Rating>().swap(send);
-  std::vector<std::int64_t> in_ptr(static_cast<std::size_t>(in_rows) + 1, 0);
-  for (const Rating& x : received) ++in_ptr[static_cast<std::size_t>(x.v - in_first) + 1];
-  std::partial_sum(in_ptr.begin(), in_ptr.end(), in_ptr.begin());
-  std::vector<std::int32_t> in_idx(received.size());
-  std::vector<double> in_w(received.size());
-  std::vector<std::int64_t> next(in_ptr.begin(), in_ptr.end() - 1);
-  for (const Rating& x : received) {
-    const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(x.v - in_first)]++);
-    in_idx[at] = x.u;
-    in_w[at] = x.w;
-  }
+  // Each rating to the owner of its in-row, in W's order; what arrives is
+  // ordered by sender, each sender's by rater, so every in-row lists its
+  // raters ascending, as one process does.
+  std::vector<std::int32_t> in_idx;
+  std::vector<double> in_w;
+  const std::vector<std::int64_t> in_ptr = route_to_rows<Rating>(
+      comm, in_bounds,
+      [&](auto&& emit) {
+        for (std::int64_t r = 0; r < w.rows(); ++r)
+          for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k)
+            emit(Rating{w.indices[k], static_cast<std::int32_t>(w.first + r), out_w[static_cast<std::size_t>(k)]});
+      },
+      [](const Rating& x) { return x.v; },
+      [&](std::int64_t received) {
+        in_idx.resize(static_cast<std::size_t>(received));
+        in_w.resize(in_idx.size());
+      },
+      [&](std::int64_t at, const Rating& x) {
+        in_idx[static_cast<std::size_t>(at)] = x.u;
+        in_w[static_cast<std::size_t>(at)] = x.w;
+      });
 
   // The start: f = 1, g = the mean incoming weight of each in-row, gathered.
   std::vector<double> g0(static_cast<std::size_t>(n), 0.0);

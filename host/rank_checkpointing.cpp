@@ -59,13 +59,9 @@ RunIdentity identity(const RankRun& run, const RankCheckpointModel& m) {
 
 RankCheckpoints::RankCheckpoints(const RankRun& run, const RankCheckpointModel& model, const Restore& restore)
     : settings_(run.settings.checkpoint), series_(*model.series), max_iterations_(model.max_iterations),
-      comm_(run.comm), started_(std::chrono::steady_clock::now()), last_iteration_(started_) {
-  if (comm_ == nullptr) {
-    prepare(run, model, restore);
-    return;
-  }
-  collectively(*comm_, [&] {
-    if (comm_->rank() == 0) prepare(run, model, restore);
+      comm_(run.processes()), started_(std::chrono::steady_clock::now()), last_iteration_(started_) {
+  collectively(comm_, [&] {
+    if (comm_.rank() == 0) prepare(run, model, restore);
   });
 }
 
@@ -110,19 +106,13 @@ void RankCheckpoints::after_iteration(std::int64_t iterations, bool last, const 
   bool out_of_time = !last && walltime_ > 0 &&
                      !walltime_allows_another_step(walltime_, seconds_since(started_), longest_iteration_,
                                                    checkpoint_seconds_);
-  if (comm_) {  // every process stops at the same iteration (process 0 keeps the time)
-    signal = comm_->max(signal);
-    out_of_time = comm_->max(out_of_time ? 1 : 0) != 0;
-  }
-  if (last || signal || out_of_time || (settings_.every > 0 && iterations % settings_.every == 0)) {
-    if (comm_ == nullptr) {
-      write(iterations, save);
-    } else {
-      collectively(*comm_, [&] {
-        if (comm_->rank() == 0) write(iterations, save);
-      });
-    }
-  }
+  // Every process stops at the same iteration (process 0 keeps the time).
+  signal = comm_.max(signal);
+  out_of_time = comm_.max(out_of_time ? 1 : 0) != 0;
+  if (last || signal || out_of_time || (settings_.every > 0 && iterations % settings_.every == 0))
+    collectively(comm_, [&] {
+      if (comm_.rank() == 0) write(iterations, save);
+    });
   last_iteration_ = std::chrono::steady_clock::now();
   if (!signal && !out_of_time) return;
   const std::string message = fmt::format(
@@ -131,7 +121,7 @@ void RankCheckpoints::after_iteration(std::int64_t iterations, bool last, const 
       signal ? std::string("received ") + StopSignals::name(signal)
              : fmt::format("--max-walltime {} would be exceeded by another iteration", settings_.max_walltime),
       last_path_);
-  if (comm_ && comm_->size() > 1) throw CollectiveError(ExitCode::temp_fail, message, comm_->rank() == 0);
+  if (comm_.size() > 1) throw CollectiveError(ExitCode::temp_fail, message, comm_.rank() == 0);
   throw StoppedError(message);
 }
 

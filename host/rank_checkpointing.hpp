@@ -80,7 +80,7 @@ class RankCheckpoints {
   RankCheckpointSettings settings_;
   CheckpointSeries series_;
   int max_iterations_;
-  const Communicator* comm_;  // a distributed run's processes; null: one process
+  const Communicator& comm_;  // the run's processes (RankRun::processes)
   StopSignals signals_;
   std::chrono::steady_clock::time_point started_, last_iteration_;
   double walltime_ = 0, longest_iteration_ = 0, checkpoint_seconds_ = 0;

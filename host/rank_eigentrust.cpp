@@ -74,7 +74,7 @@ class EigenTrustModel final : public RankModel {
   // error ends every process with its exit code, reported once.
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
-    const Communicator& comm = run.comm ? *run.comm : world();
+    const Communicator& comm = run.processes();
     EigenTrustOptions o = options_;
     o.tolerance = run.settings.tolerance;
     o.float32_gather = gather_precision_ == "float32";

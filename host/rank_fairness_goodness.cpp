@@ -39,7 +39,7 @@ class FairnessGoodnessModel final : public RankModel {
   // One process, or every process of a distributed run (DESIGN §7): process
   // 0 alone writes and prints; each step that may fail is collective.
   void run(const RankRun& run) override {
-    const Communicator& comm = run.comm ? *run.comm : world();
+    const Communicator& comm = run.processes();
     FairnessGoodnessOptions o = options_;
     o.tolerance = run.settings.tolerance;
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;

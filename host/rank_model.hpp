@@ -51,6 +51,8 @@ struct RankRun {
   const Communicator* comm = nullptr;
 
   bool writes_output() const { return comm == nullptr || comm->rank() == 0; }
+  // The run's processes: `comm`, or this process alone.
+  const Communicator& processes() const { return comm ? *comm : this_process(); }
 };
 
 // How a model runs across the processes of an MPI launch (DESIGN §7,

@@ -52,7 +52,7 @@ class SybilRankModel final : public RankModel {
   // Each step that may fail is collective (one process: the error as it is).
   void run(const RankRun& run) override {
     const io::Graph& g = run.graph;
-    const Communicator& comm = run.comm ? *run.comm : world();
+    const Communicator& comm = run.processes();
     SybilRankOptions o;
     std::vector<std::int64_t> seeds;
     std::optional<io::ResultsWriter> out;

@@ -1,11 +1,14 @@
-// The exchange after each step of a row-split iteration (DESIGN §7): every
-// process has computed its own rows of a whole-graph vector, and every
-// process needs all of them for the next step.
+// The exchanges of a row-split run (DESIGN §7): building each process's
+// rows of a matrix from entries that other processes hold (route_to_rows),
+// and, after each step of an iteration, giving every process the rows of a
+// whole-graph vector that each process computed (allgather_rows).
 #pragma once
 
 #include <cstdint>
+#include <numeric>
 #include <vector>
 
+#include "host/partition.hpp"
 #include "host/world.hpp"
 #include "kernels/array.hpp"
 #include "kernels/executor.hpp"
@@ -15,6 +18,42 @@ namespace trustprop::host {
 // Process r has filled a[bounds[r] .. bounds[r + 1]); afterwards every
 // process holds every row. A CPU array is exchanged in place; a GPU's rows
 // go to host memory, and the whole vector comes back. Collective.
+// Sends items to the processes that own their rows and groups what arrives
+// by row, in one all-to-all exchange. `each_item(emit)` calls emit(item)
+// for every item this process sends (it is called twice and must give the
+// same items in the same order); `row_of(item)` is the item's row (an
+// agent), `bounds` every process's rows. Once the items have arrived (and
+// the send buffer is freed), `allocate(count)` is told how many, and
+// `place(at, item)` puts each at its position among them: rows in order,
+// and within a row by sender, then in the order sent (a stable counting
+// sort, so rows of entries sent in ascending order stay ascending).
+// Returns the offsets of this process's rows (rows + 1, from 0).
+// Collective.
+template <class Item, class EachItem, class RowOf, class Allocate, class Place>
+std::vector<std::int64_t> route_to_rows(const Communicator& comm, const std::vector<std::int64_t>& bounds,
+                                        const EachItem& each_item, const RowOf& row_of, const Allocate& allocate,
+                                        const Place& place) {
+  const auto owner = [&](const Item& x) { return static_cast<std::size_t>(owner_of(bounds, row_of(x))); };
+  std::vector<std::int64_t> send_counts(static_cast<std::size_t>(comm.size()), 0);
+  each_item([&](const Item& x) { ++send_counts[owner(x)]; });
+  std::vector<std::int64_t> cursor(send_counts.size(), 0);
+  std::partial_sum(send_counts.begin(), send_counts.end() - 1, cursor.begin() + 1);
+  std::vector<Item> send(static_cast<std::size_t>(cursor.back() + send_counts.back()));
+  each_item([&](const Item& x) { send[static_cast<std::size_t>(cursor[owner(x)]++)] = x; });
+  const std::vector<Item> received = comm.alltoallv(send, send_counts);
+  std::vector<Item>().swap(send);
+  allocate(static_cast<std::int64_t>(received.size()));
+
+  const auto me = static_cast<std::size_t>(comm.rank());
+  const std::int64_t first = bounds[me];
+  std::vector<std::int64_t> indptr(static_cast<std::size_t>(bounds[me + 1] - first) + 1, 0);
+  for (const Item& x : received) ++indptr[static_cast<std::size_t>(row_of(x) - first) + 1];
+  std::partial_sum(indptr.begin(), indptr.end(), indptr.begin());
+  std::vector<std::int64_t> next(indptr.begin(), indptr.end() - 1);
+  for (const Item& x : received) place(next[static_cast<std::size_t>(row_of(x) - first)]++, x);
+  return indptr;
+}
+
 template <class T>
 void allgather_rows(const Communicator& comm, const std::vector<std::int64_t>& bounds, kernels::Array<T>& a) {
   if (comm.size() == 1 || a.size() == 0) return;

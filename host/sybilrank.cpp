@@ -108,39 +108,25 @@ HostPattern pattern_share(const GraphShare& share, std::vector<std::int64_t>& bo
   comm.sum(links.data(), w.n + 1);
   std::partial_sum(links.begin(), links.end(), links.begin());
   bounds = balanced_bounds(links, comm.size());
-  const auto me = static_cast<std::size_t>(comm.rank());
-  const std::int64_t first = bounds[me], rows = bounds[me + 1] - first;
 
   // (row, neighbour) pairs, both directions of every link, to the row's owner.
   struct Pair {
     std::int32_t row, neighbour;
   };
-  std::vector<std::int64_t> send_counts(static_cast<std::size_t>(comm.size()), 0);
-  const auto each_pair = [&](auto&& emit) {
-    for (std::int64_t r = 0; r < w.rows(); ++r)
-      for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k)
-        if (link(w.first + r, w.indices[k], w.data[k])) {
-          emit(Pair{static_cast<std::int32_t>(w.first + r), w.indices[k]});
-          emit(Pair{w.indices[k], static_cast<std::int32_t>(w.first + r)});
-        }
-  };
-  each_pair([&](const Pair& p) { ++send_counts[static_cast<std::size_t>(owner_of(bounds, p.row))]; });
-  std::vector<std::int64_t> cursor(send_counts.size(), 0);
-  std::partial_sum(send_counts.begin(), send_counts.end() - 1, cursor.begin() + 1);
-  std::vector<Pair> send(static_cast<std::size_t>(cursor.back() + send_counts.back()));
-  each_pair([&](const Pair& p) {
-    send[static_cast<std::size_t>(cursor[static_cast<std::size_t>(owner_of(bounds, p.row))]++)] = p;
-  });
-  const std::vector<Pair> received = comm.alltoallv(send, send_counts);
-  std::vector<Pair>().swap(send);
-
-  std::vector<std::int64_t> start(static_cast<std::size_t>(rows) + 1, 0);
-  for (const Pair& p : received) ++start[static_cast<std::size_t>(p.row - first) + 1];
-  std::partial_sum(start.begin(), start.end(), start.begin());
-  std::vector<std::int32_t> both(received.size());
-  std::vector<std::int64_t> next(start.begin(), start.end() - 1);
-  for (const Pair& p : received) both[static_cast<std::size_t>(next[static_cast<std::size_t>(p.row - first)]++)] = p.neighbour;
-  return unique_rows(first, start, both);
+  std::vector<std::int32_t> both;
+  const std::vector<std::int64_t> start = route_to_rows<Pair>(
+      comm, bounds,
+      [&](auto&& emit) {
+        for (std::int64_t r = 0; r < w.rows(); ++r)
+          for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k)
+            if (link(w.first + r, w.indices[k], w.data[k])) {
+              emit(Pair{static_cast<std::int32_t>(w.first + r), w.indices[k]});
+              emit(Pair{w.indices[k], static_cast<std::int32_t>(w.first + r)});
+            }
+      },
+      [](const Pair& p) { return p.row; }, [&](std::int64_t received) { both.resize(static_cast<std::size_t>(received)); },
+      [&](std::int64_t at, const Pair& p) { both[static_cast<std::size_t>(at)] = p.neighbour; });
+  return unique_rows(bounds[static_cast<std::size_t>(comm.rank())], start, both);
 }
 
 // The steps on this process's rows of the pattern (all of them for one

@@ -4,7 +4,9 @@
 #include <numeric>
 #include <string>
 
+#include "common/error.hpp"
 #include "host/partition.hpp"
+#include "host/row_exchange.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/memory_estimate.hpp"
 #include "kernels/positive_row.hpp"
@@ -66,42 +68,30 @@ TransitionShare build_transition_share(const std::shared_ptr<const kernels::Exec
                                        std::to_string(local_entries) + " of Cᵀ's entries)");
   });
 
-  // Each positive entry to the owner of its column, in W's order.
-  std::vector<std::int64_t> send_counts(static_cast<std::size_t>(comm.size()), 0);
-  for (std::int64_t k = 0; k < w.nnz(); ++k)
-    if (w.data[k] > 0.0f) ++send_counts[static_cast<std::size_t>(owner_of(out.bounds, w.indices[k]))];
-  std::vector<std::int64_t> cursor(send_counts.size(), 0);
-  std::partial_sum(send_counts.begin(), send_counts.end() - 1, cursor.begin() + 1);
-  std::vector<Entry> send(static_cast<std::size_t>(cursor.back() + send_counts.back()));
-  for (std::int64_t r = 0; r < rows; ++r) {
-    for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k) {
-      if (w.data[k] <= 0.0f) continue;
-      const auto to = static_cast<std::size_t>(owner_of(out.bounds, w.indices[k]));
-      send[static_cast<std::size_t>(cursor[to]++)] = {w.indices[k], static_cast<std::int32_t>(w.first + r),
-                                                      kernels::transition_value(w.data[k], inv[r])};
-    }
-  }
-  std::vector<Entry> received = comm.alltoallv(send, send_counts);
-  std::vector<Entry>().swap(send);
-  TRUSTPROP_ASSERT(static_cast<std::int64_t>(received.size()) == local_entries,
-                   "transition share: the entries received do not match the in-degrees");
-
-  // Ordered by (j, i): a stable counting sort by j of entries that arrive
-  // ordered by sender, each sender's by i — so by i within every row.
-  std::vector<std::int64_t> indptr(static_cast<std::size_t>(local_rows) + 1, 0);
-  for (const Entry& e : received) ++indptr[static_cast<std::size_t>(e.j - first) + 1];
-  std::partial_sum(indptr.begin(), indptr.end(), indptr.begin());
-  std::vector<std::int32_t> sources(received.size());
-  std::vector<float> values(value_free ? 0 : received.size());
-  {
-    std::vector<std::int64_t> next(indptr.begin(), indptr.end() - 1);
-    for (const Entry& e : received) {
-      const auto at = static_cast<std::size_t>(next[static_cast<std::size_t>(e.j - first)]++);
-      sources[at] = e.i;
-      if (!value_free) values[at] = e.c;
-    }
-  }
-  std::vector<Entry>().swap(received);
+  // Each positive entry to the owner of its column, in W's order; what
+  // arrives is ordered by sender, each sender's by i, so every row (j) of
+  // Cᵀ lists its sources ascending, as one process has them.
+  std::vector<std::int32_t> sources;
+  std::vector<float> values;
+  const std::vector<std::int64_t> indptr = route_to_rows<Entry>(
+      comm, out.bounds,
+      [&](auto&& emit) {
+        for (std::int64_t r = 0; r < rows; ++r)
+          for (std::int64_t k = w.indptr[r]; k < w.indptr[r + 1]; ++k)
+            if (w.data[k] > 0.0f)
+              emit(Entry{w.indices[k], static_cast<std::int32_t>(w.first + r),
+                         kernels::transition_value(w.data[k], inv[r])});
+      },
+      [](const Entry& e) { return e.j; },
+      [&](std::int64_t received) {
+        TRUSTPROP_ASSERT(received == local_entries, "transition share: the entries received do not match the in-degrees");
+        sources.resize(static_cast<std::size_t>(received));
+        values.resize(value_free ? 0 : sources.size());
+      },
+      [&](std::int64_t at, const Entry& e) {
+        sources[static_cast<std::size_t>(at)] = e.i;
+        if (!value_free) values[static_cast<std::size_t>(at)] = e.c;
+      });
 
   // Whole-graph vectors: the dangling agents (ascending: the processes'
   // rows are in order) and, value-free, 1/d_i.

@@ -76,6 +76,17 @@ class DistributedRank : public ::testing::Test {
 
   std::string path(const std::string& name) const { return (dir.path() / name).string(); }
 
+  // Runs `args` under mpiexec -n `processes`: every process ends with exit
+  // `code`, `what` is said once (by one process), and `output` is not left
+  // behind, whole or partial.
+  void expect_fails_once(int processes, const std::string& args, int code, const std::string& what,
+                         const std::string& output) {
+    const RunResult r = run(mpiexec(processes) + args, dir.path(), false);
+    EXPECT_EQ(r.rc, code) << r.err;
+    EXPECT_EQ(count(r.err, what), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(path(output)));
+  }
+
   // Runs `args` ("rank GRAPH ... --json -o") as one process of 2 threads,
   // then under mpiexec -n 2 and 3: each distributed run prints one summary
   // (process 0's) with the number of processes and one process's
@@ -147,25 +158,18 @@ INSTANTIATE_TEST_SUITE_P(
 TEST_F(DistributedRank, CheckpointsOnlyWhereTheyAreWrittenRefusedOnce) {
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
   // SybilRank writes none, with one process or several.
-  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model sybilrank --run-dir " +
-                              shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
-  EXPECT_EQ(r.rc, 64) << r.err;
-  EXPECT_EQ(count(r.err, "checkpoints are written for --model eigentrust and personalized only"), 1u) << r.err;
-  EXPECT_FALSE(fs::exists(path("out.h5")));
+  const std::string rank = "rank " + shell_quoted(path("g.h5")) + " --run-dir " + shell_quoted(path("run")) +
+                           " -o " + shell_quoted(path("out.h5"));
+  expect_fails_once(2, rank + " --model sybilrank", 64,
+                    "checkpoints are written for --model eigentrust and personalized only", "out.h5");
   // A batch split holds no process's whole state.
-  const RunResult d = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --run-dir " +
-                              shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
-  EXPECT_EQ(d.rc, 64) << d.err;
-  EXPECT_EQ(count(d.err, "writes no checkpoints"), 1u) << d.err;
-  EXPECT_FALSE(fs::exists(path("out.h5")));
+  expect_fails_once(2, rank + " --model personalized", 64, "writes no checkpoints", "out.h5");
 }
 
 TEST_F(DistributedRank, OtherCommandsAreRefusedOnce) {
   // Each process would run the whole command on the same files.
-  const RunResult r = run(mpiexec(2) + "generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path(), false);
-  EXPECT_EQ(r.rc, 64) << r.err;
-  EXPECT_EQ(count(r.err, "trustprop generate runs as one process"), 1u) << r.err;
-  EXPECT_FALSE(fs::exists(path("g.h5")));
+  expect_fails_once(2, "generate city --agents 2000 -o " + shell_quoted(path("g.h5")), 64,
+                    "trustprop generate runs as one process", "g.h5");
 }
 
 TEST_F(DistributedRank, ABadRowInOneProcesssShareEndsEveryProcess) {
@@ -245,11 +249,10 @@ TEST_F(DistributedRank, SignedTrustIsTheSameForOneTwoAndThreeProcesses) {
                         "--iteration weighted --json -o ");
   // A distrust mode on a graph without distrust: exit 65, said once, no output.
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("city.h5")), dir.path()).rc, 0);
-  const RunResult bad = run(mpiexec(2) + "rank " + shell_quoted(path("city.h5")) +
-                                " --model signed --sources 1,2,3 -o " + shell_quoted(path("bad.h5")), dir.path(), false);
-  EXPECT_EQ(bad.rc, 65) << bad.err;
-  EXPECT_EQ(count(bad.err, "needs distrust ties"), 1u) << bad.err;
-  EXPECT_FALSE(fs::exists(path("bad.h5")));
+  expect_fails_once(2,
+                    "rank " + shell_quoted(path("city.h5")) + " --model signed --sources 1,2,3 -o " +
+                        shell_quoted(path("bad.h5")),
+                    65, "needs distrust ties", "bad.h5");
 }
 
 TEST_F(DistributedRank, SybilRankIsTheSameForOneTwoAndThreeProcesses) {
@@ -273,14 +276,11 @@ TEST_F(DistributedRank, FairnessGoodnessIsTheSameForOneTwoAndThreeProcesses) {
       "rank " + shell_quoted(path("otc.h5")) + " --model fairness-goodness --weight-divisor 10 --json -o ",
       {"trust/fairness", "trust/goodness"});
   // Weights outside [-1, 1]: the file's first bad edge, named once, exit 65.
-  const RunResult bad = run(mpiexec(3) + "rank " + shell_quoted(path("otc.h5")) +
-                                " --model fairness-goodness -o " + shell_quoted(path("bad.h5")), dir.path(), false);
-  const RunResult bad_one = run("rank " + shell_quoted(path("otc.h5")) + " --model fairness-goodness -o " +
-                                    shell_quoted(path("bad.h5")), dir.path());
-  EXPECT_EQ(bad.rc, 65) << bad.err;
+  const std::string bad = "rank " + shell_quoted(path("otc.h5")) + " --model fairness-goodness -o " +
+                          shell_quoted(path("bad.h5"));
+  const RunResult bad_one = run(bad, dir.path());
   const std::string message = bad_one.err.substr(bad_one.err.find("needs weights in [-1, 1]"));
-  EXPECT_EQ(count(bad.err, message.substr(0, message.find('\n'))), 1u) << bad.err << "\n" << bad_one.err;
-  EXPECT_FALSE(fs::exists(path("bad.h5")));
+  expect_fails_once(3, bad, 65, message.substr(0, message.find('\n')), "bad.h5");
 }
 
 TEST_F(DistributedRank, PersonalizedDryRunPrintsEachProcesssSeedSets) {
@@ -316,11 +316,10 @@ TEST_F(DistributedRank, PersonalizedDryRunPrintsEachProcesssSeedSets) {
 TEST_F(DistributedRank, AnUnknownSeedIdEndsEveryProcessOnce) {
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
   std::ofstream(path("seeds.txt")) << "1 2\n99999\n";
-  const RunResult r = run(mpiexec(3) + "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
-                              shell_quoted(path("seeds.txt")) + " -o " + shell_quoted(path("out.h5")), dir.path(), false);
-  EXPECT_EQ(r.rc, 65) << r.err;
-  EXPECT_EQ(count(r.err, "seeds.txt:2: agent id 99999 is not in the graph"), 1u) << r.err;
-  EXPECT_FALSE(fs::exists(path("out.h5")));
+  expect_fails_once(3,
+                    "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
+                        shell_quoted(path("seeds.txt")) + " -o " + shell_quoted(path("out.h5")),
+                    65, "seeds.txt:2: agent id 99999 is not in the graph", "out.h5");
 }
 
 TEST_F(DistributedRank, CheckpointsResumeOnAnyNumberOfProcessesWithTheSameBits) {
