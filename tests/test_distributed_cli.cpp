@@ -366,3 +366,18 @@ TEST_F(DistributedRank, AStopEndsEveryProcessAtOneIterationWithACheckpoint) {
   EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
   EXPECT_NE(verify.out.find("ckpt-i"), std::string::npos) << verify.out;
 }
+
+TEST_F(DistributedRank, CheckpointsOfAGraphWithoutContentHashAreRefusedOnce) {
+  // No process holds the whole graph to hash, so the stored hash is needed.
+  ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  {
+    const hid_t file = H5Fopen(path("g.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    ASSERT_GE(file, 0);
+    EXPECT_GE(H5Adelete(file, "trustprop.content_hash"), 0);
+    H5Fclose(file);
+  }
+  expect_fails_once(2,
+                    "rank " + shell_quoted(path("g.h5")) + " --run-dir " + shell_quoted(path("run")) + " -o " +
+                        shell_quoted(path("out.h5")),
+                    65, "has no trustprop.content_hash attribute", "out.h5");
+}
