@@ -158,7 +158,7 @@ int main(int argc, char** argv) {
       verify_s.push_back(seconds_since(t0));
       drop_from_cache(path);
       t0 = std::chrono::steady_clock::now();
-      host::restore_simulation_checkpoint(reader, sim, results, [](std::int64_t) { return true; });
+      host::restore_simulation_checkpoint(reader, sim, &results, [](std::int64_t) { return true; });
       restore_s.push_back(seconds_since(t0));
       fs::remove(path);
     }

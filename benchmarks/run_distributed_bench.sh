@@ -7,20 +7,24 @@
 #   iterations (tolerance 0) of --model: eigentrust (rows split, the float32
 #   gather), sybilrank (rows split, --iterations steps from the
 #   institutions), personalized (--seed-sets K sets of one agent each,
-#   agents spread over the graph; the sets split) or signed (trust-only, K
-#   sources spread likewise, --iterations steps; the sources split).
+#   agents spread over the graph; the sets split), signed (trust-only, K
+#   sources spread likewise, --iterations steps; the sources split) or
+#   simulate (configs/city.toml's model on the graph, --iterations epochs;
+#   rows of W and of Wᵀ split; "per iteration" is per epoch, the median of
+#   epochs 2 on).
 # It records per configuration the median time per iteration, the part of
 # it spent exchanging t between processes (EigenTrust), the setup time
 # (reading the graph or its share and building Cᵀ), each process's peak
 # resident memory (/usr/bin/time), and whether the result has the same bits
 # as the single process's (EigenTrust: the trust vector; personalized: the
 # top tables and every set's last residual; sybilrank: the scores; signed:
-# the belief block); plus the STREAM triad
+# the belief block; simulate: the last epoch's trust, strategies and
+# payoffs); plus the STREAM triad
 # bandwidth of this machine from the same run (bench_stream), so figures
 # from different machines can be told apart. Results: one JSON file.
 #
 #   benchmarks/run_distributed_bench.sh [GRAPH.h5] [--agents 2000000] [--processes 2] [--iterations 30]
-#                                       [--repeats 3] [--model eigentrust|sybilrank|personalized|signed] [--seed-sets 32]
+#                                       [--repeats 3] [--model eigentrust|sybilrank|personalized|signed|simulate] [--seed-sets 32]
 #                                       [--out FILE]
 #
 # Without GRAPH it generates a city of --agents agents (seed 1) in a
@@ -59,8 +63,9 @@ case $MODEL in
   eigentrust) OUT=${OUT:-$ROOT/benchmarks/results/distributed_cpu.json}; MODEL_ARGS=() ;;
   sybilrank) OUT=${OUT:-$ROOT/benchmarks/results/distributed_${MODEL}_cpu.json}
     MODEL_ARGS=(--model sybilrank --steps "$ITERATIONS") ;;
-  personalized|signed) OUT=${OUT:-$ROOT/benchmarks/results/distributed_${MODEL}_cpu.json} ;;
-  *) echo "run_distributed_bench.sh: --model $MODEL: eigentrust, sybilrank, personalized or signed" >&2; exit 64 ;;
+  personalized|signed|simulate) OUT=${OUT:-$ROOT/benchmarks/results/distributed_${MODEL}_cpu.json} ;;
+  *) echo "run_distributed_bench.sh: --model $MODEL: eigentrust, sybilrank, personalized, signed or simulate" >&2
+     exit 64 ;;
 esac
 TRUSTPROP=$BUILD_DIR/trustprop
 STREAM=$BUILD_DIR/benchmarks/bench_stream
@@ -86,6 +91,10 @@ if [[ $MODEL == personalized || $MODEL == signed ]]; then
     MODEL_ARGS=(--model signed --mode trust-only --sources "$SEEDS" --steps "$ITERATIONS")
   fi
 fi
+if [[ $MODEL == simulate ]]; then
+  printf '[run]\nname = "bench"\nepochs = %d\n[graph]\npath = "%s"\n[output]\ntrust_every = %d\n' \
+    "$ITERATIONS" "$(realpath "$GRAPH")" "$ITERATIONS" >"$WORK/simulate.toml"
+fi
 # Open MPI as root; waiting processes yield their core.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_mpi_yield_when_idle=1
 
@@ -94,6 +103,8 @@ run() {
   local name=$1 p=$2 threads=$((CORES / $2 > 0 ? CORES / $2 : 1))
   local args=(--log-level error --threads "$threads" rank "$GRAPH" "${MODEL_ARGS[@]}" --tolerance 0
               --max-iterations "$ITERATIONS" --json -o "$WORK/$name.h5")
+  [[ $MODEL == simulate ]] && args=(--log-level error --threads "$threads" simulate "$WORK/simulate.toml"
+                                    --run-dir "$WORK/$name")
   if [[ $p == 1 ]]; then
     /usr/bin/time -f 'rss_kb %M' -o "$WORK/$name.rss" "$TRUSTPROP" "${args[@]}" >"$WORK/$name.json"
   else
@@ -120,23 +131,32 @@ cores, iterations, repeats = int(cores), int(iterations), int(repeats)
 compared = {"eigentrust": ["trust/eigentrust"], "signed": ["trust/signed"],
             "sybilrank": ["trust/sybilrank", "trust/sybilrank_raw"],
             "personalized": ["trust/personalized/top_agent", "trust/personalized/top_trust",
-                             "convergence/personalized/column_residuals"]}[model]
+                             "convergence/personalized/column_residuals"],
+            "simulate": [f"trust/epoch_{iterations}", "agents/strategy", "agents/payoff"]}[model]
 def result(name):
-    with h5py.File(f"{work}/{name}.h5") as f:
+    with h5py.File(f"{work}/{name}/results.h5" if model == "simulate" else f"{work}/{name}.h5") as f:
         return [f[d][:] for d in compared]
+def summary(name):
+    if model != "simulate":
+        return json.load(open(f"{work}/{name}.json"))
+    epochs = [json.loads(l) for l in open(f"{work}/{name}/metrics.jsonl")]
+    return {"seconds_per_iteration": statistics.median(e["seconds"] for e in epochs[1:]),
+            "seconds_edges_per_epoch": statistics.median(e["seconds_edges"] for e in epochs[1:]),
+            "seconds_propagation_per_epoch": statistics.median(e["seconds_propagation"] for e in epochs[1:])}
 reference = result("p1-r0")
 configs = []
 for p in [int(x) for x in processes.split(",")]:
     runs = []
     for k in range(repeats):
         name = f"p{p}-r{k}"
-        j = json.load(open(f"{work}/{name}.json"))
+        j = summary(name)
         rss = [int(l.split()[1]) * 1024 for l in open(f"{work}/{name}.rss") if l.startswith("rss_kb")]
         same = all(np.array_equal(a, b) for a, b in zip(result(name), reference))
         # signed reports its whole time (setup included) and steps instead.
         per_iteration = j["seconds_per_iteration"] if "seconds_per_iteration" in j else j["seconds"] / j["steps"]
         runs.append({"seconds_per_iteration": per_iteration, "setup_seconds": j.get("setup_seconds", 0.0),
                      "exchange_seconds_per_iteration": j.get("exchange_seconds_per_iteration", 0.0),
+                     **{k: j[k] for k in ("seconds_edges_per_epoch", "seconds_propagation_per_epoch") if k in j},
                      "peak_rss_bytes_per_process": rss, "transition": j.get("transition", "weighted, CSR"),
                      "same_bits_as_one_process": bool(same)})
     med = lambda key: statistics.median(r[key] for r in runs)

@@ -31,10 +31,12 @@
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/dynamics.hpp"
+#include "host/graph_share.hpp"
 #include "host/metrics_log.hpp"
 #include "host/signals.hpp"
 #include "host/simulation_checkpoint.hpp"
 #include "host/simulation_config.hpp"
+#include "host/world.hpp"
 #include "io/atomic_output.hpp"
 #include "io/generate_city.hpp"
 #include "io/graph_file.hpp"
@@ -139,7 +141,7 @@ std::string run_dir_of(const SimulateOptions& o, const SimulationConfig& c) {
   return o.run_dir.empty() ? "runs/" + c.name : o.run_dir;
 }
 
-void print_plan(const SimulateOptions& o, const SimulationConfig& c, const GlobalOptions& global) {
+void print_plan(const SimulateOptions& o, const SimulationConfig& c, const GlobalOptions& global, int processes) {
   std::int64_t n = 0, nnz = 0;
   bool estimated = false;
   std::string graph;
@@ -158,7 +160,7 @@ void print_plan(const SimulateOptions& o, const SimulationConfig& c, const Globa
   const auto exec = global.executor();
   const std::size_t need = dynamics_device_bytes(n, nnz, exec->kind());
   const bool gpu = exec->kind() == kernels::BackendKind::cuda;
-  const nlohmann::json plan{{"command", "simulate"},
+  nlohmann::json plan{{"command", "simulate"},
                             {"config", c.source},
                             {"run_dir", run_dir_of(o, c)},
                             {"graph", graph},
@@ -174,6 +176,12 @@ void print_plan(const SimulateOptions& o, const SimulationConfig& c, const Globa
                             {"fits", !gpu || need <= exec->available_memory()},
                             {"resume", o.resume},
                             {"resolved_config", resolved_toml(c)}};
+  if (processes > 1) {
+    // Each process holds about its share of the ties (W's rows and Wᵀ's) and every per-agent array.
+    plan["processes"] = processes;
+    plan["distributed"] = "rows";
+    plan["memory_bytes_estimate_per_process"] = dynamics_device_bytes(n, (nnz + processes - 1) / processes, exec->kind());
+  }
   std::printf("%s\n", plan.dump(2).c_str());
 }
 
@@ -199,46 +207,109 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-// The run proper: graph, simulation (resumed from a checkpoint), epochs, checkpoints, outputs.
-void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext& run, RunLog& log,
-                const GlobalOptions& global) {
+// The graph of a run: whole for one process; under MPI (DESIGN §7) each
+// process's share of W's rows, read from the file (its rows only) or cut
+// from the generated city. Collective.
+struct RunGraph {
+  io::Graph whole;   // one process (its edges released once the simulation holds them)
+  GraphShare share;  // several
+  std::int64_t nnz = 0;
+  const io::Graph& agents() const { return share.comm ? share.agents : whole; }
+};
+
+RunGraph load_run_graph(const SimulationConfig& c, const Communicator& comm) {
+  RunGraph g;
+  if (comm.size() == 1) {
+    g.whole = load_graph(c);
+    if (g.whole.content_hash.empty()) g.whole.content_hash = io::compute_content_hash(g.whole);
+    g.nnz = g.whole.nnz();
+    return g;
+  }
+  if (c.graph.path.empty()) {
+    io::Graph city = load_graph(c);  // the same city in every process
+    city.content_hash = io::compute_content_hash(city);
+    g.share = share_of_graph(comm, std::move(city));
+  } else {
+    g.share = read_graph_share(comm, c.graph.path);
+    if (g.share.agents.content_hash.empty())  // no process holds the whole graph to hash
+      throw DataError(c.graph.path + ": the file has no trustprop.content_hash attribute, which a distributed "
+                      "simulation's checkpoints need; rewrite it with trustprop import or generate, or run one process");
+  }
+  g.nnz = g.share.nnz;
+  return g;
+}
+
+// The run proper: graph, simulation (resumed from a checkpoint), epochs,
+// checkpoints, outputs. Under MPI every process runs the epochs together
+// and process 0 alone writes the run directory (`log` is null elsewhere).
+void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext& run, RunLog* log,
+                const GlobalOptions& global, const Communicator& comm) {
   const std::string& dir = run.dir;
+  const bool writer = comm.rank() == 0;
   spdlog::info("simulate {}: run directory {}, {} epochs, seed {}", o.config, dir, c.epochs, c.seed);
 
   const auto t0 = std::chrono::steady_clock::now();
-  io::Graph g = load_graph(c);
-  if (g.content_hash.empty()) g.content_hash = io::compute_content_hash(g);
-  spdlog::info("graph: {}: {} agents, {} ties", g.source, g.n, g.nnz());
-  const auto exec = global.executor();
+  RunGraph rg;
+  std::shared_ptr<const kernels::Executor> exec;
+  collectively(comm, [&] {
+    rg = load_run_graph(c, comm);
+    exec = global.executor();
+  });
+  const io::Graph& g = rg.agents();
+  spdlog::info("graph: {}: {} agents, {} ties", g.source, g.n, rg.nnz);
+  if (rg.share.comm)
+    spdlog::info("process {} of {}: rows {}..{} of W ({} ties)", comm.rank(), comm.size(), rg.share.rows.first,
+                 rg.share.rows.last, rg.share.rows.nnz());
   const std::string graph = c.graph.path.empty() ? g.source : c.graph.path;
   const RunIdentity identity = simulation_identity(c, g.content_hash, exec->name());
-  if (run.checkpoint)
-    check_compatible(run.checkpoint->header(), run.checkpoint->path(), identity, o.allow_config_change);
+  collectively(comm, [&] {
+    if (run.checkpoint)
+      check_compatible(run.checkpoint->header(), run.checkpoint->path(), identity, o.allow_config_change);
+  });
   // Only now, with the checkpoint accepted, does anything in the run directory change.
   const std::string config_text = resolved_toml(c);
-  write_text_atomically(dir + "/config.toml", config_text);
-  io::ResultsWriter out(dir + "/results.h5", {command_line(), config_text, graph, g.content_hash, c.seed, exec->name(),
-                                              exec->device_name()});
-  Simulation sim(exec, g, c.model, c.seed);
+  const std::string device =
+      exec->device_name() + (comm.size() > 1 ? " (each of " + std::to_string(comm.size()) + " MPI processes)" : "");
+  std::optional<io::ResultsWriter> out;
+  std::unique_ptr<Simulation> sim;
+  collectively(comm, [&] {
+    if (writer) {
+      write_text_atomically(dir + "/config.toml", config_text);
+      out.emplace(dir + "/results.h5", io::Provenance{command_line(), config_text, graph, g.content_hash, c.seed,
+                                                      exec->name(), device});
+    }
+    sim = rg.share.comm ? std::make_unique<Simulation>(exec, rg.share, c.model, c.seed)
+                        : std::make_unique<Simulation>(exec, rg.whole, c.model, c.seed);
+  });
+  // The simulation holds the ties now.
+  rg.share.rows = io::GraphRows{};
+  rg.whole.indptr = {};
+  rg.whole.indices = {};
+  rg.whole.data = {};
   // Epochs whose trust vector goes to results.h5 (for a resumed run, the ones it keeps).
   const auto snapshot_due = [&c](std::int64_t e) {
     return (c.trust_every > 0 && e % c.trust_every == 0) || e == c.epochs;
   };
   RunRecord record;
   if (run.checkpoint) {
-    record = restore_simulation_checkpoint(*run.checkpoint, sim, out, snapshot_due);
+    collectively(comm, [&] {
+      record = restore_simulation_checkpoint(*run.checkpoint, *sim, out ? &*out : nullptr, snapshot_due);
+    });
     spdlog::info("resumed from {} after epoch {}", run.checkpoint->path(), record.metrics.size());
     run.checkpoint.reset();
   }
   spdlog::info("setup: {:.2f} s; {} providers registered with an institution", seconds_since(t0),
-               sim.registered_count());
+               sim->registered_count());
 
   // metrics.jsonl holds exactly the epochs of the record: a resumed run drops what came after its checkpoint.
-  std::string lines;
-  for (const EpochMetrics& m : record.metrics) lines += metrics_json(m).dump() + '\n';
-  write_text_atomically(dir + "/metrics.jsonl", lines);
-  std::ofstream metrics(dir + "/metrics.jsonl", std::ios::app);
-  if (!metrics) throw IoError(dir + "/metrics.jsonl: cannot open for writing");
+  std::ofstream metrics;
+  if (writer) {
+    std::string lines;
+    for (const EpochMetrics& m : record.metrics) lines += metrics_json(m).dump() + '\n';
+    write_text_atomically(dir + "/metrics.jsonl", lines);
+    metrics.open(dir + "/metrics.jsonl", std::ios::app);
+    if (!metrics) throw IoError(dir + "/metrics.jsonl: cannot open for writing");
+  }
 
   io::CheckpointHeader header;
   header.seed = c.seed;
@@ -247,26 +318,32 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
   header.graph = graph;
   header.graph_hash = g.content_hash;
   header.backend = exec->name();
-  header.device = exec->device_name();
+  header.device = device;
   double longest_epoch = 0, checkpoint_seconds = 0;
   auto checkpoint = [&] {
     const auto t = std::chrono::steady_clock::now();
-    const std::string path = checkpoint_path(dir, simulate_checkpoints, sim.state().epoch);
-    save_simulation_checkpoint(path, header, sim, record, out);
-    prune_checkpoints(dir, simulate_checkpoints, c.checkpoint_keep);
+    const std::string path = checkpoint_path(dir, simulate_checkpoints, sim->state().epoch);
+    const std::optional<EdgeEvidence> evidence =
+        comm.size() > 1 ? std::optional<EdgeEvidence>(sim->gather_evidence()) : std::nullopt;
+    if (writer) {
+      save_simulation_checkpoint(path, header, *sim, record, *out, evidence ? &*evidence : nullptr);
+      prune_checkpoints(dir, simulate_checkpoints, c.checkpoint_keep);
+    }
     checkpoint_seconds = seconds_since(t);
     spdlog::info("checkpoint {} ({:.2f} s)", path, checkpoint_seconds);
     return path;
   };
   EpochMetrics m = record.metrics.empty() ? EpochMetrics{} : record.metrics.back();
-  for (std::int64_t e = static_cast<std::int64_t>(sim.state().epoch) + 1; e <= c.epochs; ++e) {
-    m = sim.run_epoch();
-    metrics << metrics_json(m).dump() << '\n';
-    metrics.flush();
-    if (!metrics) throw IoError(dir + "/metrics.jsonl: write failed");
+  for (std::int64_t e = static_cast<std::int64_t>(sim->state().epoch) + 1; e <= c.epochs; ++e) {
+    m = sim->run_epoch();
+    if (writer) {
+      metrics << metrics_json(m).dump() << '\n';
+      metrics.flush();
+      if (!metrics) throw IoError(dir + "/metrics.jsonl: write failed");
+    }
     record.metrics.push_back(m);
     if (snapshot_due(e)) {
-      out.write("/trust/epoch_" + std::to_string(e), sim.state().trust.to_host());
+      if (writer) out->write("/trust/epoch_" + std::to_string(e), sim->state().trust.to_host());
       record.snapshot_epochs.push_back(e);
     }
     spdlog::info("epoch {}/{}: cooperation {:.4f}, interactions {}, defections {} ({} detected), trust gini {:.4f}, "
@@ -275,72 +352,107 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
                  m.propagation_iterations, m.seconds);
     longest_epoch = std::max(longest_epoch, m.seconds);
 
-    // Stop after this epoch? A finished run has nothing to resume, so the last epoch always completes.
+    // Stop after this epoch? A finished run has nothing to resume, so the
+    // last epoch always completes. The processes agree: any one's signal
+    // or clock stops them all after the same epoch.
     const bool last = e == c.epochs;
-    const int signal = last ? 0 : run.signals->requested();
-    const bool out_of_time = !last && run.walltime > 0 &&
-                             !walltime_allows_another_step(run.walltime, seconds_since(run.started), longest_epoch,
-                                                           checkpoint_seconds);
+    const int signal = last ? 0 : comm.max(run.signals->requested());
+    const bool out_of_time =
+        !last && comm.max(run.walltime > 0 && !walltime_allows_another_step(run.walltime, seconds_since(run.started),
+                                                                             longest_epoch, checkpoint_seconds)
+                              ? 1
+                              : 0) > 0;
     std::string path;
     if (last || signal || out_of_time || (c.checkpoint_every > 0 && e % c.checkpoint_every == 0)) path = checkpoint();
-    log.flush();
-    if (signal || out_of_time)
-      throw StoppedError(fmt::format("stopped after epoch {} of {} ({}); checkpoint {}; resume with --resume auto", e,
-                                     c.epochs,
-                                     signal ? std::string("received ") + StopSignals::name(signal)
-                                            : fmt::format("--max-walltime {} would be exceeded by another epoch",
-                                                          o.max_walltime),
-                                     path));
+    if (log) log->flush();
+    if (signal || out_of_time) {
+      const std::string message = fmt::format(
+          "stopped after epoch {} of {} ({}); checkpoint {}; resume with --resume auto", e, c.epochs,
+          signal ? std::string("received ") + StopSignals::name(signal)
+                 : fmt::format("--max-walltime {} would be exceeded by another epoch", o.max_walltime),
+          path);
+      if (comm.size() > 1) throw CollectiveError(ExitCode::temp_fail, message, writer);
+      throw StoppedError(message);
+    }
   }
+  if (!writer) return;
   metrics.close();
   MetricSeries series;
   for (const EpochMetrics& r : record.metrics) series.add(r);
-  series.write(out);
-  out.file().write_attr("/trust", "snapshot_epochs", record.snapshot_epochs);
-  const std::vector<std::uint8_t> strategy = sim.state().strategy.to_host();
-  out.write("/agents/strategy", std::vector<std::int64_t>(strategy.begin(), strategy.end()));
-  out.write("/agents/payoff", sim.state().payoff.to_host());
-  out.write("/agents/registrar", widen(sim.registrar()));
-  if (!g.id.empty()) out.write("/agents/id", g.id);
-  out.commit();
+  series.write(*out);
+  out->file().write_attr("/trust", "snapshot_epochs", record.snapshot_epochs);
+  const std::vector<std::uint8_t> strategy = sim->state().strategy.to_host();
+  out->write("/agents/strategy", std::vector<std::int64_t>(strategy.begin(), strategy.end()));
+  out->write("/agents/payoff", sim->state().payoff.to_host());
+  out->write("/agents/registrar", widen(sim->registrar()));
+  if (!g.id.empty()) out->write("/agents/id", g.id);
+  out->commit();
 
   const double seconds = seconds_since(t0);
   spdlog::info("done: {} epochs in {:.2f} s", c.epochs, seconds);
   std::printf("simulate: run_dir=%s epochs=%lld agents=%lld ties=%lld cooperation_rate=%.4f trust_gini=%.4f "
-              "seconds=%.2f device=%s\n",
+              "seconds=%.2f device=%s%s\n",
               dir.c_str(), static_cast<long long>(c.epochs), static_cast<long long>(g.n),
-              static_cast<long long>(g.nnz()), m.cooperation_rate, m.trust_gini, seconds, exec->name().c_str());
+              static_cast<long long>(rg.nnz), m.cooperation_rate, m.trust_gini, seconds, exec->name().c_str(),
+              comm.size() > 1 ? fmt::format(" processes={}", comm.size()).c_str() : "");
 }
 
 void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
+  const Communicator& comm = world();
+  const bool writer = comm.rank() == 0;
   RunContext run;
   run.started = std::chrono::steady_clock::now();
   const StopSignals signals;  // from the start: a signal during setup stops the run after its first epoch
   run.signals = &signals;
-  SimulationConfig c = load_simulation_config(o.config);
-  if (o.epochs > 0) c.epochs = o.epochs;
-  if (o.checkpoint_every >= 0) c.checkpoint_every = o.checkpoint_every;
-  if (o.keep_checkpoints > 0) c.checkpoint_keep = o.keep_checkpoints;
-  if (!o.max_walltime.empty()) run.walltime = parse_duration(o.max_walltime, "--max-walltime");
-  if (o.dry_run) return print_plan(o, c, global);
+  SimulationConfig c;
+  collectively(comm, [&] {
+    c = load_simulation_config(o.config);
+    if (o.epochs > 0) c.epochs = o.epochs;
+    if (o.checkpoint_every >= 0) c.checkpoint_every = o.checkpoint_every;
+    if (o.keep_checkpoints > 0) c.checkpoint_keep = o.keep_checkpoints;
+    if (!o.max_walltime.empty()) run.walltime = parse_duration(o.max_walltime, "--max-walltime");
+  });
+  if (o.dry_run) {
+    if (writer) print_plan(o, c, global, comm.size());
+    return;
+  }
 
+  // Process 0 keeps the run directory and picks the checkpoint; the others
+  // open the one it picked.
   run.dir = run_dir_of(o, c);
-  std::error_code ec;
-  fs::create_directories(checkpoint_dir(run.dir), ec);
-  if (ec) throw IoError(run.dir + ": cannot create the run directory: " + ec.message());
-  RunLog log(run.dir + "/log.txt", o.resume != "never");
-  try {
-    remove_stale_temporaries(run.dir);
-    if (o.resume == "never") {
-      if (const std::size_t removed = remove_checkpoints(run.dir, simulate_checkpoints))
-        spdlog::warn("--resume never: deleted the {} checkpoints of an earlier run in {}", removed,
-                     checkpoint_dir(run.dir));
-    } else {
-      run.checkpoint = select_checkpoint(o.resume, run.dir, simulate_checkpoints);
+  std::optional<RunLog> log;
+  collectively(comm, [&] {
+    if (!writer) return;
+    std::error_code ec;
+    fs::create_directories(checkpoint_dir(run.dir), ec);
+    if (ec) throw IoError(run.dir + ": cannot create the run directory: " + ec.message());
+    log.emplace(run.dir + "/log.txt", o.resume != "never");
+    try {
+      remove_stale_temporaries(run.dir);
+      if (o.resume == "never") {
+        if (const std::size_t removed = remove_checkpoints(run.dir, simulate_checkpoints))
+          spdlog::warn("--resume never: deleted the {} checkpoints of an earlier run in {}", removed,
+                       checkpoint_dir(run.dir));
+      } else {
+        run.checkpoint = select_checkpoint(o.resume, run.dir, simulate_checkpoints);
+      }
+    } catch (const std::exception& e) {
+      log->error(e.what());
+      throw;
     }
-    run_epochs(o, c, run, log, global);
+  });
+  if (comm.size() > 1) {
+    std::vector<char> chosen;
+    if (run.checkpoint) chosen.assign(run.checkpoint->path().begin(), run.checkpoint->path().end());
+    comm.broadcast(chosen);
+    collectively(comm, [&] {
+      if (!writer && !chosen.empty()) run.checkpoint.emplace(std::string(chosen.begin(), chosen.end()));
+    });
+  }
+  try {
+    run_epochs(o, c, run, log ? &*log : nullptr, global, comm);
   } catch (const std::exception& e) {
-    log.error(e.what());
+    if (log) log->error(e.what());
     throw;
   }
 }

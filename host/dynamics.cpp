@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <initializer_list>
 #include <limits>
@@ -14,7 +15,9 @@
 
 #include "common/error.hpp"
 #include "common/philox.hpp"
+#include "host/dynamics_layout.hpp"
 #include "host/pretrust.hpp"
+#include "host/row_exchange.hpp"
 #include "kernels/cpu/sell_lanes.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/dynamics_rules.hpp"
@@ -163,28 +166,105 @@ std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz, kernels::Bac
   return static_cast<std::size_t>(bytes * 1.05 + 256.0 * (1 << 20));
 }
 
+void check_simulation_size(std::int64_t n, std::int64_t ties) {
+  if (n > std::numeric_limits<std::int32_t>::max())
+    throw DataError("the simulation supports at most 2^31 - 1 agents (32-bit agent ids)");
+  static_assert(kernels::dyn_max_ties <= dyn::max_edges);
+  if (ties >= kernels::dyn_max_ties)
+    throw DataError("the simulation supports fewer than 2^32 ties per device (32-bit record slots); the graph has " +
+                    std::to_string(ties));
+}
+
+void point_view(SimulationLayout& L, std::int64_t row_begin, std::int64_t row_end, std::int64_t in_row_begin,
+                std::int64_t in_row_end) {
+  kernels::DynamicsGraphView& v = L.view;
+  v.n = L.n;
+  v.nnz = L.nnz;
+  v.row_begin = row_begin;
+  v.row_end = row_end;
+  v.in_row_begin = in_row_begin;
+  v.in_row_end = in_row_end;
+  v.indptr = L.indptr.data() - row_begin;
+  v.indices = L.indices.data() - L.edge_begin;
+  v.threshold = L.threshold.data() - L.edge_begin;
+  v.edge_registered = L.edge_registered.data() - L.edge_begin;
+  v.edge_slot = L.in.edge_slot.size() > 0 ? L.in.edge_slot.data() - L.edge_begin : nullptr;
+  v.in_indptr = L.in.indptr.data() - in_row_begin;
+  v.in_source = L.in.source.data();
+  v.in_slot = L.in.in_slot.data();
+  v.kind = L.kind.data();
+  v.registered = L.is_registered.data();
+  v.long_rows = L.long_rows.data();
+  v.n_long_rows = static_cast<std::int64_t>(L.long_rows.size());
+  v.long_in_rows = L.long_in_rows.data();
+  v.n_long_in_rows = static_cast<std::int64_t>(L.long_in_rows.size());
+}
+
+SimulationLayout layout_of_graph(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                 const DynamicsParameters& p, std::uint64_t seed) {
+  check_simulation_size(g.n, g.nnz());
+  kernels::require_device_memory(*exec, dynamics_device_bytes(g.n, g.nnz(), exec->kind()),
+                                 "The simulation of " + (g.source.empty() ? std::string("the graph") : g.source));
+  SimulationLayout L;
+  L.n = g.n;
+  L.nnz = g.nnz();
+  L.edges = L.in_entries = L.nnz;
+  const auto un = static_cast<std::size_t>(L.n), unnz = static_cast<std::size_t>(L.nnz);
+
+  // Agents: kinds (all residents when the graph has none), registration.
+  L.kinds = g.kind.empty() ? std::vector<std::uint8_t>(un, kernels::kind_resident) : g.kind;
+  L.registrar = derive_registrar(g, p.registration, p.registered_share, seed);
+  // Host copies of per-tie arrays live only until uploaded (scoped), so
+  // that the peak on the CPU, where the executor's memory is the host's,
+  // is the steady state plus the graph.
+  std::vector<std::uint8_t> reg(un, 0);
+  for (std::size_t i = 0; i < un; ++i) reg[i] = L.registrar[i] >= 0;
+  L.registered = std::count(reg.begin(), reg.end(), std::uint8_t{1});
+  {
+    std::vector<std::uint8_t> edge_reg(unnz);
+    for (std::size_t k = 0; k < unnz; ++k) edge_reg[k] = reg[static_cast<std::size_t>(g.indices[k])];
+    L.edge_registered = Array<std::uint8_t>::from_host(exec, edge_reg);
+  }
+
+  // W, Wᵀ with the edge permutation, long rows.
+  L.indptr = Array<std::int64_t>::from_host(exec, g.indptr);
+  L.indices = Array<std::int32_t>::from_host(exec, g.indices);
+  {
+    std::vector<std::uint32_t> thresholds(unnz);
+    for (std::size_t k = 0; k < unnz; ++k) thresholds[k] = dyn::interaction_threshold(p.interaction_rate, g.data[k]);
+    L.threshold = Array<std::uint32_t>::from_host(exec, thresholds);
+  }
+  const kernels::CsrView w{L.n, L.n, L.nnz, L.indptr.data(), L.indices.data(), nullptr};  // the pattern only
+  L.in = kernels::dispatch(*exec, [&](const auto& x) { return dyn_in_pattern(x, w); });
+  const std::vector<std::int64_t> in_indptr = L.in.indptr.to_host();
+  std::vector<std::int32_t> long_w, long_in;
+  for (std::int64_t i = 0; i < L.n; ++i) {
+    const auto u = static_cast<std::size_t>(i);
+    if (g.indptr[u + 1] - g.indptr[u] > kernels::dyn_long_row) long_w.push_back(static_cast<std::int32_t>(i));
+    if (in_indptr[u + 1] - in_indptr[u] > kernels::dyn_long_row) long_in.push_back(static_cast<std::int32_t>(i));
+  }
+  L.kind = Array<std::uint8_t>::from_host(exec, L.kinds);
+  L.is_registered = Array<std::uint8_t>::from_host(exec, reg);
+  L.long_rows = Array<std::int32_t>::from_host(exec, long_w);
+  L.long_in_rows = Array<std::int32_t>::from_host(exec, long_in);
+  L.pretrust = Array<double>::from_host(exec, build_pretrust(g, "institutions").p);
+
+  point_view(L, 0, L.n, 0, L.n);
+  return L;
+}
+
 struct Simulation::Impl {
   std::shared_ptr<const kernels::Executor> exec;
   DynamicsParameters params;
   kernels::DynamicsRules rules;
-  std::int64_t n = 0, nnz = 0;
-  std::vector<std::int32_t> registrar;
-  std::int64_t registered = 0;
+  SimulationLayout L;
+  std::int64_t n = 0;
 
-  // static structure
-  Array<std::int64_t> indptr;
-  Array<std::int32_t> indices;
-  Array<std::uint32_t> threshold;
-  kernels::InPattern in;
-  Array<std::uint8_t> kind, is_registered, edge_registered;
-  Array<std::int32_t> long_rows, long_in_rows;
-  Array<double> pretrust;
-  kernels::DynamicsGraphView view;
-
-  DynamicsState state;
+  DynamicsState state;  // r and s: this process's ties
 
   // scratch of one epoch
-  Array<kernels::EdgeRecord> record;
+  Array<kernels::EdgeRecord> record;     // written by dyn_interact (in their slots)
+  Array<kernels::EdgeRecord> record_in;  // distributed: the records of this process's Wᵀ entries
   Array<float> ct_values;
   Array<float> sell_values;    // CPU: ct_values in the SELL-8 lanes of InPattern
   Array<float> x32, x32_next;  // float32 copies of t and t_next that the propagation gathers
@@ -193,20 +273,10 @@ struct Simulation::Impl {
   Array<std::int32_t> dangling, tallies, model;
   Array<double> t_next;
 
-  Impl(std::shared_ptr<const kernels::Executor> e, const io::Graph& g, const DynamicsParameters& p,
+  Impl(std::shared_ptr<const kernels::Executor> e, SimulationLayout&& layout, const DynamicsParameters& p,
        std::uint64_t seed)
-      : exec(std::move(e)), params(p), n(g.n), nnz(g.nnz()) {
-    validate(p);
-    if (g.n > std::numeric_limits<std::int32_t>::max())
-      throw DataError("the simulation supports at most 2^31 - 1 agents (32-bit agent ids)");
-    static_assert(kernels::dyn_max_ties <= dyn::max_edges);
-    if (g.nnz() >= kernels::dyn_max_ties)
-      throw DataError("the simulation supports fewer than 2^32 ties per device (32-bit record slots); the graph has " +
-                      std::to_string(g.nnz()));
-    kernels::require_device_memory(*exec, dynamics_device_bytes(n, nnz, exec->kind()),
-                                   "The simulation of " + (g.source.empty() ? std::string("the graph") : g.source));
-    const auto un = static_cast<std::size_t>(n), unnz = static_cast<std::size_t>(nnz);
-
+      : exec(std::move(e)), params(p), L(std::move(layout)), n(L.n) {
+    const auto un = static_cast<std::size_t>(n);
     rules.seed = seed;
     rules.forgetting = static_cast<float>(p.forgetting);
     rules.avoid_below = p.avoid_below;
@@ -219,90 +289,33 @@ struct Simulation::Impl {
     rules.reward_shared = p.sharing * p.reward;
     rules.revision = p.revision;
     rules.noise = p.noise;
-
-    // Agents: kinds (all residents when the graph has none), registration.
-    std::vector<std::uint8_t> kinds = g.kind.empty() ? std::vector<std::uint8_t>(un, kernels::kind_resident) : g.kind;
-    registrar = derive_registrar(g, p.registration, p.registered_share, seed);
-    // Host copies of per-tie arrays live only until uploaded (scoped), so
-    // that the peak on the CPU, where the executor's memory is the host's,
-    // is the steady state plus the graph.
-    std::vector<std::uint8_t> reg(un, 0);
-    for (std::size_t i = 0; i < un; ++i) reg[i] = registrar[i] >= 0;
-    {
-      std::vector<std::uint8_t> edge_reg(unnz);
-      for (std::size_t k = 0; k < unnz; ++k) edge_reg[k] = reg[static_cast<std::size_t>(g.indices[k])];
-      edge_registered = Array<std::uint8_t>::from_host(exec, edge_reg);
-    }
-    for (std::uint8_t x : reg) registered += x;
-    if (p.registration != Registration::none && registered == 0)
-      spdlog::warn("no provider is registered with an institution (the graph has no {}): supervision and pooled "
-                   "feedback have no effect",
-                   g.kind.empty() ? "agent kinds" : "institution -> enterprise ties or institutions");
-
-    // W, Wᵀ with the edge permutation, long rows.
-    indptr = Array<std::int64_t>::from_host(exec, g.indptr);
-    indices = Array<std::int32_t>::from_host(exec, g.indices);
-    {
-      std::vector<std::uint32_t> thresholds(unnz);
-      for (std::size_t k = 0; k < unnz; ++k) thresholds[k] = dyn::interaction_threshold(p.interaction_rate, g.data[k]);
-      threshold = Array<std::uint32_t>::from_host(exec, thresholds);
-    }
-    const kernels::CsrView w{n, n, nnz, indptr.data(), indices.data(), nullptr};  // the pattern only
-    in = kernels::dispatch(*exec, [&](const auto& x) { return dyn_in_pattern(x, w); });
-    const std::vector<std::int64_t> in_indptr = in.indptr.to_host();
-    std::vector<std::int32_t> long_w, long_in;
-    for (std::int64_t i = 0; i < n; ++i) {
-      const auto u = static_cast<std::size_t>(i);
-      if (g.indptr[u + 1] - g.indptr[u] > kernels::dyn_long_row) long_w.push_back(static_cast<std::int32_t>(i));
-      if (in_indptr[u + 1] - in_indptr[u] > kernels::dyn_long_row) long_in.push_back(static_cast<std::int32_t>(i));
-    }
-    kind = Array<std::uint8_t>::from_host(exec, kinds);
-    is_registered = Array<std::uint8_t>::from_host(exec, reg);
-    long_rows = Array<std::int32_t>::from_host(exec, long_w);
-    long_in_rows = Array<std::int32_t>::from_host(exec, long_in);
-
-    const Pretrust pre = build_pretrust(g, "institutions");
-    pretrust = Array<double>::from_host(exec, pre.p);
-
-    view.n = n;
-    view.nnz = nnz;
-    view.indptr = indptr.data();
-    view.indices = indices.data();
-    view.threshold = threshold.data();
-    view.in_indptr = in.indptr.data();
-    view.in_source = in.source.data();
-    view.in_slot = in.in_slot.data();
-    view.edge_slot = in.edge_slot.size() > 0 ? in.edge_slot.data() : nullptr;
-    view.kind = kind.data();
-    view.registered = is_registered.data();
-    view.edge_registered = edge_registered.data();
-    view.long_rows = long_rows.data();
-    view.n_long_rows = static_cast<std::int64_t>(long_w.size());
-    view.long_in_rows = long_in_rows.data();
-    view.n_long_in_rows = static_cast<std::int64_t>(long_in.size());
+    if (p.registration != Registration::none && L.registered == 0)
+      spdlog::warn("no provider is registered with an institution (the graph has no institutions, or none trusts an "
+                   "enterprise): supervision and pooled feedback have no effect");
 
     // The initial state: no evidence, trust = pre-trust, strategies drawn
     // with Philox keyed by (seed, agent); institutions always cooperate.
     {
       HostDynamicsState h;
       h.seed = seed;
-      h.r.assign(unnz, 0.0f);
-      h.s.assign(unnz, 0.0f);
+      h.r.assign(static_cast<std::size_t>(L.edges), 0.0f);
+      h.s.assign(static_cast<std::size_t>(L.edges), 0.0f);
       h.pool_r.assign(un, 0.0);
       h.pool_s.assign(un, 0.0);
       h.strategy.resize(un);
       const std::uint64_t cooperate = dyn::threshold32(p.initial_cooperation);
       for (std::size_t i = 0; i < un; ++i)
-        h.strategy[i] = kinds[i] == kernels::kind_institution ||
+        h.strategy[i] = L.kinds[i] == kernels::kind_institution ||
                         rng::draw4(seed, dyn::purpose_initial, i, 0).w[0] < cooperate;
       h.payoff.assign(un, 0.0);
-      h.trust = pre.p;
+      h.trust = L.pretrust.to_host();
       state = upload(exec, h);
     }
 
-    record = filled<kernels::EdgeRecord>(exec, unnz, kernels::EdgeRecord{});
-    ct_values = Array<float>(exec, unnz);
-    sell_values = Array<float>(exec, in.sell_source.size());
+    record = filled<kernels::EdgeRecord>(exec, static_cast<std::size_t>(L.edges), kernels::EdgeRecord{});
+    if (L.comm) record_in = filled<kernels::EdgeRecord>(exec, static_cast<std::size_t>(L.in_entries), {});
+    ct_values = Array<float>(exec, static_cast<std::size_t>(L.in_entries));
+    sell_values = Array<float>(exec, L.in.sell_source.size());
     if (p.propagation.float32_gather) {
       x32 = Array<float>(exec, un);
       x32_next = Array<float>(exec, un);
@@ -315,6 +328,33 @@ struct Simulation::Impl {
     t_next = Array<double>(exec, un);
   }
 
+  bool distributed() const { return L.comm != nullptr; }
+  std::int64_t first_in_row() const { return L.view.in_row_begin; }
+
+  // The records of this process's ties to the processes that tally them.
+  void exchange_records() {
+    const Communicator& comm = *L.comm;
+    if (exec->kind() == kernels::BackendKind::cpu)
+      return comm.alltoallv(record.data(), L.send_counts, record_in.data(), L.recv_counts,
+                            sizeof(kernels::EdgeRecord));
+    const std::vector<kernels::EdgeRecord> send = record.to_host();
+    std::vector<kernels::EdgeRecord> recv(record_in.size());
+    comm.alltoallv(send.data(), L.send_counts, recv.data(), L.recv_counts, sizeof(kernels::EdgeRecord));
+    exec->copy_from_host(record_in.data(), recv.data(), recv.size() * sizeof(kernels::EdgeRecord));
+  }
+
+  // After the edge passes: what each process computed for its rows of W
+  // (customers) and of Wᵀ (providers), to every process.
+  void share_edge_results() {
+    const Communicator& comm = *L.comm;
+    allgather_rows(comm, L.w_bounds, inverse_row_sum);
+    allgather_rows(comm, L.in_bounds, state.pool_r);
+    allgather_rows(comm, L.in_bounds, state.pool_s);
+    for (int t = 0; t < kernels::tally_count; ++t)
+      allgather_rows(comm, t < kernels::tally_given ? L.w_bounds : L.in_bounds, tallies,
+                     static_cast<std::size_t>(t) * static_cast<std::size_t>(n));
+  }
+
   EpochMetrics run_epoch() {
     const auto t0 = std::chrono::steady_clock::now();
     const std::uint32_t epoch = state.epoch + 1;
@@ -323,18 +363,22 @@ struct Simulation::Impl {
     m.epoch = epoch;
 
     // 1–3. Interactions, supervision, pooled feedback, local trust.
+    // (r and s hold this process's ties: indexed from its first W position.)
     std::int64_t n_dangling = 0;
     kernels::dispatch(*exec, [&](const auto& x) {
-      dyn_interact(x, view, rules, epoch, state.strategy.data(), state.pool_r.data(), state.pool_s.data(),
-                   state.r.data(), state.s.data(), record.data(), inverse_row_sum.data(), tallies.data());
+      dyn_interact(x, L.view, rules, epoch, state.strategy.data(), state.pool_r.data(), state.pool_s.data(),
+                   state.r.data() - L.edge_begin, state.s.data() - L.edge_begin, record.data(),
+                   inverse_row_sum.data(), tallies.data());
       exec->synchronize();
       m.seconds_interactions = seconds_since(t0);
-      dyn_tally(x, view, rules, record.data(), ct_values.data(), tallies.data(),
-                state.pool_r.data(), state.pool_s.data());
+      if (distributed()) exchange_records();
+      dyn_tally(x, L.view, rules, distributed() ? record_in.data() : record.data(), ct_values.data(),
+                tallies.data(), state.pool_r.data(), state.pool_s.data());
+      if (distributed()) share_edge_results();
       n_dangling = dyn_dangling(x, n, inverse_row_sum.data(), dangling.data());
     });
-    const kernels::SellChunks sell = in.sell();
-    if (sell.chunks > 0) kernels::cpu::to_sell_lanes(sell, in.indptr.data(), ct_values.data(), sell_values.data());
+    const kernels::SellChunks sell = L.in.sell();
+    if (sell.chunks > 0) kernels::cpu::to_sell_lanes(sell, L.in.indptr.data(), ct_values.data(), sell_values.data());
     m.dangling = n_dangling;
     m.seconds_edges = seconds_since(t0);
 
@@ -345,10 +389,12 @@ struct Simulation::Impl {
     // the epoch needs no copy of t from before it, so a restored state
     // continues bit for bit.
     const auto t1 = std::chrono::steady_clock::now();
-    const kernels::CsrView ct = sell.chunks > 0 ? kernels::CsrView{n, n, static_cast<std::int64_t>(sell_values.size()),
-                                                                  nullptr, in.sell_source.data(), sell_values.data()}
-                                                : kernels::CsrView{n, n, nnz, in.indptr.data(), in.source.data(),
-                                                                  ct_values.data()};
+    const std::int64_t ct_rows = L.view.in_row_end - L.view.in_row_begin;
+    const kernels::CsrView ct = sell.chunks > 0
+                                    ? kernels::CsrView{ct_rows, n, static_cast<std::int64_t>(sell_values.size()),
+                                                       nullptr, L.in.sell_source.data(), sell_values.data()}
+                                    : kernels::CsrView{ct_rows, n, L.in_entries, L.in.indptr.data(),
+                                                       L.in.source.data(), ct_values.data()};
     const EigenTrustOptions& prop = params.propagation;
     bool float32_gather = prop.float32_gather;
     while (m.propagation_iterations < prop.max_iterations) {
@@ -359,10 +405,17 @@ struct Simulation::Impl {
                                           nullptr,
                                           {},
                                           sell};
-      const double residual = kernels::dispatch(*exec, [&](const auto& x) {
-        return eigentrust_step(x, ct, dangling.data(), n_dangling, pretrust.data(), prop.restart,
-                               state.trust.data(), t_next.data(), gather);
+      double residual = kernels::dispatch(*exec, [&](const auto& x) {
+        return eigentrust_step(x, ct, dangling.data(), n_dangling, L.pretrust.data(), prop.restart,
+                               state.trust.data(), t_next.data(), gather, first_in_row());
       });
+      if (distributed()) {  // every process's rows of t' (and of its float32 copy); ‖Δt‖₁ added in rank order
+        allgather_rows(*L.comm, L.in_bounds, t_next);
+        if (float32_gather) allgather_rows(*L.comm, L.in_bounds, x32_next);
+        const double own = residual;
+        residual = 0.0;
+        for (const double part : L.comm->allgather(own)) residual += part;
+      }
       std::swap(state.trust, t_next);
       std::swap(x32, x32_next);
       ++m.propagation_iterations;
@@ -387,9 +440,13 @@ struct Simulation::Impl {
     kernels::TrustInequality ineq;
     kernels::dispatch(*exec, [&](const auto& x) {
       dyn_payoff(x, n, rules, tallies.data(), state.trust.data(), state.payoff.data());
-      dyn_imitate(x, view, rules, epoch, state.strategy.data(), state.payoff.data(), next_strategy.data(),
+      dyn_imitate(x, L.view, rules, epoch, state.strategy.data(), state.payoff.data(), next_strategy.data(),
                   model.data());
-      sum = dyn_summary(x, view, state.strategy.data(), next_strategy.data(), model.data(), state.payoff.data(),
+      if (distributed()) {
+        allgather_rows(*L.comm, L.w_bounds, next_strategy);
+        allgather_rows(*L.comm, L.w_bounds, model);
+      }
+      sum = dyn_summary(x, L.view, state.strategy.data(), next_strategy.data(), model.data(), state.payoff.data(),
                         state.trust.data(), tallies.data());
       ineq = dyn_trust_inequality(x, n, state.trust.data());
     });
@@ -472,20 +529,41 @@ struct Simulation::Impl {
   }
 };
 
+namespace {
+const DynamicsParameters& validated(const DynamicsParameters& p) {
+  validate(p);
+  return p;
+}
+}  // namespace
+
 Simulation::Simulation(std::shared_ptr<const kernels::Executor> exec, const io::Graph& graph,
                        const DynamicsParameters& params, std::uint64_t seed)
-    : impl_(std::make_unique<Impl>(std::move(exec), graph, params, seed)) {}
+    : impl_(std::make_unique<Impl>(exec, layout_of_graph(exec, graph, validated(params), seed), params, seed)) {}
+
+Simulation::Simulation(std::shared_ptr<const kernels::Executor> exec, const GraphShare& share,
+                       const DynamicsParameters& params, std::uint64_t seed)
+    : impl_(std::make_unique<Impl>(exec, layout_of_share(exec, share, validated(params), seed), params, seed)) {}
 
 Simulation::~Simulation() = default;
 
 EpochMetrics Simulation::run_epoch() { return impl_->run_epoch(); }
 const DynamicsState& Simulation::state() const { return impl_->state; }
 DynamicsState& Simulation::state() { return impl_->state; }
-const std::vector<std::int32_t>& Simulation::registrar() const { return impl_->registrar; }
-std::int64_t Simulation::registered_count() const { return impl_->registered; }
+const std::vector<std::int32_t>& Simulation::registrar() const { return impl_->L.registrar; }
+std::int64_t Simulation::registered_count() const { return impl_->L.registered; }
+std::int64_t Simulation::first_tie() const { return impl_->L.edge_begin; }
+std::int64_t Simulation::ties() const { return impl_->L.nnz; }
+
+EdgeEvidence Simulation::gather_evidence() const {
+  const SimulationLayout& L = impl_->L;
+  const Communicator& comm = L.comm ? *L.comm : this_process();
+  const std::vector<std::int64_t> bounds = L.comm ? L.edge_bounds : std::vector<std::int64_t>{0, L.edges};
+  return {comm.gatherv(impl_->state.r.to_host(), bounds), comm.gatherv(impl_->state.s.to_host(), bounds)};
+}
+
 std::vector<std::uint8_t> Simulation::last_outcomes() const {
   const std::vector<kernels::EdgeRecord> records = impl_->record.to_host();
-  const std::vector<kernels::RecordSlot> slot = impl_->in.edge_slot.to_host();
+  const std::vector<kernels::RecordSlot> slot = impl_->L.in.edge_slot.to_host();
   std::vector<std::uint8_t> outcomes(records.size());
   for (std::size_t k = 0; k < records.size(); ++k)
     outcomes[k] = records[slot.empty() ? k : static_cast<std::size_t>(slot[k])].outcome;

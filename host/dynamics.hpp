@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "host/eigentrust.hpp"
+#include "host/graph_share.hpp"
 #include "io/graph.hpp"
 #include "kernels/array.hpp"
 #include "kernels/dynamics.hpp"
@@ -65,7 +66,7 @@ void validate(const DynamicsParameters& params);
 struct DynamicsState {
   std::uint64_t seed = 0;
   std::uint32_t epoch = 0;                 // epochs completed
-  kernels::Array<float> r, s;              // nnz, W's CSR order: evidence i holds about j (good, bad)
+  kernels::Array<float> r, s;              // this process's ties (all nnz for one), W order: evidence i holds about j
   kernels::Array<double> pool_r, pool_s;   // n: pooled evidence about each registered provider (0 elsewhere)
   kernels::Array<std::uint8_t> strategy;   // n: 1 cooperate, 0 defect: the strategies of the next epoch
   kernels::Array<double> payoff;           // n: payoffs of the last epoch
@@ -164,11 +165,24 @@ std::vector<std::int32_t> derive_registrar(const io::Graph& graph, Registration 
 // an executor of the given kind (the accounting is in host/dynamics.cpp).
 std::size_t dynamics_device_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind);
 
+// The evidence of every tie (W order), gathered to process 0.
+struct EdgeEvidence {
+  std::vector<float> r, s;
+};
+
 class Simulation {
  public:
   // Refuses (InternalError, exit 70) a graph the device cannot hold before
   // allocating; throws ConfigError for out-of-range parameters.
   Simulation(std::shared_ptr<const kernels::Executor> exec, const io::Graph& graph, const DynamicsParameters& params,
+             std::uint64_t seed);
+  // A distributed run (DESIGN §7; docs/distributed.md): this process works
+  // on its share's rows of W (the evidence of their ties is its part of the
+  // state) and on rows of Wᵀ of about equal entries; per-agent arrays are
+  // whole on every process, and each epoch gives every process the same
+  // metrics and the same bits as one process. Every method but the
+  // accessors is collective.
+  Simulation(std::shared_ptr<const kernels::Executor> exec, const GraphShare& share, const DynamicsParameters& params,
              std::uint64_t seed);
   ~Simulation();
   Simulation(const Simulation&) = delete;
@@ -177,14 +191,20 @@ class Simulation {
   // Runs the next epoch (steps 1–7 of DESIGN §3) and returns its record.
   EpochMetrics run_epoch();
 
+  // r and s hold this process's ties, from W position first_tie() on (all
+  // of them, from 0, for one process); the other arrays every agent.
   const DynamicsState& state() const;
   // For restoring a checkpoint: the arrays keep their sizes, the contents
   // and the epoch counter are overwritten.
   DynamicsState& state();
+  std::int64_t first_tie() const;
+  std::int64_t ties() const;  // the whole graph's
+  // Every process's r and s to process 0 (the others get empty vectors).
+  EdgeEvidence gather_evidence() const;
   const std::vector<std::int32_t>& registrar() const;  // per agent (derive_registrar)
   std::int64_t registered_count() const;
 
-  // What happened in the last epoch: the outcome of every edge (W order,
+  // What happened in the last epoch: the outcome of this process's ties (W order,
   // kernels::EdgeOutcome), the neighbour each agent imitated (-1: none), and
   // the tallies (tally t of agent i at t·n + i).
   std::vector<std::uint8_t> last_outcomes() const;

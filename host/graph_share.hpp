@@ -27,4 +27,8 @@ struct GraphShare {
 // error on every process that read it (io::read_graph's messages).
 GraphShare read_graph_share(const Communicator& comm, const std::string& path);
 
+// The same share cut from a graph every process holds whole (a generated
+// city); the whole graph's edges are released.
+GraphShare share_of_graph(const Communicator& comm, io::Graph&& whole);
+
 }  // namespace trustprop::host

@@ -55,15 +55,16 @@ int main(int argc, char** argv) {
   app.fallthrough();
   app.parse_complete_callback([&] {
     host::setup_logging(global.log_level);
-    // Under an MPI launch only rank shares its work among the processes;
-    // any other command would run whole in each of them, on the same files.
+    // Under an MPI launch only rank and simulate share their work among
+    // the processes; any other command would run whole in each of them, on
+    // the same files.
     const host::Communicator& processes = host::world();
     const std::string command = app.get_subcommands().front()->get_name();
     host::collectively(processes, [&] {
-      if (processes.size() > 1 && command != "rank")
+      if (processes.size() > 1 && command != "rank" && command != "simulate")
         throw UsageError("trustprop " + command + " runs as one process; under MPI (" +
                          std::to_string(processes.size()) +
-                         " processes) only rank --model eigentrust runs (docs/distributed.md)");
+                         " processes) only rank and simulate run (docs/distributed.md)");
     });
   });
 

@@ -15,9 +15,6 @@
 
 namespace trustprop::host {
 
-// Process r has filled a[bounds[r] .. bounds[r + 1]); afterwards every
-// process holds every row. A CPU array is exchanged in place; a GPU's rows
-// go to host memory, and the whole vector comes back. Collective.
 // Sends items to the processes that own their rows and groups what arrives
 // by row, in one all-to-all exchange. `each_item(emit)` calls emit(item)
 // for every item this process sends (it is called twice and must give the
@@ -54,16 +51,23 @@ std::vector<std::int64_t> route_to_rows(const Communicator& comm, const std::vec
   return indptr;
 }
 
+// Process r has filled a[offset + bounds[r] .. offset + bounds[r + 1]);
+// afterwards every process holds all bounds.back() rows from `offset` on
+// (offset: one segment of an array of several, as the tallies). A CPU
+// array is exchanged in place; a GPU's rows go to host memory, and the
+// whole segment comes back. Collective.
 template <class T>
-void allgather_rows(const Communicator& comm, const std::vector<std::int64_t>& bounds, kernels::Array<T>& a) {
+void allgather_rows(const Communicator& comm, const std::vector<std::int64_t>& bounds, kernels::Array<T>& a,
+                    std::size_t offset = 0) {
   if (comm.size() == 1 || a.size() == 0) return;
-  if (a.executor()->kind() == kernels::BackendKind::cpu) return comm.allgatherv(a.data(), bounds, sizeof(T));
+  T* segment = a.data() + offset;
+  if (a.executor()->kind() == kernels::BackendKind::cpu) return comm.allgatherv(segment, bounds, sizeof(T));
   const auto own = static_cast<std::size_t>(bounds[static_cast<std::size_t>(comm.rank())]);
   const auto rows = static_cast<std::size_t>(bounds[static_cast<std::size_t>(comm.rank()) + 1]) - own;
-  std::vector<T> host(a.size());
-  a.executor()->copy_to_host(host.data() + own, a.data() + own, rows * sizeof(T));
+  std::vector<T> host(static_cast<std::size_t>(bounds.back()));
+  a.executor()->copy_to_host(host.data() + own, segment + own, rows * sizeof(T));
   comm.allgatherv(host, bounds);
-  a.executor()->copy_from_host(a.data(), host.data(), host.size() * sizeof(T));
+  a.executor()->copy_from_host(segment, host.data(), host.size() * sizeof(T));
 }
 
 }  // namespace trustprop::host

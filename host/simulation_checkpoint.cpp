@@ -49,14 +49,30 @@ void to_checked_array(const io::CheckpointReader& r, const std::string& name, Ar
            [&](const T* v, std::int64_t offset, std::int64_t count) { check_values(r, name, v, offset, count, allowed); });
 }
 
+// Streams elements [first, first + a.size()) of a dataset of `total`
+// elements (a process's ties of the whole graph's) into `a`, checking them.
+template <class T>
+void to_checked_range(const io::CheckpointReader& r, const std::string& name, std::int64_t total, std::int64_t first,
+                      Array<T>& a, Allowed allowed) {
+  const std::int64_t end = first + static_cast<std::int64_t>(a.size());
+  r.read(name, element_type_of<T>(), total, [&](std::int64_t offset, std::int64_t count, const void* src) {
+    const std::int64_t b = std::max(offset, first), e = std::min(offset + count, end);
+    if (b >= e) return;
+    const T* v = static_cast<const T*>(src) + (b - offset);
+    check_values(r, name, v, b, e - b, allowed);
+    a.executor()->copy_from_host(a.data() + (b - first), v, static_cast<std::size_t>(e - b) * sizeof(T));
+  });
+}
+
 }  // namespace
 
 void save_simulation_checkpoint(const std::string& path, io::CheckpointHeader header, const Simulation& sim,
-                                const RunRecord& record, io::ResultsWriter& results) {
+                                const RunRecord& record, io::ResultsWriter& results, const EdgeEvidence* evidence) {
   const DynamicsState& s = sim.state();
   header.epoch = s.epoch;
   std::vector<io::DatasetSource> datasets{
-      from_array("/state/r", s.r),           from_array("/state/s", s.s),
+      evidence ? from_vector("/state/r", evidence->r) : from_array("/state/r", s.r),
+      evidence ? from_vector("/state/s", evidence->s) : from_array("/state/s", s.s),
       from_array("/state/pool_r", s.pool_r), from_array("/state/pool_s", s.pool_s),
       from_array("/state/strategy", s.strategy), from_array("/state/payoff", s.payoff),
       from_array("/state/trust", s.trust)};
@@ -88,14 +104,14 @@ void save_simulation_checkpoint(const std::string& path, io::CheckpointHeader he
   io::write_checkpoint(path, header, datasets);
 }
 
-RunRecord restore_simulation_checkpoint(const io::CheckpointReader& r, Simulation& sim, io::ResultsWriter& results,
+RunRecord restore_simulation_checkpoint(const io::CheckpointReader& r, Simulation& sim, io::ResultsWriter* results,
                                         const std::function<bool(std::int64_t epoch)>& keep_snapshot) {
   const std::int64_t epoch = r.header().epoch;
   if (epoch > std::numeric_limits<std::uint32_t>::max())
     throw DataError(r.path() + ": root attribute epoch " + std::to_string(epoch) + " is beyond 2^32 - 1");
   DynamicsState& s = sim.state();
-  to_checked_array(r, "/state/r", s.r, Allowed::nonnegative);
-  to_checked_array(r, "/state/s", s.s, Allowed::nonnegative);
+  to_checked_range(r, "/state/r", sim.ties(), sim.first_tie(), s.r, Allowed::nonnegative);
+  to_checked_range(r, "/state/s", sim.ties(), sim.first_tie(), s.s, Allowed::nonnegative);
   to_checked_array(r, "/state/pool_r", s.pool_r, Allowed::nonnegative);
   to_checked_array(r, "/state/pool_s", s.pool_s, Allowed::nonnegative);
   to_checked_array(r, "/state/strategy", s.strategy, Allowed::strategy);
@@ -122,7 +138,7 @@ RunRecord restore_simulation_checkpoint(const io::CheckpointReader& r, Simulatio
 
   static const std::regex snapshot(R"(/record/trust/epoch_([0-9]{1,10}))");
   const std::int64_t n = static_cast<std::int64_t>(s.trust.size());
-  results.ensure_group("/trust");
+  if (results) results->ensure_group("/trust");
   for (const std::string& name : r.datasets_under("/record/trust")) {
     std::smatch m;
     if (!std::regex_match(name, m, snapshot))
@@ -132,12 +148,13 @@ RunRecord restore_simulation_checkpoint(const io::CheckpointReader& r, Simulatio
       throw DataError(r.path() + ": dataset " + name + ": a snapshot of epoch " + std::to_string(e) +
                       " in a checkpoint of epoch " + std::to_string(epoch));
     if (!keep_snapshot(e)) continue;
+    record.snapshot_epochs.push_back(e);
+    if (!results) continue;
     // Chunked as ResultsWriter::write chunks the snapshots of an uninterrupted run.
-    io::h5::AppendableDataset out(results.file(), snapshot_name(e), H5T_NATIVE_DOUBLE, sizeof(double),
+    io::h5::AppendableDataset out(results->file(), snapshot_name(e), H5T_NATIVE_DOUBLE, sizeof(double),
                               std::clamp<std::int64_t>(n, 1, 1 << 18), 0);
     r.read(name, ElementType::float64, n,
            [&](std::int64_t, std::int64_t count, const void* src) { out.append(src, count); });
-    record.snapshot_epochs.push_back(e);
   }
   std::sort(record.snapshot_epochs.begin(), record.snapshot_epochs.end());
   return record;

@@ -34,20 +34,25 @@ struct RunRecord {
 };
 
 // Writes the checkpoint of `sim` after its last epoch (header.epoch is set
-// from the state) to `path`; snapshots are copied from `results`.
+// from the state) to `path`; snapshots are copied from `results`. The
+// evidence comes from `evidence` when given (a distributed run's, gathered
+// to process 0, which writes), else from the state.
 void save_simulation_checkpoint(const std::string& path, io::CheckpointHeader header, const Simulation& sim,
-                                const RunRecord& record, io::ResultsWriter& results);
+                                const RunRecord& record, io::ResultsWriter& results,
+                                const EdgeEvidence* evidence = nullptr);
 
 // Restores the state of `sim` from a checkpoint of a simulation of the same
-// graph (sizes are checked), copies the snapshots that `keep_snapshot(epoch)`
-// accepts into `results` (a run extended with --epochs drops the earlier
+// graph (sizes are checked; a distributed run's process reads its own
+// ties' evidence), copies the snapshots that `keep_snapshot(epoch)`
+// accepts into `results` unless it is null (a process that writes no
+// results) (a run extended with --epochs drops the earlier
 // run's final snapshot when it is off the trust_every grid), and returns its
 // record. Throws DataError naming the file and dataset when a
 // dataset is missing, of the wrong type or size, corrupted, or holds values
 // no simulation produces (non-finite or negative evidence, trust; a
 // strategy other than 0 or 1).
 RunRecord restore_simulation_checkpoint(const io::CheckpointReader& checkpoint, Simulation& sim,
-                                        io::ResultsWriter& results,
+                                        io::ResultsWriter* results,
                                         const std::function<bool(std::int64_t epoch)>& keep_snapshot);
 
 }  // namespace trustprop::host

@@ -93,8 +93,19 @@ inline constexpr std::int64_t dyn_long_row = 4096;
 // pattern and each tie's interaction threshold, the transposed pattern with
 // the permutation between its entries and W's (as record slots, InPattern),
 // and per-agent data. None of it changes between epochs.
+//
+// dyn_interact and dyn_imitate work on W's rows [row_begin, row_end),
+// dyn_tally on Wᵀ's rows [in_row_begin, in_row_end): all n for one
+// process; in a distributed run (DESIGN §7, host/dynamics_share.cpp) this
+// process's shares. Agent ids, W positions k (the keys of the edge draws)
+// and per-agent arrays stay global; the host shifts the pointers of a
+// share's arrays so that they are indexed that way (indptr by row, the
+// W-order arrays by k, in_indptr by Wᵀ row; in_indptr's values then count
+// the entries of this process's Wᵀ rows from 0).
 struct DynamicsGraphView {
   std::int64_t n = 0, nnz = 0;
+  std::int64_t row_begin = 0, row_end = 0;        // W's rows this executor works on
+  std::int64_t in_row_begin = 0, in_row_end = 0;  // Wᵀ's rows this executor works on
   const std::int64_t* indptr = nullptr;        // W, n + 1
   const std::int32_t* indices = nullptr;       // W, nnz: the partner j of edge k
   const std::uint32_t* threshold = nullptr;    // W, nnz: edge k interacts when its draw is below this
@@ -106,9 +117,9 @@ struct DynamicsGraphView {
   const std::uint8_t* kind = nullptr;          // n: agent kinds (all residents when the graph has none)
   const std::uint8_t* registered = nullptr;    // n: 1 = a provider registered with an institution
   const std::uint8_t* edge_registered = nullptr;  // nnz: registered[indices[k]]
-  const std::int32_t* long_rows = nullptr;     // rows of W longer than dyn_long_row, ascending
+  const std::int32_t* long_rows = nullptr;     // rows of W (of the range) longer than dyn_long_row, ascending
   std::int64_t n_long_rows = 0;
-  const std::int32_t* long_in_rows = nullptr;  // rows of Wᵀ longer than dyn_long_row, ascending
+  const std::int32_t* long_in_rows = nullptr;  // rows of Wᵀ (of the range) longer than dyn_long_row, ascending
   std::int64_t n_long_in_rows = 0;
 };
 

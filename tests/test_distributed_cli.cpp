@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli_runner.hpp"
+#include "mpi_runner.hpp"
 #include "io/graph_file.hpp"
 #include "io/h5.hpp"
 #include "test_helpers.hpp"
@@ -30,63 +31,8 @@ using namespace trustprop::testing::cli;
 
 namespace {
 
-const std::string kMpiexec = TRUSTPROP_MPIEXEC;
-
-// Open MPI as root, more processes than cores, and yielding while waiting
-// (a loaded CI machine); the variables mean nothing to other MPIs.
-std::string mpiexec(int processes) {
-  return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
-         "OMPI_MCA_mpi_yield_when_idle=1 " +
-         kMpiexec + " -n " + std::to_string(processes) + " " + kBinary + " --threads 1 ";
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
-  return n;
-}
-
-// Every dataset of a results file, as the bytes stored, by path ("trust/signed").
-std::map<std::string, std::vector<char>> datasets(const std::string& path) {
-  std::map<std::string, std::vector<char>> out;
-  const auto f = io::h5::File::open_read(path);
-  const auto visit = [](hid_t file, const char* name, const H5O_info_t* info, void* data) -> herr_t {
-    if (info->type != H5O_TYPE_DATASET) return 0;
-    const hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
-    const hid_t type = H5Dget_type(ds), space = H5Dget_space(ds);
-    std::vector<char> bytes(static_cast<std::size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(type));
-    const herr_t rc = bytes.empty() ? 0 : H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
-    H5Sclose(space);
-    H5Tclose(type);
-    H5Dclose(ds);
-    (*static_cast<std::map<std::string, std::vector<char>>*>(data))[name] = std::move(bytes);
-    return rc;
-  };
-  EXPECT_GE(H5Ovisit(f.id(), H5_INDEX_NAME, H5_ITER_INC, visit, &out), 0) << path;
-  return out;
-}
-
-class DistributedRank : public ::testing::Test {
+class DistributedRank : public MpiTest {
  protected:
-  void SetUp() override {
-    if (!TRUSTPROP_HAVE_MPI) GTEST_SKIP() << "this build has no MPI (CMake found none: libopenmpi-dev)";
-    if (kMpiexec.empty() || !fs::exists(kMpiexec)) GTEST_SKIP() << "no mpiexec found at configure time";
-  }
-  TempDir dir;
-
-  std::string path(const std::string& name) const { return (dir.path() / name).string(); }
-
-  // Runs `args` under mpiexec -n `processes`: every process ends with exit
-  // `code`, `what` is said once (by one process), and `output` is not left
-  // behind, whole or partial.
-  void expect_fails_once(int processes, const std::string& args, int code, const std::string& what,
-                         const std::string& output) {
-    const RunResult r = run(mpiexec(processes) + args, dir.path(), false);
-    EXPECT_EQ(r.rc, code) << r.err;
-    EXPECT_EQ(count(r.err, what), 1u) << r.err;
-    EXPECT_FALSE(fs::exists(path(output)));
-  }
-
   // Runs `args` ("rank GRAPH ... --json -o") as one process of 2 threads,
   // then under mpiexec -n 2 and 3: each distributed run prints one summary
   // (process 0's) with the number of processes and one process's
@@ -370,12 +316,7 @@ TEST_F(DistributedRank, AStopEndsEveryProcessAtOneIterationWithACheckpoint) {
 TEST_F(DistributedRank, CheckpointsOfAGraphWithoutContentHashAreRefusedOnce) {
   // No process holds the whole graph to hash, so the stored hash is needed.
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  {
-    const hid_t file = H5Fopen(path("g.h5").c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-    ASSERT_GE(file, 0);
-    EXPECT_GE(H5Adelete(file, "trustprop.content_hash"), 0);
-    H5Fclose(file);
-  }
+  remove_content_hash(path("g.h5"));
   expect_fails_once(2,
                     "rank " + shell_quoted(path("g.h5")) + " --run-dir " + shell_quoted(path("run")) + " -o " +
                         shell_quoted(path("out.h5")),

@@ -147,6 +147,7 @@ TEST(DynamicsRules, ImitationFollowsTheFermiRuleWithinAKind) {
   const std::vector<std::uint8_t> kind{0, 0, 2}, reg{0, 0, 0};
   kernels::DynamicsGraphView v;
   v.n = 3;
+  v.row_end = v.in_row_end = 3;
   v.nnz = g.nnz();
   v.indptr = g.indptr.data();
   v.indices = g.indices.data();

@@ -97,6 +97,7 @@ TEST_P(InteractSimd, Avx512RowsGiveTheScalarRowsBits) {
   for (const bool slots : {true, false}) {
     kernels::DynamicsGraphView v;
     v.n = n;
+    v.row_end = v.in_row_end = n;
     v.nnz = nnz;
     v.indptr = g.indptr.data();
     v.indices = g.indices.data();

@@ -152,6 +152,7 @@ TEST(DynamicsSlots, BlockedSlotsGiveTheSameEpochAsRecordsInWOrder) {
   auto run = [&](const kernels::RecordSlot* in_slot, const kernels::RecordSlot* edge_slot) {
     kernels::DynamicsGraphView v;
     v.n = n;
+    v.row_end = v.in_row_end = n;
     v.nnz = nnz;
     v.indptr = g.indptr.data();
     v.indices = g.indices.data();

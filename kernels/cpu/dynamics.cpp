@@ -95,7 +95,7 @@ void dyn_tally(const CpuExecutor&, const DynamicsGraphView& graph, const Dynamic
   const float forgetting = rules.forgetting;
   const std::int64_t n = g.n;
 #pragma omp parallel for schedule(dynamic, 256)
-  for (std::int64_t j = 0; j < n; ++j) {
+  for (std::int64_t j = g.in_row_begin; j < g.in_row_end; ++j) {
     std::int32_t given = 0, defections = 0, fines = 0, refused = 0;
     for (std::int64_t q = g.in_indptr[j]; q < g.in_indptr[j + 1]; ++q) {
       const EdgeRecord rec = record[g.in_slot[q]];
@@ -134,7 +134,7 @@ void dyn_payoff(const CpuExecutor&, std::int64_t n, const DynamicsRules& rules, 
 void dyn_imitate(const CpuExecutor&, const DynamicsGraphView& g, const DynamicsRules& rules, std::uint32_t epoch,
                  const std::uint8_t* strategy, const double* payoff, std::uint8_t* next, std::int32_t* model) {
 #pragma omp parallel for schedule(dynamic, 1024)
-  for (std::int64_t i = 0; i < g.n; ++i) {
+  for (std::int64_t i = g.row_begin; i < g.row_end; ++i) {
     const dyn::Imitation m = dyn::imitation_step(g, rules, epoch, i, strategy, payoff);
     next[i] = m.next;
     model[i] = m.model;

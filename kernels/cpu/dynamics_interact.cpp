@@ -259,10 +259,10 @@ void interact_rows(Simd level, const DynamicsGraphView& g, const DynamicsRules& 
   // every edge.
   const Pass pass{g, rules, epoch, strategy, pool_r, pool_s, r, s, record, inverse_row_sum, tallies};
   const bool simd = interact_simd(level);
-  const std::int64_t pieces = (g.n + rows_per_piece - 1) / rows_per_piece;
+  const std::int64_t pieces = (g.row_end - g.row_begin + rows_per_piece - 1) / rows_per_piece;
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t piece = 0; piece < pieces; ++piece) {
-    const std::int64_t begin = piece * rows_per_piece, end = std::min(g.n, begin + rows_per_piece);
+    const std::int64_t begin = g.row_begin + piece * rows_per_piece, end = std::min(g.row_end, begin + rows_per_piece);
     if (simd)
       rows_avx512(pass, begin, end);
     else

@@ -148,9 +148,9 @@ __device__ void finish_row(const InteractArgs& a, std::int64_t i, const RowCount
 }
 
 __global__ void __launch_bounds__(row_threads) interact_rows(InteractArgs a) {
-  const std::int64_t i = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / warp_size;
+  const std::int64_t i = a.g.row_begin + (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / warp_size;
   const int lane = static_cast<int>(threadIdx.x % warp_size);
-  if (i >= a.g.n) return;  // whole warps leave together
+  if (i >= a.g.row_end) return;  // whole warps leave together
   const std::int64_t b = a.g.indptr[i], e = a.g.indptr[i + 1];
   if (e - b > dyn_long_row) return;  // interact_long_rows
   RowCounts rc;
@@ -230,9 +230,9 @@ __device__ void finish_provider(const TallyArgs& a, std::int64_t j, const Provid
 }
 
 __global__ void __launch_bounds__(row_threads) tally_rows(TallyArgs a) {
-  const std::int64_t j = (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / warp_size;
+  const std::int64_t j = a.g.in_row_begin + (static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / warp_size;
   const int lane = static_cast<int>(threadIdx.x % warp_size);
-  if (j >= a.g.n) return;
+  if (j >= a.g.in_row_end) return;
   const std::int64_t b = a.g.in_indptr[j], e = a.g.in_indptr[j + 1];
   if (e - b > dyn_long_row) return;  // tally_long_rows
   ProviderCounts pc;
@@ -269,8 +269,8 @@ __global__ void payoffs(std::int64_t n, DynamicsRules rules, const std::int32_t*
 __global__ void imitations(DynamicsGraphView g, DynamicsRules rules, std::uint32_t epoch,
                            const std::uint8_t* strategy, const double* payoff, std::uint8_t* next,
                            std::int32_t* model) {
-  const std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (i >= g.n) return;
+  const std::int64_t i = g.row_begin + static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= g.row_end) return;
   const dyn::Imitation m = dyn::imitation_step(g, rules, epoch, i, strategy, payoff);
   next[i] = m.next;
   model[i] = m.model;
@@ -387,11 +387,11 @@ InPattern dyn_in_pattern(const CudaExecutor& exec, const CsrView& w) {
 void dyn_interact(const CudaExecutor& exec, const DynamicsGraphView& g, const DynamicsRules& rules,
                   std::uint32_t epoch, const std::uint8_t* strategy, const double* pool_r, const double* pool_s,
                   float* r, float* s, EdgeRecord* record, double* inverse_row_sum, std::int32_t* tallies) {
-  if (g.n == 0) return;
+  if (g.row_end == g.row_begin) return;
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
   const InteractArgs a{g, rules, epoch, strategy, pool_r, pool_s, r, s, record, inverse_row_sum, tallies};
-  interact_rows<<<blocks_for(g.n, rows_per_block), row_threads, 0, stream>>>(a);
+  interact_rows<<<blocks_for(g.row_end - g.row_begin, rows_per_block), row_threads, 0, stream>>>(a);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
   if (g.n_long_rows > 0) {
     interact_long_rows<<<static_cast<unsigned int>(g.n_long_rows), long_threads, 0, stream>>>(a);
@@ -401,11 +401,11 @@ void dyn_interact(const CudaExecutor& exec, const DynamicsGraphView& g, const Dy
 
 void dyn_tally(const CudaExecutor& exec, const DynamicsGraphView& g, const DynamicsRules& rules,
                const EdgeRecord* record, float* ct_values, std::int32_t* tallies, double* pool_r, double* pool_s) {
-  if (g.n == 0) return;
+  if (g.in_row_end == g.in_row_begin) return;
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
   const cudaStream_t stream = stream_of(exec);
   const TallyArgs a{g, rules.forgetting, record, ct_values, tallies, pool_r, pool_s};
-  tally_rows<<<blocks_for(g.n, rows_per_block), row_threads, 0, stream>>>(a);
+  tally_rows<<<blocks_for(g.in_row_end - g.in_row_begin, rows_per_block), row_threads, 0, stream>>>(a);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
   if (g.n_long_in_rows > 0) {
     tally_long_rows<<<static_cast<unsigned int>(g.n_long_in_rows), long_threads, 0, stream>>>(a);
@@ -439,9 +439,9 @@ void dyn_payoff(const CudaExecutor& exec, std::int64_t n, const DynamicsRules& r
 void dyn_imitate(const CudaExecutor& exec, const DynamicsGraphView& g, const DynamicsRules& rules,
                  std::uint32_t epoch, const std::uint8_t* strategy, const double* payoff, std::uint8_t* next,
                  std::int32_t* model) {
-  if (g.n == 0) return;
+  if (g.row_end == g.row_begin) return;
   TRUSTPROP_CUDA_CHECK(cudaSetDevice(exec.device()));
-  imitations<<<blocks_for(g.n, agent_threads), agent_threads, 0, stream_of(exec)>>>(g, rules, epoch, strategy,
+  imitations<<<blocks_for(g.row_end - g.row_begin, agent_threads), agent_threads, 0, stream_of(exec)>>>(g, rules, epoch, strategy,
                                                                                      payoff, next, model);
   TRUSTPROP_CUDA_CHECK_LAUNCH();
 }

@@ -22,6 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from trustprop_testlib import BINARY, DATA, eigentrust_oracle, read_csr, run, tempdir  # noqa: E402
 from test_fairness_goodness import read_scores  # noqa: E402
 from test_personalized import agents_of, personalized_oracle  # noqa: E402
+from test_dynamics_oracle import DynamicsOracle  # noqa: E402
 from test_signed_dense import dense_signed, random_signed_edges, write_edges  # noqa: E402
 
 MPIEXEC = shutil.which("mpiexec")
@@ -129,6 +130,17 @@ class DistributedOracle(unittest.TestCase):
             self.assertEqual(got.shape, want.shape)
             scale = np.abs(want).max(axis=1, keepdims=True) + 1e-300
             self.assertLessEqual((np.abs(got - want) / scale).max(), 1e-12)
+
+    def test_simulate_generated_city(self):
+        # The city dynamics split by rows of W and of Wᵀ, every epoch against
+        # the numpy oracle of test_dynamics_oracle (registration, supervision,
+        # pooled feedback and distrust ties all in play).
+        with tempdir() as tmp:
+            graph = os.path.join(tmp, "city.h5")
+            run("generate", "city", "--agents", 3000, "--seed", 4, "--signed-share", 0.1, "-o", graph)
+            metrics, _ = DynamicsOracle.check_graph(
+                self, graph, simulate=lambda cfg, run_dir: mpi_run(3, "simulate", cfg, "--run-dir", run_dir))
+            self.assertTrue(any(m["defections_detected"] > 0 for m in metrics))
 
     def test_sybilrank_bitcoin_otc(self):
         with tempdir() as d:

@@ -227,7 +227,8 @@ def checkpoint_state(path):
 
 
 class DynamicsOracle(unittest.TestCase):
-    def check_graph(self, graph, device="cpu"):
+    def check_graph(self, graph, device="cpu", simulate=None):
+        """simulate(config, run_dir): how trustprop runs (default: one process on `device`)."""
         with tempdir() as tmp:
             cfg_path, run_dir = os.path.join(tmp, "oracle.toml"), os.path.join(tmp, "run")
             with open(cfg_path, "w") as f:
@@ -237,7 +238,10 @@ class DynamicsOracle(unittest.TestCase):
                 probe = run("--device", device, "simulate", cfg_path, "--dry-run", "--run-dir", run_dir, check=False)
                 if probe.returncode != 0:
                     self.skipTest(probe.stderr.strip().splitlines()[-1] if probe.stderr.strip() else "no " + device)
-            run("--device", device, "simulate", cfg_path, "--run-dir", run_dir)
+            if simulate is None:
+                run("--device", device, "simulate", cfg_path, "--run-dir", run_dir)
+            else:
+                simulate(cfg_path, run_dir)
             with open(os.path.join(run_dir, "metrics.jsonl")) as f:
                 metrics = [json.loads(line) for line in f]
             model = Model(graph, PARAMS)
