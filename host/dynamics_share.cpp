@@ -16,6 +16,7 @@
 #include "host/partition.hpp"
 #include "host/pretrust.hpp"
 #include "host/row_exchange.hpp"
+#include "kernels/dispatch.hpp"
 #include "kernels/dynamics_rules.hpp"
 #include "kernels/memory_estimate.hpp"
 
@@ -203,6 +204,7 @@ SimulationLayout layout_of_share(const std::shared_ptr<const kernels::Executor>&
                    "the records sent and the Wᵀ entries received disagree");
   L.in.indptr = Array<std::int64_t>::from_host(exec, in_indptr);
   L.in.source = Array<std::int32_t>::from_host(exec, source);
+  kernels::dispatch(*exec, [&](const auto& x) { dyn_sell_lanes(x, L.in); });
 
   // Long rows (the GPU's block-per-row kernels), global ids.
   std::vector<std::int32_t> long_w, long_in;

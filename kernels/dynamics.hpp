@@ -190,7 +190,10 @@ struct TrustInequality {
 
 // dyn_in_pattern: Wᵀ's pattern (every entry of W, whatever its sign) and
 //   the permutation as record slots (once per graph; W's values are not
-//   read); on the CPU also the sources in SELL-8 lanes (InPattern).
+//   read); on the CPU also the sources in SELL-8 lanes (dyn_sell_lanes).
+// dyn_sell_lanes: on the CPU, Cᵀ's sources (p.indptr, p.source: any rows)
+//   copied into SELL-8 lanes, unless that pads too much; the GPU keeps CSR
+//   and does nothing.
 // dyn_interact: the edge step (see above); reads the strategies and the
 //   pooled evidence published at the start of the epoch; updates r, s;
 //   writes inverse_row_sum[i] = 1/Σ_j u_ij (0 for a row without positive
@@ -209,6 +212,7 @@ struct TrustInequality {
 //   for index 0..count-1 (4·count words), to check both backends draw alike.
 #define TRUSTPROP_DYNAMICS_KERNELS(Exec)                                                                        \
   InPattern dyn_in_pattern(const Exec& exec, const CsrView& w);                                                 \
+  void dyn_sell_lanes(const Exec& exec, InPattern& p);                                                           \
   void dyn_interact(const Exec& exec, const DynamicsGraphView& g, const DynamicsRules& rules, std::uint32_t epoch, \
                     const std::uint8_t* strategy, const double* pool_r, const double* pool_s, float* r, float* s,  \
                     EdgeRecord* record, double* inverse_row_sum, std::int32_t* tallies);                         \

@@ -68,19 +68,23 @@ InPattern dyn_in_pattern(const CpuExecutor& exec, const CsrView& w) {
 #pragma omp parallel for schedule(static)
   for (std::int64_t q = 0; q < w.nnz; ++q) edge[q] = edge_slot[edge[q]];
 
-  // Cᵀ's sources in SELL-8 lanes too (InPattern), unless that pads too much.
-  std::vector<std::int32_t> length(static_cast<std::size_t>(n));
-  for (std::int64_t j = 0; j < n; ++j)
-    length[static_cast<std::size_t>(j)] =
-        static_cast<std::int32_t>(count[static_cast<std::size_t>(j) + 1] - count[static_cast<std::size_t>(j)]);
+  dyn_sell_lanes(exec, p);
+  return p;
+}
+
+void dyn_sell_lanes(const CpuExecutor& exec, InPattern& p) {
+  const std::int64_t rows = static_cast<std::int64_t>(p.indptr.size()) - 1;
+  if (rows <= 0) return;
+  const std::int64_t* indptr = p.indptr.data();
+  std::vector<std::int32_t> length(static_cast<std::size_t>(rows));
+  for (std::int64_t j = 0; j < rows; ++j) length[static_cast<std::size_t>(j)] = static_cast<std::int32_t>(indptr[j + 1] - indptr[j]);
   SellLanes lanes = sell_lanes(exec, length);
-  if (n == 0 || lanes.pads_too_much()) return p;
-  p.sell_source = Array<std::int32_t>(ex, static_cast<std::size_t>(lanes.entries));
-  to_sell_lanes(lanes.chunks(), p.indptr.data(), source, p.sell_source.data());
+  if (lanes.pads_too_much()) return;
+  p.sell_source = Array<std::int32_t>(exec.shared_from_this(), static_cast<std::size_t>(lanes.entries));
+  to_sell_lanes(lanes.chunks(), indptr, p.source.data(), p.sell_source.data());
   p.sell_offsets = std::move(lanes.offsets);
   p.sell_rows = std::move(lanes.rows);
   p.sell_lengths = std::move(lanes.lengths);
-  return p;
 }
 
 void dyn_interact(const CpuExecutor&, const DynamicsGraphView& g, const DynamicsRules& rules, std::uint32_t epoch,

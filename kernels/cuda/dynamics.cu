@@ -384,6 +384,8 @@ InPattern dyn_in_pattern(const CudaExecutor& exec, const CsrView& w) {
   return p;
 }
 
+void dyn_sell_lanes(const CudaExecutor&, InPattern&) {}  // the GPU's Cᵀ stays CSR
+
 void dyn_interact(const CudaExecutor& exec, const DynamicsGraphView& g, const DynamicsRules& rules,
                   std::uint32_t epoch, const std::uint8_t* strategy, const double* pool_r, const double* pool_s,
                   float* r, float* s, EdgeRecord* record, double* inverse_row_sum, std::int32_t* tallies) {
