@@ -6,7 +6,9 @@ OTC (L1 <= 1e-6, converged); signed trust split by sources on a small
 random signed graph against the dense formulas (1e-12 relative); SybilRank
 split by rows on Bitcoin OTC against a scipy SybilRank (1e-12 relative);
 fairness-goodness split by rows on Bitcoin OTC against the authors' own
-outputs (1e-9 per node, their 15 iterations). Skipped,
+outputs (1e-9 per node, their 15 iterations); and `mpiexec -n 3` and
+`-n 2 trustprop simulate` on a generated city and on Bitcoin OTC, every
+epoch against the numpy oracle of test_dynamics_oracle. Skipped,
 saying why, without an mpiexec or in a build without MPI."""
 import os
 import shutil
@@ -141,6 +143,16 @@ class DistributedOracle(unittest.TestCase):
             metrics, _ = DynamicsOracle.check_graph(
                 self, graph, simulate=lambda cfg, run_dir: mpi_run(3, "simulate", cfg, "--run-dir", run_dir))
             self.assertTrue(any(m["defections_detected"] > 0 for m in metrics))
+
+    def test_simulate_bitcoin_otc(self):
+        # A real signed network without kinds (uniform pre-trust, nobody registered), 2 processes.
+        with tempdir() as tmp:
+            graph = os.path.join(tmp, "otc.h5")
+            run("import", os.path.join(DATA, "real", "bitcoin-otc", "soc-sign-bitcoinotc.csv.gz"), "--signed",
+                "-o", graph)
+            metrics, _ = DynamicsOracle.check_graph(
+                self, graph, simulate=lambda cfg, run_dir: mpi_run(2, "simulate", cfg, "--run-dir", run_dir))
+            self.assertTrue(any(m["avoided"] > 0 for m in metrics))
 
     def test_sybilrank_bitcoin_otc(self):
         with tempdir() as d:
