@@ -208,8 +208,8 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 
 // The graph of a run: whole for one process; under MPI (DESIGN §7) each
-// process's share of W's rows, read from the file (its rows only) or cut
-// from the generated city. Collective.
+// process's share of W's rows, read from the file or generated (its rows
+// only). Collective.
 struct RunGraph {
   io::Graph whole;   // one process (its edges released once the simulation holds them)
   GraphShare share;  // several
@@ -226,9 +226,8 @@ RunGraph load_run_graph(const SimulationConfig& c, const Communicator& comm) {
     return g;
   }
   if (c.graph.path.empty()) {
-    io::Graph city = load_graph(c);  // the same city in every process
-    city.content_hash = io::compute_content_hash(city);
-    g.share = share_of_graph(comm, std::move(city));
+    g.share = generate_city_share(comm, c.graph.city);
+    g.share.agents.source = city_description(c.graph.city);
   } else {
     g.share = read_graph_share(comm, c.graph.path);
     if (g.share.agents.content_hash.empty())  // no process holds the whole graph to hash

@@ -1,6 +1,8 @@
 #include "host/graph_share.hpp"
 
+#include "common/error.hpp"
 #include "host/partition.hpp"
+#include "io/content_hash.hpp"
 
 namespace trustprop::host {
 
@@ -17,28 +19,63 @@ GraphShare read_graph_share(const Communicator& comm, const std::string& path) {
   return s;
 }
 
-GraphShare share_of_graph(const Communicator& comm, io::Graph&& whole) {
+GraphShare generate_city_share(const Communicator& comm, const io::CityParams& params) {
   GraphShare s;
   s.comm = &comm;
-  s.nnz = whole.nnz();
-  s.w_bounds = balanced_bounds(whole.indptr, comm.size());
-  const auto r = static_cast<std::size_t>(comm.rank());
-  const std::int64_t first = s.w_bounds[r], last = s.w_bounds[r + 1];
-  const auto b = static_cast<std::size_t>(whole.indptr[static_cast<std::size_t>(first)]);
-  const auto e = static_cast<std::size_t>(whole.indptr[static_cast<std::size_t>(last)]);
-  s.rows.n = whole.n;
-  s.rows.first = first;
-  s.rows.last = last;
-  s.rows.indptr.assign(whole.indptr.begin() + first, whole.indptr.begin() + last + 1);
-  for (std::int64_t& k : s.rows.indptr) k -= static_cast<std::int64_t>(b);
-  s.rows.indices.assign(whole.indices.begin() + static_cast<std::ptrdiff_t>(b),
-                        whole.indices.begin() + static_cast<std::ptrdiff_t>(e));
-  s.rows.data.assign(whole.data.begin() + static_cast<std::ptrdiff_t>(b),
-                     whole.data.begin() + static_cast<std::ptrdiff_t>(e));
-  s.agents = std::move(whole);
-  std::vector<std::int64_t>().swap(s.agents.indptr);
-  std::vector<std::int32_t>().swap(s.agents.indices);
-  std::vector<float>().swap(s.agents.data);
+  io::Graph& agents = s.agents;
+  agents.n = params.agents;
+  io::CityLayout layout;
+
+  // Pass 1: the row lengths (W's indptr) and the content hash, fed as a
+  // graph file's writer feeds it (io/graph_file.cpp).
+  std::vector<std::int64_t> indptr{0};
+  {
+    io::ContentHasher hash;
+    hash.indptr(indptr.data(), sizeof(std::int64_t));
+    io::generate_city_rows(
+        params,
+        [&](const std::int64_t* lengths, std::int64_t rows, const std::int32_t* columns, const float* weights) {
+          const std::size_t first = indptr.size();
+          for (std::int64_t r = 0; r < rows; ++r) indptr.push_back(indptr.back() + lengths[r]);
+          const auto ties = static_cast<std::size_t>(indptr.back() - indptr[first - 1]);
+          hash.indptr(indptr.data() + first, static_cast<std::size_t>(rows) * sizeof(std::int64_t));
+          hash.indices(columns, ties * sizeof(std::int32_t));
+          hash.data(weights, ties * sizeof(float));
+        },
+        agents.kind, layout);
+    agents.content_hash = hash.hex();
+  }
+  s.nnz = indptr.back();
+  s.w_bounds = balanced_bounds(indptr, comm.size());
+  const auto me = static_cast<std::size_t>(comm.rank());
+  io::GraphRows& w = s.rows;
+  w.n = agents.n;
+  w.first = s.w_bounds[me];
+  w.last = s.w_bounds[me + 1];
+  w.indptr.assign(indptr.begin() + w.first, indptr.begin() + w.last + 1);
+  const std::int64_t base = w.indptr.front();
+  for (std::int64_t& k : w.indptr) k -= base;
+  w.indices.reserve(static_cast<std::size_t>(w.indptr.back()));
+  w.data.reserve(static_cast<std::size_t>(w.indptr.back()));
+
+  // Pass 2: this process's rows.
+  std::int64_t row = 0;
+  std::vector<std::uint8_t> kinds;
+  io::generate_city_rows(
+      params,
+      [&](const std::int64_t* lengths, std::int64_t rows, const std::int32_t* columns, const float* weights) {
+        std::int64_t k = 0;
+        for (std::int64_t r = 0; r < rows; ++r, ++row) {
+          if (row >= w.first && row < w.last) {
+            w.indices.insert(w.indices.end(), columns + k, columns + k + lengths[r]);
+            w.data.insert(w.data.end(), weights + k, weights + k + lengths[r]);
+          }
+          k += lengths[r];
+        }
+      },
+      kinds, layout);
+  TRUSTPROP_ASSERT(static_cast<std::int64_t>(w.indices.size()) == w.indptr.back(),
+                   "generate_city_share: the second pass drew other rows than the first");
   return s;
 }
 

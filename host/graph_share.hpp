@@ -11,6 +11,7 @@
 
 #include "host/world.hpp"
 #include "io/graph.hpp"
+#include "io/generate_city.hpp"
 #include "io/graph_file.hpp"
 
 namespace trustprop::host {
@@ -27,8 +28,12 @@ struct GraphShare {
 // error on every process that read it (io::read_graph's messages).
 GraphShare read_graph_share(const Communicator& comm, const std::string& path);
 
-// The same share cut from a graph every process holds whole (a generated
-// city); the whole graph's edges are released.
-GraphShare share_of_graph(const Communicator& comm, io::Graph&& whole);
+// The same share of a city generated in memory (io/generate_city.hpp),
+// without any process holding the whole city: every process generates it
+// twice, streaming, once for the row lengths and the content hash (the
+// whole graph's, as a file of it would store), once to keep its own rows.
+// Rows are independent draws, so each process's rows are the whole city's.
+// Collective.
+GraphShare generate_city_share(const Communicator& comm, const io::CityParams& params);
 
 }  // namespace trustprop::host
