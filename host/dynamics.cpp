@@ -556,9 +556,9 @@ std::int64_t Simulation::ties() const { return impl_->L.nnz; }
 
 EdgeEvidence Simulation::gather_evidence() const {
   const SimulationLayout& L = impl_->L;
-  const Communicator& comm = L.comm ? *L.comm : this_process();
-  const std::vector<std::int64_t> bounds = L.comm ? L.edge_bounds : std::vector<std::int64_t>{0, L.edges};
-  return {comm.gatherv(impl_->state.r.to_host(), bounds), comm.gatherv(impl_->state.s.to_host(), bounds)};
+  TRUSTPROP_ASSERT(L.comm, "gather_evidence: one process holds every tie's evidence in its state");
+  return {L.comm->gatherv(impl_->state.r.to_host(), L.edge_bounds),
+          L.comm->gatherv(impl_->state.s.to_host(), L.edge_bounds)};
 }
 
 std::vector<std::uint8_t> Simulation::last_outcomes() const {

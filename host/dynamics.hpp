@@ -199,7 +199,8 @@ class Simulation {
   DynamicsState& state();
   std::int64_t first_tie() const;
   std::int64_t ties() const;  // the whole graph's
-  // Every process's r and s to process 0 (the others get empty vectors).
+  // A distributed run's r and s, every process's, to process 0 (the others
+  // get empty vectors).
   EdgeEvidence gather_evidence() const;
   const std::vector<std::int32_t>& registrar() const;  // per agent (derive_registrar)
   std::int64_t registered_count() const;

@@ -22,26 +22,7 @@
 
 namespace trustprop::host {
 
-namespace {
-
 using kernels::Array;
-
-// Offsets from counts: b[0] = 0, b[r + 1] = b[r] + counts[r].
-std::vector<std::int64_t> prefix_of(const std::vector<std::int64_t>& counts) {
-  std::vector<std::int64_t> b(counts.size() + 1, 0);
-  std::partial_sum(counts.begin(), counts.end(), b.begin() + 1);
-  return b;
-}
-
-// Every process's `own` count, in rank order.
-std::vector<std::int64_t> counts_of_all(const Communicator& comm, std::int64_t own) {
-  std::vector<std::int64_t> counts(static_cast<std::size_t>(comm.size()), 0);
-  counts[static_cast<std::size_t>(comm.rank())] = own;
-  comm.sum(counts.data(), comm.size());
-  return counts;
-}
-
-}  // namespace
 
 std::vector<std::int32_t> derive_registrar(const GraphShare& share, Registration how, double registered_share,
                                            std::uint64_t seed) {
@@ -68,10 +49,7 @@ std::vector<std::int32_t> derive_registrar(const GraphShare& share, Registration
     }
   }
   const Communicator& comm = *share.comm;
-  const std::vector<std::int64_t> bounds = prefix_of(counts_of_all(comm, static_cast<std::int64_t>(own.size())));
-  std::vector<Candidate> all(static_cast<std::size_t>(bounds.back()));
-  std::copy(own.begin(), own.end(), all.begin() + bounds[static_cast<std::size_t>(comm.rank())]);
-  comm.allgatherv(all, bounds);
+  const std::vector<Candidate> all = allgather_concatenated(comm, own);
   // As derive_registrar(graph): the largest tie; on equal ties the lowest institution.
   std::vector<std::int32_t> registrar(static_cast<std::size_t>(a.n), -1);
   std::vector<float> best(static_cast<std::size_t>(a.n), 0.0f);
@@ -99,7 +77,7 @@ SimulationLayout layout_of_share(const std::shared_ptr<const kernels::Executor>&
   const auto un = static_cast<std::size_t>(L.n);
   L.w_bounds = share.w_bounds;
   L.edges = rows.nnz();
-  L.edge_bounds = prefix_of(counts_of_all(comm, L.edges));
+  L.edge_bounds = gathered_bounds(comm, L.edges);
   L.edge_begin = L.edge_bounds[me];
 
   // Wᵀ's rows split by entries (in-degree summed over the processes' ties).
@@ -152,7 +130,8 @@ SimulationLayout layout_of_share(const std::shared_ptr<const kernels::Executor>&
       to[k] = owner_of(L.in_bounds, rows.indices[k]);
       ++L.send_counts[static_cast<std::size_t>(to[k])];
     }
-    std::vector<std::int64_t> cursor = prefix_of(L.send_counts);
+    std::vector<std::int64_t> cursor(L.send_counts.size(), 0);  // each destination's first slot
+    std::partial_sum(L.send_counts.begin(), L.send_counts.end() - 1, cursor.begin() + 1);
     std::vector<kernels::RecordSlot> edge_slot(ties);
     for (std::size_t k = 0; k < ties; ++k)
       edge_slot[k] = static_cast<kernels::RecordSlot>(cursor[static_cast<std::size_t>(to[k])]++);

@@ -4,6 +4,7 @@
 // whole-graph vector that each process computed (allgather_rows).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <vector>
@@ -14,6 +15,28 @@
 #include "kernels/executor.hpp"
 
 namespace trustprop::host {
+
+// Where each process's part lies in a concatenation in rank order: bounds
+// b[0] = 0, b[r + 1] = b[r] + the `own` count of process r. Collective.
+inline std::vector<std::int64_t> gathered_bounds(const Communicator& comm, std::int64_t own) {
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(comm.size()), 0);
+  counts[static_cast<std::size_t>(comm.rank())] = own;
+  comm.sum(counts.data(), comm.size());
+  std::vector<std::int64_t> bounds(counts.size() + 1, 0);
+  std::partial_sum(counts.begin(), counts.end(), bounds.begin() + 1);
+  return bounds;
+}
+
+// Every process's `own` elements, concatenated in rank order, on every
+// process. Collective.
+template <class T>
+std::vector<T> allgather_concatenated(const Communicator& comm, const std::vector<T>& own) {
+  const std::vector<std::int64_t> bounds = gathered_bounds(comm, static_cast<std::int64_t>(own.size()));
+  std::vector<T> all(static_cast<std::size_t>(bounds.back()));
+  std::copy(own.begin(), own.end(), all.begin() + bounds[static_cast<std::size_t>(comm.rank())]);
+  comm.allgatherv(all, bounds);
+  return all;
+}
 
 // Sends items to the processes that own their rows and groups what arrives
 // by row, in one all-to-all exchange. `each_item(emit)` calls emit(item)

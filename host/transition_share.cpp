@@ -21,17 +21,6 @@ struct Entry {
   float c;
 };
 
-// Per-process counts of `local` rows' worth of something, gathered: bounds
-// of each process's part in the concatenation.
-std::vector<std::int64_t> gathered_bounds(const Communicator& comm, std::int64_t local) {
-  std::vector<std::int64_t> counts(static_cast<std::size_t>(comm.size()), 0);
-  counts[static_cast<std::size_t>(comm.rank())] = local;
-  comm.sum(counts.data(), comm.size());
-  std::vector<std::int64_t> bounds(counts.size() + 1, 0);
-  std::partial_sum(counts.begin(), counts.end(), bounds.begin() + 1);
-  return bounds;
-}
-
 }  // namespace
 
 TransitionShare build_transition_share(const std::shared_ptr<const kernels::Executor>& exec, const GraphShare& share) {
@@ -98,10 +87,7 @@ TransitionShare build_transition_share(const std::shared_ptr<const kernels::Exec
   std::vector<std::int32_t> dangling;
   for (std::int64_t r = 0; r < rows; ++r)
     if (inv[static_cast<std::size_t>(r)] == 0.0) dangling.push_back(static_cast<std::int32_t>(w.first + r));
-  const std::vector<std::int64_t> dangling_bounds = gathered_bounds(comm, static_cast<std::int64_t>(dangling.size()));
-  std::vector<std::int32_t> all_dangling(static_cast<std::size_t>(dangling_bounds.back()));
-  std::copy(dangling.begin(), dangling.end(), all_dangling.begin() + dangling_bounds[static_cast<std::size_t>(comm.rank())]);
-  comm.allgatherv(all_dangling, dangling_bounds);
+  const std::vector<std::int32_t> all_dangling = allgather_concatenated(comm, dangling);
 
   kernels::Transition& tr = out.tr;
   tr.value_free = value_free;
