@@ -103,10 +103,6 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
   std::shared_ptr<const kernels::Executor> exec;
   collectively(comm, [&] {
     require_checkpoints(s, model);
-    if (!s.checkpoint.run_dir.empty() && d != Distribution::rows)
-      throw UsageError("rank --run-dir: a distributed --model " + s.model + " run (" + std::to_string(comm.size()) +
-                       " MPI processes) writes no checkpoints; run one process to checkpoint it, or --model "
-                       "eigentrust (docs/distributed.md)");
     if (s.output.empty()) throw UsageError("rank: -o/--output is required");
     exec = global.executor();
     if (d == Distribution::rows)

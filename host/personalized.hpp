@@ -110,6 +110,16 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
                                     const std::string& graph_name = "graph", const PersonalizedObserver& observe = {},
                                     PersonalizedResume* resume = nullptr);
 
+// Observing a distributed run (checkpoints): called on every process after
+// each iteration of the whole run, with the iterations done and whether the
+// run ends there (every seed set converged, or max_iterations); `gather`,
+// when a process calls it, must be called by all of them (a collective) and
+// gives process 0 the whole state as one process holds it then (T
+// agent-major, a stopped column as it stopped) and the others an empty one.
+// It may throw a CollectiveError on every process to end the run.
+using PersonalizedGather = std::function<PersonalizedResume()>;
+using SplitObserver = std::function<void(std::int64_t iterations, bool last, const PersonalizedGather& gather)>;
+
 // A distributed run (DESIGN §7, docs/distributed.md): the seed sets are
 // split among the processes of `comm` (host::even_bounds), each process
 // iterates its own sets on the whole graph with run_personalized above, and
@@ -117,12 +127,16 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
 // iterations and residuals, and residual history (at each iteration the
 // largest over the sets still iterating) as one process computes; the
 // other processes return an empty result. Seed sets are independent
-// columns, so nothing is exchanged while iterating. Collective: an error on
-// any process (the memory check, a non-finite residual) ends all of them
-// with its exit code (host::collectively).
+// columns, so nothing is exchanged while iterating unless `observe` is
+// given: then the processes meet once per iteration. `resume`, given on
+// process 0 only, is the whole state to go on from (a checkpoint's; its
+// block is released once shared). Collective: an error on any process (the
+// memory check, a non-finite residual) ends all of them with its exit code
+// (host::collectively).
 PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
                                     const io::Graph& graph, const SeedSets& seeds, const EigenTrustOptions& options,
-                                    const std::string& graph_name = "graph", const PersonalizedObserver& observe = {});
+                                    const std::string& graph_name = "graph", const SplitObserver& observe = {},
+                                    PersonalizedResume* resume = nullptr);
 
 // Sets [first, last) of `seeds`, renumbered from 0.
 SeedSets slice(const SeedSets& seeds, std::int64_t first, std::int64_t last);

@@ -100,7 +100,8 @@ void RankCheckpoints::write(std::int64_t iterations, const Save& save) {
   spdlog::debug("checkpoint {} ({:.3f} s)", last_path_, checkpoint_seconds_);
 }
 
-void RankCheckpoints::after_iteration(std::int64_t iterations, bool last, const Save& save) {
+void RankCheckpoints::after_iteration(std::int64_t iterations, bool last, const Save& save,
+                                      const std::function<void()>& gather) {
   longest_iteration_ = std::max(longest_iteration_, seconds_since(last_iteration_));
   int signal = last ? 0 : signals_.requested();
   bool out_of_time = !last && walltime_ > 0 &&
@@ -109,10 +110,12 @@ void RankCheckpoints::after_iteration(std::int64_t iterations, bool last, const 
   // Every process stops at the same iteration (process 0 keeps the time).
   signal = comm_.max(signal);
   out_of_time = comm_.max(out_of_time ? 1 : 0) != 0;
-  if (last || signal || out_of_time || (settings_.every > 0 && iterations % settings_.every == 0))
+  if (last || signal || out_of_time || (settings_.every > 0 && iterations % settings_.every == 0)) {
+    if (gather) gather();
     collectively(comm_, [&] {
       if (comm_.rank() == 0) write(iterations, save);
     });
+  }
   last_iteration_ = std::chrono::steady_clock::now();
   if (!signal && !out_of_time) return;
   const std::string message = fmt::format(

@@ -70,8 +70,10 @@ class RankCheckpoints {
   // last iteration always completes. A distributed run: collective, so that
   // a signal to any process stops all at the same iteration; process 0
   // writes, and each process throws a CollectiveError (exit 75) that process
-  // 0 reports.
-  void after_iteration(std::int64_t iterations, bool last, const Save& save);
+  // 0 reports. `gather`, when given, runs on every process before process 0
+  // saves (a model whose state is spread over the processes collects it there).
+  void after_iteration(std::int64_t iterations, bool last, const Save& save,
+                       const std::function<void()>& gather = {});
 
  private:
   void prepare(const RankRun& run, const RankCheckpointModel& model, const Restore& restore);

@@ -103,19 +103,11 @@ class PersonalizedModel final : public RankModel {
     const SeedSets seeds = parse_seeds(run);
     std::optional<PersonalizedResume> resume;
     std::optional<RankCheckpoints> checkpoints;
-    if (!run.settings.checkpoint.run_dir.empty()) {
-      RankCheckpointModel m;
-      m.series = &personalized_checkpoints;
-      m.data_hash = hash_bytes(seeds.offsets.data(), seeds.offsets.size() * sizeof(std::int64_t)) + "+" +
-                    hash_bytes(seeds.agents.data(), seeds.agents.size() * sizeof(std::int64_t));
-      m.data_changed = "the seed sets differ: the --seeds-file, or the graph's institutions, have changed";
-      m.output_keys = {"top_per_seed", "full"};
-      m.max_iterations = o.max_iterations;
-      checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
+    if (!run.settings.checkpoint.run_dir.empty())
+      checkpoints.emplace(run, checkpoint_model(seeds, o), [&](const io::CheckpointReader& c) {
         resume = restore_personalized_checkpoint(c, g.n, seeds.count());
         return resume->convergence.iterations;
       });
-    }
     auto out = open_results(run);
 
     const auto observe = [&](const PersonalizedState& s) {
@@ -134,21 +126,56 @@ class PersonalizedModel final : public RankModel {
   }
 
  private:
+  // What the checkpoints of a run on these seed sets are: the same for one
+  // process and several, so that a run resumes on any number of processes.
+  static RankCheckpointModel checkpoint_model(const SeedSets& seeds, const EigenTrustOptions& o) {
+    RankCheckpointModel m;
+    m.series = &personalized_checkpoints;
+    m.data_hash = hash_bytes(seeds.offsets.data(), seeds.offsets.size() * sizeof(std::int64_t)) + "+" +
+                  hash_bytes(seeds.agents.data(), seeds.agents.size() * sizeof(std::int64_t));
+    m.data_changed = "the seed sets differ: the --seeds-file, or the graph's institutions, have changed";
+    m.output_keys = {"top_per_seed", "full"};
+    m.max_iterations = o.max_iterations;
+    return m;
+  }
+
   // A distributed run (DESIGN §7): every process reads the seed sets and
   // iterates its share of them; process 0 gathers, writes and prints. Each
-  // step that may fail is collective.
+  // step that may fail is collective. With --run-dir, process 0 restores
+  // and writes the checkpoints, gathering the state from every process for
+  // each one (host/personalized.hpp).
   void run_distributed(const RankRun& run, const EigenTrustOptions& o) const {
     const Communicator& comm = *run.comm;
     SeedSets seeds;
-    std::optional<io::ResultsWriter> out;
     collectively(comm, [&] {
       seeds = parse_seeds(run);
       if (seeds.count() < comm.size() && comm.rank() == 0)
         spdlog::warn("{} seed sets for {} processes: {} processes have none to iterate", seeds.count(), comm.size(),
                      comm.size() - seeds.count());
+    });
+    std::optional<PersonalizedResume> resume;  // process 0's
+    std::optional<RankCheckpoints> checkpoints;
+    if (!run.settings.checkpoint.run_dir.empty())
+      checkpoints.emplace(run, checkpoint_model(seeds, o), [&](const io::CheckpointReader& c) {
+        resume = restore_personalized_checkpoint(c, run.graph.n, seeds.count());
+        return resume->convergence.iterations;
+      });
+    std::optional<io::ResultsWriter> out;
+    collectively(comm, [&] {
       if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
     });
-    const PersonalizedResult r = run_personalized(run.exec, comm, run.graph, seeds, o, run.settings.graph);
+    PersonalizedResume whole;  // process 0: the state gathered for a checkpoint
+    SplitObserver observe;
+    if (checkpoints)
+      observe = [&](std::int64_t iterations, bool last, const PersonalizedGather& gather) {
+        checkpoints->after_iteration(
+            iterations, last,
+            [&](const std::string& path, const io::CheckpointHeader& h) { save_personalized_checkpoint(path, h, whole); },
+            [&] { whole = gather(); });
+        whole = PersonalizedResume();
+      };
+    const PersonalizedResult r = run_personalized(run.exec, comm, run.graph, seeds, o, run.settings.graph, observe,
+                                                  resume ? &*resume : nullptr);
     collectively(comm, [&] {
       if (!out) return;
       write_and_report(run, o, seeds, r, *out);

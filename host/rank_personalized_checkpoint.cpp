@@ -1,6 +1,7 @@
 // Personalized rank checkpoints (host/rank_personalized_checkpoint.hpp).
 #include "host/rank_personalized_checkpoint.hpp"
 
+#include <utility>
 
 #include "common/error.hpp"
 #include "host/checkpoint_arrays.hpp"
@@ -10,14 +11,30 @@ namespace trustprop::host {
 
 const CheckpointSeries personalized_checkpoints{"rank personalized", 'i', "iteration"};
 
-void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader header, const PersonalizedState& s) {
+namespace {
+
+void save(const std::string& path, io::CheckpointHeader header, io::DatasetSource trust,
+          const std::vector<std::uint8_t>& active, const std::vector<std::int64_t>& column_iterations,
+          const std::vector<double>& column_residuals, const Convergence& convergence) {
   header.kind = personalized_checkpoints.kind;
-  header.epoch = s.convergence.iterations;
+  header.epoch = convergence.iterations;
   io::write_checkpoint(path, header,
-                       {from_array("/state/trust", s.trust), from_vector("/state/active", s.active),
-                        from_vector("/record/column_iterations", s.column_iterations),
-                        from_vector("/record/column_residuals", s.column_residuals),
-                        from_vector("/record/residuals", s.convergence.residuals)});
+                       {std::move(trust), from_vector("/state/active", active),
+                        from_vector("/record/column_iterations", column_iterations),
+                        from_vector("/record/column_residuals", column_residuals),
+                        from_vector("/record/residuals", convergence.residuals)});
+}
+
+}  // namespace
+
+void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader header, const PersonalizedState& s) {
+  save(path, std::move(header), from_array("/state/trust", s.trust), s.active, s.column_iterations,
+       s.column_residuals, s.convergence);
+}
+
+void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader header, const PersonalizedResume& s) {
+  save(path, std::move(header), from_vector("/state/trust", s.trust), s.active, s.column_iterations,
+       s.column_residuals, s.convergence);
 }
 
 PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r, std::int64_t n, std::int64_t k) {

@@ -30,6 +30,8 @@ extern const CheckpointSeries personalized_checkpoints;
 // Writes the checkpoint of `state` (header.epoch and kind are set here) to
 // `path`, T streamed from the backend's array.
 void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader header, const PersonalizedState& state);
+// The same from the host: the whole state a distributed run gathered (host/personalized.hpp).
+void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader header, const PersonalizedResume& state);
 
 // Reads the state of a checkpoint of n agents and k seed sets. Throws
 // DataError naming the file and dataset when a dataset is missing, of the

@@ -65,6 +65,22 @@ class DistributedRank : public MpiTest {
                 std::string::npos);
     }
   }
+
+  // `processes` processes rank a 5000-agent city with `model` options and
+  // --max-walltime 1s, never converging: all exit 75 after one message,
+  // write no results, and leave a valid checkpoint of `kind`.
+  void expect_stop_with_checkpoint(int processes, const std::string& model, const std::string& kind) {
+    ASSERT_EQ(run("generate city --agents 5000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+    const RunResult r = run(mpiexec(processes) + "rank " + shell_quoted(path("g.h5")) + " " + model + "--run-dir " +
+                                shell_quoted(path("run")) + " --tolerance 0 --max-iterations 100000000 --max-walltime 1s -o " +
+                                shell_quoted(path("out.h5")), dir.path(), false);
+    EXPECT_EQ(r.rc, 75) << r.err;
+    EXPECT_EQ(count(r.err, "stopped after iteration"), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+    const RunResult verify = run("checkpoint verify " + shell_quoted(path("run")), dir.path());
+    EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
+    EXPECT_NE(verify.out.find(kind), std::string::npos) << verify.out;
+  }
 };
 
 struct Case {
@@ -106,10 +122,9 @@ TEST_F(DistributedRank, CheckpointsOnlyWhereTheyAreWrittenRefusedOnce) {
   // SybilRank writes none, with one process or several.
   const std::string rank = "rank " + shell_quoted(path("g.h5")) + " --run-dir " + shell_quoted(path("run")) +
                            " -o " + shell_quoted(path("out.h5"));
-  expect_fails_once(2, rank + " --model sybilrank", 64,
-                    "checkpoints are written for --model eigentrust and personalized only", "out.h5");
-  // A batch split holds no process's whole state.
-  expect_fails_once(2, rank + " --model personalized", 64, "writes no checkpoints", "out.h5");
+  for (const std::string model : {"sybilrank", "signed"})
+    expect_fails_once(2, rank + " --model " + model, 64,
+                      "checkpoints are written for --model eigentrust and personalized only", "out.h5");
 }
 
 TEST_F(DistributedRank, OtherCommandsAreRefusedOnce) {
@@ -301,16 +316,7 @@ TEST_F(DistributedRank, CheckpointsResumeOnAnyNumberOfProcessesWithTheSameBits) 
 }
 
 TEST_F(DistributedRank, AStopEndsEveryProcessAtOneIterationWithACheckpoint) {
-  ASSERT_EQ(run("generate city --agents 5000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  const RunResult r = run(mpiexec(2) + "rank " + shell_quoted(path("g.h5")) + " --run-dir " + shell_quoted(path("run")) +
-                              " --tolerance 0 --max-iterations 100000000 --max-walltime 1s -o " +
-                              shell_quoted(path("out.h5")), dir.path(), false);
-  EXPECT_EQ(r.rc, 75) << r.err;
-  EXPECT_EQ(count(r.err, "stopped after iteration"), 1u) << r.err;
-  EXPECT_FALSE(fs::exists(path("out.h5")));
-  const RunResult verify = run("checkpoint verify " + shell_quoted(path("run")), dir.path());
-  EXPECT_EQ(verify.rc, 0) << verify.out << verify.err;
-  EXPECT_NE(verify.out.find("ckpt-i"), std::string::npos) << verify.out;
+  expect_stop_with_checkpoint(2, "", "rank eigentrust");
 }
 
 TEST_F(DistributedRank, CheckpointsOfAGraphWithoutContentHashAreRefusedOnce) {
@@ -321,4 +327,89 @@ TEST_F(DistributedRank, CheckpointsOfAGraphWithoutContentHashAreRefusedOnce) {
                     "rank " + shell_quoted(path("g.h5")) + " --run-dir " + shell_quoted(path("run")) + " -o " +
                         shell_quoted(path("out.h5")),
                     65, "has no trustprop.content_hash attribute", "out.h5");
+}
+
+TEST_F(DistributedRank, PersonalizedCheckpointsAreOneProcesssAndResumeOnAnyNumberOfProcesses) {
+  // Bitcoin OTC, five seed sets that converge after 95 to 106 iterations:
+  // with three processes, process 0's sets stop at 102, process 1's at 104,
+  // and process 2's one set goes on to 106.
+  ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
+                    shell_quoted(path("otc.h5")), dir.path()).rc, 0);
+  std::ofstream(path("five.txt")) << "1 2 3\n7\n13, 35, 4, 6\n1810\n905 1\n";
+  const std::string rank = "rank " + shell_quoted(path("otc.h5")) + " --model personalized --seeds-file " +
+                           shell_quoted(path("five.txt")) + " --full --tolerance 1e-10 ";
+  const auto run_dir = [&](const std::string& name) { return "--run-dir " + shell_quoted(path(name)) + " "; };
+  const auto checkpoint = [&](const std::string& name, int iteration) {
+    return path(name + "/checkpoints/ckpt-i" + std::to_string(iteration) + ".h5");
+  };
+  const RunResult one =
+      run("--threads 2 " + rank + run_dir("one") + "--checkpoint-every 3 -o " + shell_quoted(path("one.h5")), dir.path());
+  ASSERT_EQ(one.rc, 0) << one.err;
+  const auto expected = datasets(path("one.h5"));
+
+  // Three processes write one process's checkpoints, also after iterations
+  // where some processes' sets have all stopped.
+  const RunResult three = run(mpiexec(3) + rank + run_dir("three") + "--checkpoint-every 3 -o " +
+                                  shell_quoted(path("three.h5")), dir.path(), false);
+  ASSERT_EQ(three.rc, 0) << three.err;
+  EXPECT_EQ(datasets(path("three.h5")), expected);
+  for (const int i : {102, 105, 106}) {
+    SCOPED_TRACE("checkpoint after iteration " + std::to_string(i));
+    EXPECT_EQ(datasets(checkpoint("three", i)), datasets(checkpoint("one", i)));
+  }
+
+  // Two processes stop at 50 iterations; three, one and four take their
+  // checkpoint to the end with one process's bits.
+  const RunResult first = run(mpiexec(2) + rank + run_dir("two") + "--checkpoint-every 7 --max-iterations 50 -o " +
+                                  shell_quoted(path("first.h5")), dir.path(), false);
+  ASSERT_EQ(first.rc, 0) << first.err;
+  ASSERT_TRUE(fs::exists(checkpoint("two", 49)));
+  ASSERT_TRUE(fs::exists(checkpoint("two", 50)));
+  for (const int processes : {3, 1, 4}) {
+    SCOPED_TRACE(std::to_string(processes) + " processes resume");
+    const std::string copy = "two-" + std::to_string(processes), out = path(copy + ".h5");
+    fs::copy(path("two"), path(copy), fs::copy_options::recursive);
+    const std::string launch = processes == 1 ? kBinary + " --threads 2 " : mpiexec(processes);
+    const RunResult r = run(launch + rank + run_dir(copy) + "-o " + shell_quoted(out), dir.path(), false);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    EXPECT_EQ(count(r.err, "resumed from"), 1u) << r.err;
+    EXPECT_EQ(datasets(out), expected);
+  }
+
+  // One process's checkpoint after iteration 102 (two sets stopped, three
+  // active), resumed by five processes, one set each: checkpoints after
+  // every iteration, those after 105 and 106 one process's.
+  fs::create_directories(path("five/checkpoints"));
+  fs::copy(checkpoint("one", 102), checkpoint("five", 102));
+  const RunResult five = run(mpiexec(5) + rank + run_dir("five") + "--checkpoint-every 1 -o " +
+                                 shell_quoted(path("five.h5")), dir.path(), false);
+  ASSERT_EQ(five.rc, 0) << five.err;
+  EXPECT_EQ(datasets(path("five.h5")), expected);
+  for (const int i : {105, 106}) EXPECT_EQ(datasets(checkpoint("five", i)), datasets(checkpoint("one", i))) << i;
+}
+
+TEST_F(DistributedRank, APersonalizedStopEndsEveryProcessAtOneIterationWithACheckpoint) {
+  expect_stop_with_checkpoint(3, "--model personalized ", "rank personalized");
+}
+
+TEST_F(DistributedRank, APersonalizedBatchOneProcessCannotHoldEndsEveryProcessOnce) {
+  // Three processes, the third under a 390 MiB address-space limit (a job
+  // scheduler's ulimit): its share of the seed sets needs more (a 256 MiB
+  // allowance for its libraries and buffers, beyond what MPI has mapped),
+  // so it refuses before allocating and every process ends with exit 70.
+  ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
+                    shell_quoted(path("otc.h5")), dir.path()).rc, 0);
+  std::ofstream(path("five.txt")) << "1 2 3\n7\n13, 35, 4, 6\n1810\n905 1\n";
+  std::ofstream(path("limited.sh")) << "#!/bin/sh\nulimit -v 400000\nexec \"$@\"\n";
+  fs::permissions(path("limited.sh"), fs::perms::owner_all);
+  const std::string args = "rank " + shell_quoted(path("otc.h5")) + " --model personalized --seeds-file " +
+                           shell_quoted(path("five.txt")) + " --run-dir " + shell_quoted(path("run")) + " -o " +
+                           shell_quoted(path("out.h5"));
+  const RunResult r = run(mpiexec(2) + args + " : -n 1 " + shell_quoted(path("limited.sh")) + " " + kBinary +
+                              " --threads 1 " + args, dir.path(), false);
+  EXPECT_EQ(r.rc, 70) << r.err;
+  EXPECT_EQ(count(r.err, "not even one seed set fits"), 1u) << r.err;
+  EXPECT_NE(r.err.find("trustprop[2]: error"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(path("out.h5")));
+  EXPECT_TRUE(fs::is_empty(path("run/checkpoints")));
 }

@@ -2,7 +2,6 @@
 
 #include <omp.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -10,6 +9,7 @@
 #include <new>
 
 #include "common/error.hpp"
+#include "kernels/cpu/host_memory.hpp"
 
 namespace trustprop::kernels::cpu {
 
@@ -55,8 +55,6 @@ void CpuExecutor::copy_from_host(void* dst, const void* src, std::size_t bytes) 
 void CpuExecutor::copy_to_host(void* dst, const void* src, std::size_t bytes) const { std::memcpy(dst, src, bytes); }
 void CpuExecutor::copy(void* dst, const void* src, std::size_t bytes) const { std::memcpy(dst, src, bytes); }
 
-std::size_t CpuExecutor::available_memory() const {
-  return static_cast<std::size_t>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
-}
+std::size_t CpuExecutor::available_memory() const { return host_memory_available(); }
 
 }  // namespace trustprop::kernels::cpu
