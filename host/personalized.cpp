@@ -15,6 +15,7 @@
 #include "common/error.hpp"
 #include "host/pretrust.hpp"
 #include "host/resident_graph.hpp"
+#include "kernels/cpu/host_memory.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/memory_estimate.hpp"
@@ -124,6 +125,7 @@ void require_memory(const kernels::Executor& exec, const io::Graph& g, const See
   const std::int64_t k = seeds.count(), entries = seeds.entries();
   const std::size_t need = personalized_bytes(g.n, g.nnz(), k, entries);
   const std::size_t available = exec.available_memory();
+  if (exec.kind() == kernels::BackendKind::cuda && need <= available) require_result_room(g.n, k, 0, graph_name);
   if (need <= available) return;
   // The most seed sets (of the same mean size) that fit.
   std::int64_t fit = 0, hi = k;
@@ -145,6 +147,18 @@ void require_memory(const kernels::Executor& exec, const io::Graph& g, const See
 }
 
 }  // namespace
+
+void require_result_room(std::int64_t n, std::int64_t k, std::size_t beside, const std::string& graph_name) {
+  const double result = 8.0 * static_cast<double>(n) * static_cast<double>(k) * 1.05;
+  const std::size_t need = static_cast<std::size_t>(result) + beside;
+  const std::size_t available = kernels::cpu::host_memory_available();
+  if (need <= available) return;
+  throw InternalError("personalized trust for " + std::to_string(k) + " seed sets on " + graph_name +
+                      " needs " + size_text(static_cast<double>(need)) + " of host memory (the whole [k, n] result, " +
+                      "8 B per agent per seed set" +
+                      (beside > 0 ? ", beside " + size_text(static_cast<double>(beside)) + " for this process's own run" : "") +
+                      "), " + size_text(static_cast<double>(available)) + " available; run fewer seed sets per job");
+}
 
 SeedSets seeds_from_list(const io::Graph& g, const std::string& list, const std::string& graph_name) {
   if (list == "institutions") return institution_seeds(g, graph_name);

@@ -158,7 +158,17 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   const std::vector<std::int64_t> sets = even_bounds(k, comm.size());
   const SeedSets mine = slice(seeds, sets[me], sets[me + 1]);
   const std::int64_t own = mine.count();
-  collectively(comm, [&] { validate(options); });  // before a process without seed sets waits for the others
+  collectively(comm, [&] {  // before a process without seed sets waits for the others
+    validate(options);
+    // Process 0 gathers the whole result (and, for checkpoints, the whole block) beside its own run.
+    if (comm.rank() == 0)
+      require_result_room(n, k,
+                          own == 0 ? 0
+                          : exec->kind() == kernels::BackendKind::cpu
+                              ? personalized_bytes(n, g.nnz(), own, mine.entries())
+                              : static_cast<std::size_t>(8 * n * own),
+                          graph_name);
+  });
   std::optional<PersonalizedResume> own_resume;
   if (comm.max(resume ? 1 : 0) == 1) own_resume = share_state(comm, sets, n, resume);
 

@@ -19,12 +19,18 @@ namespace trustprop::testing::cli {
 
 inline const std::string kMpiexec = TRUSTPROP_MPIEXEC;
 
-// Open MPI as root, more processes than cores, and yielding while waiting
-// (a loaded CI machine); the variables mean nothing to other MPIs.
-inline std::string mpiexec(int processes) {
+// mpiexec, for Open MPI as root, more processes than cores, and yielding
+// while waiting (a loaded CI machine); the variables mean nothing to other
+// MPIs. Applications follow ("-n 2 trustprop ... : -n 1 ...").
+inline std::string mpiexec_launch() {
   return "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
          "OMPI_MCA_mpi_yield_when_idle=1 " +
-         kMpiexec + " -n " + std::to_string(processes) + " " + kBinary + " --threads 1 ";
+         kMpiexec + " ";
+}
+
+// `processes` processes of trustprop, one thread each.
+inline std::string mpiexec(int processes) {
+  return mpiexec_launch() + "-n " + std::to_string(processes) + " " + kBinary + " --threads 1 ";
 }
 
 inline std::size_t count(const std::string& text, const std::string& what) {

@@ -66,6 +66,14 @@ class DistributedRank : public MpiTest {
     }
   }
 
+  // The launch of one more MPI application (after ":") whose processes may
+  // map at most `kib` KiB (ulimit -v, as a job scheduler sets it).
+  std::string limited(int kib) {
+    std::ofstream(path("limited.sh")) << "#!/bin/sh\nulimit -v " << kib << "\nexec \"$@\"\n";
+    fs::permissions(path("limited.sh"), fs::perms::owner_all);
+    return "-n 1 " + shell_quoted(path("limited.sh")) + " " + kBinary + " --threads 1 ";
+  }
+
   // `processes` processes rank a 5000-agent city with `model` options and
   // --max-walltime 1s, never converging: all exit 75 after one message,
   // write no results, and leave a valid checkpoint of `kind`.
@@ -400,16 +408,34 @@ TEST_F(DistributedRank, APersonalizedBatchOneProcessCannotHoldEndsEveryProcessOn
   ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
                     shell_quoted(path("otc.h5")), dir.path()).rc, 0);
   std::ofstream(path("five.txt")) << "1 2 3\n7\n13, 35, 4, 6\n1810\n905 1\n";
-  std::ofstream(path("limited.sh")) << "#!/bin/sh\nulimit -v 400000\nexec \"$@\"\n";
-  fs::permissions(path("limited.sh"), fs::perms::owner_all);
   const std::string args = "rank " + shell_quoted(path("otc.h5")) + " --model personalized --seeds-file " +
                            shell_quoted(path("five.txt")) + " --run-dir " + shell_quoted(path("run")) + " -o " +
                            shell_quoted(path("out.h5"));
-  const RunResult r = run(mpiexec(2) + args + " : -n 1 " + shell_quoted(path("limited.sh")) + " " + kBinary +
-                              " --threads 1 " + args, dir.path(), false);
+  const RunResult r = run(mpiexec(2) + args + " : -n 1 " + limited(400000) + args, dir.path(), false);
   EXPECT_EQ(r.rc, 70) << r.err;
   EXPECT_EQ(count(r.err, "not even one seed set fits"), 1u) << r.err;
   EXPECT_NE(r.err.find("trustprop[2]: error"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(path("out.h5")));
   EXPECT_TRUE(fs::is_empty(path("run/checkpoints")));
+}
+
+TEST_F(DistributedRank, AResultProcess0CannotGatherEndsEveryProcessOnceBeforeIterating) {
+  // 800 seed sets on a 50,000-agent city, two processes: process 0's own
+  // 400 sets need about 600 MiB, and gathering the whole [800, 50000]
+  // result 305 MiB more; under a 977 MiB address-space limit (about 760 MiB
+  // beside what it maps at the start) process 0 refuses before iterating.
+  ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  {
+    std::ofstream sets(path("sets.txt"));
+    for (int set = 0; set < 800; ++set) sets << set * 61 << "\n";
+  }
+  const std::string args = "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
+                           shell_quoted(path("sets.txt")) + " --max-iterations 1 -o " + shell_quoted(path("out.h5"));
+  const RunResult r = run(mpiexec_launch() + limited(1000000) + args + " : -n 1 " + kBinary + " --threads 1 " + args,
+                          dir.path(), false);
+  EXPECT_EQ(r.rc, 70) << r.err;
+  EXPECT_EQ(count(r.err, "of host memory (the whole [k, n] result"), 1u) << r.err;
+  EXPECT_NE(r.err.find("trustprop[0]: error"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_FALSE(fs::exists(path("out.h5")));
 }

@@ -1,6 +1,7 @@
 // The CPU backend's memory room (kernels/cpu/host_memory.hpp): a memory
 // cgroup's limit less its working set, and the address-space limit less
-// what the process has mapped, both below the machine's free memory.
+// what the process has mapped, both below the machine's available memory
+// (MemAvailable, which counts reclaimable file cache).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 
 using trustprop::kernels::cpu::cgroup_room;
 using trustprop::kernels::cpu::host_memory_available;
+using trustprop::kernels::cpu::meminfo_available;
 
 TEST(HostMemory, CgroupRoomIsTheLimitLessTheWorkingSet) {
   // v2: 1000 allowed, 700 charged of which 300 inactive file cache: 600 left.
@@ -25,6 +27,16 @@ TEST(HostMemory, CgroupRoomIsTheLimitLessTheWorkingSet) {
   EXPECT_EQ(cgroup_room("1000", "1500", "", true), 0u);
   // Cache larger than the usage read a moment earlier: the whole limit.
   EXPECT_EQ(cgroup_room("1000", "100", "inactive_file 300", true), 1000u);
+}
+
+TEST(HostMemory, MachineRoomIsMemAvailableNotMemFree) {
+  // A node that has read a large graph: little free, much cache to reclaim.
+  const std::string meminfo =
+      "MemTotal:       24683784 kB\nMemFree:          411868 kB\nMemAvailable:   20950848 kB\n"
+      "Buffers:           1000 kB\nCached:         20000000 kB\n";
+  EXPECT_EQ(meminfo_available(meminfo), std::size_t{20950848} * 1024);
+  EXPECT_FALSE(meminfo_available("MemTotal: 100 kB\nMemFree: 50 kB\n"));  // kernels before 3.14
+  EXPECT_FALSE(meminfo_available(""));
 }
 
 TEST(HostMemory, NoCgroupLimitIsNoRoomToSay) {

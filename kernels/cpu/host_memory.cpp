@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 namespace trustprop::kernels::cpu {
@@ -74,8 +75,23 @@ std::optional<std::size_t> cgroup_room(const std::string& limit, const std::stri
   return static_cast<std::size_t>(*max - std::min(*max, working));
 }
 
+std::optional<std::size_t> meminfo_available(const std::string& meminfo) {
+  std::istringstream in(meminfo);
+  for (std::string key; in >> key;) {
+    std::uint64_t kib = 0;
+    if (!(in >> kib)) break;
+    in.ignore(std::numeric_limits<std::streamsize>::max(), '\n');  // the unit, "kB"
+    if (key == "MemAvailable:") return static_cast<std::size_t>(kib) * 1024;
+  }
+  return std::nullopt;
+}
+
 std::size_t host_memory_available() {
-  std::size_t room = static_cast<std::size_t>(sysconf(_SC_AVPHYS_PAGES)) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+  // MemAvailable counts the page cache the kernel would reclaim (a graph
+  // file just read stays cached); kernels before 3.14 lack it: free pages.
+  std::size_t room = meminfo_available(read_text("/proc/meminfo"))
+                         .value_or(static_cast<std::size_t>(sysconf(_SC_AVPHYS_PAGES)) *
+                                   static_cast<std::size_t>(sysconf(_SC_PAGESIZE)));
   rlimit as{};
   if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY) {
     // /proc/self/statm: the pages mapped now, first.
