@@ -270,7 +270,7 @@ int run(const Options& o) {
   const auto ex = tk::cuda::make_cuda_executor(o.device);
   const auto& exec = static_cast<const tk::cuda::CudaExecutor&>(*ex);
   const auto stream = static_cast<cudaStream_t>(exec.stream());
-  tk::require_device_memory(exec, tk::eigentrust_device_bytes(g.n, g.nnz()), "EigenTrust on " + o.graph);
+  tk::require_memory(exec, tk::eigentrust_device_bytes(g.n, g.nnz()), "EigenTrust on " + o.graph);
   std::cerr << "bench_gpu_eigentrust: " << o.graph << ": " << g.n << " agents, " << g.nnz() << " ties on "
             << exec.description() << "\n";
 

@@ -91,7 +91,7 @@ SimulationLayout layout_of_share(const std::shared_ptr<const kernels::Executor>&
                    in_prefix[static_cast<std::size_t>(L.in_bounds[me])];
   }
   check_simulation_size(L.n, std::max(L.edges, L.in_entries));
-  kernels::require_device_memory(
+  kernels::require_memory(
       *exec, dynamics_device_bytes(L.n, std::max(L.edges, L.in_entries), exec->kind()),
       "Process " + std::to_string(me) + "'s share of the simulation of " +
           (agents.source.empty() ? std::string("the graph") : agents.source));

@@ -164,9 +164,10 @@ EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& 
                                 const EigenTrustResume* resume) {
   validate(options);
   TRUSTPROP_ASSERT(pretrust.size() == static_cast<std::size_t>(g.n), "pre-trust vector must have one entry per agent");
-  // Refuse a graph the device cannot hold before allocating anything.
-  kernels::require_device_memory(*exec, kernels::eigentrust_device_bytes(g.n, g.nnz()),
-                                 "EigenTrust on " + (g.source.empty() ? std::string("the graph") : g.source));
+  // Refuse a graph the backend cannot hold before allocating anything.
+  kernels::require_memory(*exec, kernels::eigentrust_bytes(exec->kind(), g.n, g.nnz()),
+                          "EigenTrust on the graph of " + std::to_string(g.n) + " agents and " +
+                              std::to_string(g.nnz()) + " edges" + (g.source.empty() ? "" : " (" + g.source + ")"));
   const auto t0 = std::chrono::steady_clock::now();
   kernels::Transition tr;
   {

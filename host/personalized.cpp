@@ -120,8 +120,8 @@ void add_set(SeedSets& s, std::vector<std::int64_t> agents) {
 }
 
 // Refuses, before anything is allocated, a batch the backend cannot hold.
-void require_memory(const kernels::Executor& exec, const io::Graph& g, const SeedSets& seeds,
-                    const std::string& graph_name) {
+void require_batch_memory(const kernels::Executor& exec, const io::Graph& g, const SeedSets& seeds,
+                          const std::string& graph_name) {
   const std::int64_t k = seeds.count(), entries = seeds.entries();
   const std::size_t need = personalized_bytes(g.n, g.nnz(), k, entries);
   const std::size_t available = exec.available_memory();
@@ -141,9 +141,7 @@ void require_memory(const kernels::Executor& exec, const io::Graph& g, const See
                            (fit > 0 ? "at most " + std::to_string(fit) + " seed sets fit: run them in batches"
                                     : "not even one seed set fits") +
                            ")";
-  kernels::require_device_memory(exec, need, what);  // the GPU's refusal, in its words
-  throw InternalError(what + " needs " + size_text(static_cast<double>(need)) + " of memory, " + exec.name() +
-                      " has " + size_text(static_cast<double>(available)) + " available");
+  kernels::require_memory(exec, need, what);
 }
 
 }  // namespace
@@ -233,7 +231,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   const auto columns = static_cast<std::size_t>(k);
   TRUSTPROP_ASSERT(k >= 1, "personalized trust needs at least one seed set");
   TRUSTPROP_ASSERT(seeds.offsets.back() == seeds.entries(), "seed set offsets do not match the seeds");
-  require_memory(*exec, g, seeds, graph_name);
+  require_batch_memory(*exec, g, seeds, graph_name);
 
   PersonalizedResult r;
   r.n = n;

@@ -50,9 +50,9 @@ TransitionShare build_transition_share(const std::shared_ptr<const kernels::Exec
   const std::int64_t local_rows = out.bounds[static_cast<std::size_t>(comm.rank()) + 1] - first;
   const std::int64_t local_entries = in_degree[first + local_rows] - in_degree[first];
   std::vector<std::int64_t>().swap(in_degree);
-  // Refuse a share the device cannot hold before allocating on it.
+  // Refuse a share the backend cannot hold before allocating on it.
   collectively(comm, [&] {
-    kernels::require_device_memory(*exec, kernels::eigentrust_device_bytes(n, local_entries),
+    kernels::require_memory(*exec, kernels::eigentrust_bytes(exec->kind(), n, local_entries),
                                    "EigenTrust's share on process " + std::to_string(comm.rank()) + " (" +
                                        std::to_string(local_entries) + " of Cᵀ's entries)");
   });

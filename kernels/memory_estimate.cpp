@@ -1,5 +1,5 @@
-// Device memory estimate for EigenTrust; the accounting is in
-// kernels/memory_estimate.hpp, next to the declaration it documents.
+// Memory estimates for EigenTrust and the backend's refusal; the accounting
+// is in kernels/memory_estimate.hpp, next to the declarations it documents.
 #include "kernels/memory_estimate.hpp"
 
 #include <algorithm>
@@ -12,12 +12,17 @@ namespace trustprop::kernels {
 namespace {
 
 constexpr double margin_fraction = 0.05;
-constexpr double margin_bytes = 256.0 * (1 << 20);
+constexpr double margin_bytes = 256.0 * (1 << 20);      // the device's pool granularity, CUB's storage
+constexpr double host_margin_bytes = 64.0 * (1 << 20);  // the host's allocator, libraries' buffers
 constexpr double workspace_per_item = 40.0 / 2048.0;  // StepWorkspace: 40 B per merge-path tile of >= 2048 items
 
-std::string gib(double bytes) {
+// "3.0 GiB", or "257.0 MiB" below a GiB.
+std::string size_text(double bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / double(1ull << 30));
+  if (bytes < double(1ull << 30))
+    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / double(1ull << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / double(1ull << 30));
   return buf;
 }
 
@@ -37,13 +42,30 @@ std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz) {
   return static_cast<std::size_t>(std::max(setup, iterate) * (1.0 + margin_fraction) + margin_bytes);
 }
 
-void require_device_memory(const Executor& exec, std::size_t bytes, const std::string& what) {
-  if (exec.kind() != BackendKind::cuda) return;
+std::size_t eigentrust_host_bytes(std::int64_t n, std::int64_t nnz) {
+  const double agents = static_cast<double>(std::max<std::int64_t>(n, 0));
+  const double entries = static_cast<double>(std::max<std::int64_t>(nnz, 0));
+  // Cᵀ in SELL-8 lanes (8 B per entry weighted, 4 value-free, 1-2 % padding,
+  // chunk offsets) and the per-agent vectors with 1/d: 9.5 B per edge and
+  // about 60 B per agent measured at the peak (docs/benchmarks.md "Memory").
+  return static_cast<std::size_t>((10.0 * entries + 80.0 * agents) * (1.0 + margin_fraction) + host_margin_bytes);
+}
+
+std::size_t eigentrust_bytes(BackendKind kind, std::int64_t n, std::int64_t nnz) {
+  return kind == BackendKind::cuda ? eigentrust_device_bytes(n, nnz) : eigentrust_host_bytes(n, nnz);
+}
+
+void require_memory(const Executor& exec, std::size_t bytes, const std::string& what) {
   const std::size_t available = exec.available_memory();
   if (bytes <= available) return;
-  throw InternalError(what + " needs " + gib(static_cast<double>(bytes)) + " of device memory, " + exec.name() +
-                      " has " + gib(static_cast<double>(available)) +
-                      " free; use a GPU with more memory or --device cpu");
+  const std::string need = what + " needs " + size_text(static_cast<double>(bytes));
+  if (exec.kind() == BackendKind::cuda)
+    throw InternalError(need + " of device memory, " + exec.name() + " has " + size_text(static_cast<double>(available)) +
+                        " free; use a GPU with more memory or --device cpu");
+  throw InternalError(need + " of memory beside the graph, " + exec.name() + " has " +
+                      size_text(static_cast<double>(available)) +
+                      " available (the least of the machine's available memory, ulimit -v and the job's memory "
+                      "cgroup); run it where more memory is free, or over several MPI processes");
 }
 
 }  // namespace trustprop::kernels

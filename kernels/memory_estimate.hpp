@@ -1,7 +1,7 @@
-// Device memory that EigenTrust needs, known before anything is allocated,
-// so that a graph too large for the GPU is refused with a clear message
-// ("needs 31.2 GiB of device memory, cuda:0 has 20.5 GiB free") instead of
-// failing half-way through setup.
+// Memory that EigenTrust needs, known before anything is allocated, so that
+// a graph too large for the GPU (or for the host's memory, on the CPU) is
+// refused with a clear message ("needs 31.2 GiB of device memory, cuda:0
+// has 20.5 GiB free") instead of failing half-way through setup.
 //
 // The estimate follows the CUDA kernels' allocations (kernels/cuda/
 // eigentrust.cu) for n agents and nnz entries of W, assuming every entry is
@@ -30,9 +30,20 @@ namespace trustprop::kernels {
 // graph with nnz entries, margin included.
 std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz);
 
-// Throws InternalError (exit 70) "<what> needs X GiB of device memory, <device>
-// has Y GiB free ..." when `exec` is a GPU with less than `bytes` available.
-// Does nothing for the CPU backend.
-void require_device_memory(const Executor& exec, std::size_t bytes, const std::string& what);
+// Peak host bytes the CPU backend's EigenTrust adds to the graph as io read
+// it (W is used where it lies): Cᵀ, 10 B per entry, and 80 B per agent of
+// vectors, bounding the 9.5 B per edge and ~60 B per agent measured by
+// benchmarks/bench_memory, plus 5% and 64 MiB.
+std::size_t eigentrust_host_bytes(std::int64_t n, std::int64_t nnz);
+
+// The estimate for the backend of `kind`: the device's or the host's.
+std::size_t eigentrust_bytes(BackendKind kind, std::int64_t n, std::int64_t nnz);
+
+// Throws InternalError (exit 70) when `exec` has less than `bytes`
+// available: on a GPU "<what> needs X GiB of device memory, <device> has Y
+// GiB free ...", on the CPU "... of memory beside the graph, cpu has Y GiB
+// available ..." (the host's room: kernels/cpu/host_memory.hpp; a CPU
+// estimate counts what the run adds to the graph it has read).
+void require_memory(const Executor& exec, std::size_t bytes, const std::string& what);
 
 }  // namespace trustprop::kernels

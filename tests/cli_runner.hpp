@@ -82,4 +82,14 @@ inline std::string shell_quoted(const std::string& s) { return "'" + s + "'"; }
 
 inline const std::string kData = setting("TRUSTPROP_TEST_DATA", TRUSTPROP_TEST_DATA);
 
+// Writes DIR/limited.sh, which runs its arguments with at most `kib` KiB of
+// address space (ulimit -v, as a job scheduler sets it), and returns the
+// shell words that start trustprop under it: "'DIR/limited.sh' trustprop".
+inline std::string under_ulimit(const fs::path& dir, int kib) {
+  const fs::path script = dir / "limited.sh";
+  std::ofstream(script) << "#!/bin/sh\nulimit -v " << kib << "\nexec \"$@\"\n";
+  fs::permissions(script, fs::perms::owner_all);
+  return shell_quoted(script.string()) + " " + kBinary;
+}
+
 }  // namespace trustprop::testing::cli

@@ -68,11 +68,7 @@ class DistributedRank : public MpiTest {
 
   // The launch of one more MPI application (after ":") whose processes may
   // map at most `kib` KiB (ulimit -v, as a job scheduler sets it).
-  std::string limited(int kib) {
-    std::ofstream(path("limited.sh")) << "#!/bin/sh\nulimit -v " << kib << "\nexec \"$@\"\n";
-    fs::permissions(path("limited.sh"), fs::perms::owner_all);
-    return "-n 1 " + shell_quoted(path("limited.sh")) + " " + kBinary + " --threads 1 ";
-  }
+  std::string limited(int kib) { return "-n 1 " + under_ulimit(dir.path(), kib) + " --threads 1 "; }
 
   // `processes` processes rank a 5000-agent city with `model` options and
   // --max-walltime 1s, never converging: all exit 75 after one message,

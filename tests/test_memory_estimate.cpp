@@ -1,8 +1,11 @@
-// The EigenTrust device-memory estimate (kernels/memory_estimate.hpp): it
-// covers the arrays the CUDA kernels hold at their peak, grows with the
-// graph, and the refusal names what is needed and what is free.
+// The EigenTrust memory estimates (kernels/memory_estimate.hpp): the
+// device's covers the arrays the CUDA kernels hold at their peak, the
+// host's the peaks benchmarks/bench_memory recorded on the CPU; both grow
+// with the graph, and the refusal names what is needed and what is free.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "common/error.hpp"
@@ -61,16 +64,48 @@ TEST(MemoryEstimate, BillionEdgeCityFitsAnH100) {
 
 TEST(MemoryEstimate, RefusalNamesNeededAndFree) {
   const FakeGpu gpu(static_cast<std::size_t>(2.0 * gib));
-  EXPECT_NO_THROW(kernels::require_device_memory(gpu, static_cast<std::size_t>(1.5 * gib), "EigenTrust"));
+  EXPECT_NO_THROW(kernels::require_memory(gpu, static_cast<std::size_t>(1.5 * gib), "EigenTrust"));
   try {
-    kernels::require_device_memory(gpu, static_cast<std::size_t>(3.0 * gib), "EigenTrust on g.h5");
+    kernels::require_memory(gpu, static_cast<std::size_t>(3.0 * gib), "EigenTrust on g.h5");
     FAIL() << "expected a refusal";
   } catch (const InternalError& e) {
     const std::string what = e.what();
     EXPECT_NE(what.find("EigenTrust on g.h5 needs 3.0 GiB"), std::string::npos) << what;
     EXPECT_NE(what.find("cuda:0 has 2.0 GiB free"), std::string::npos) << what;
   }
-  // The CPU backend is never refused by this check.
+  // The CPU backend compares with the host's room (kernels/cpu/host_memory.hpp).
   const kernels::cpu::CpuExecutor cpu;
-  EXPECT_NO_THROW(kernels::require_device_memory(cpu, std::size_t{1} << 62, "EigenTrust"));
+  EXPECT_NO_THROW(kernels::require_memory(cpu, 1, "EigenTrust"));
+  try {
+    kernels::require_memory(cpu, std::size_t{1} << 62, "EigenTrust on g.h5");
+    FAIL() << "expected a refusal";
+  } catch (const InternalError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("EigenTrust on g.h5 needs 4294967296.0 GiB of memory beside the graph, cpu has "),
+              std::string::npos) << what;
+    EXPECT_NE(what.find("ulimit -v"), std::string::npos) << what;
+  }
+}
+
+TEST(MemoryEstimate, HostEstimateBoundsTheRecordedCpuPeaks) {
+  // Every EigenTrust peak in benchmarks/results/memory_cpu.json (bytes the
+  // run added to the graph it had read), without the estimate's 64 MiB of
+  // margin: the per-edge and per-agent terms alone must cover it.
+  std::ifstream in(std::string(TRUSTPROP_TEST_DATA) + "/../../benchmarks/results/memory_cpu.json");
+  ASSERT_TRUE(in) << "benchmarks/results/memory_cpu.json";
+  const nlohmann::json results = nlohmann::json::parse(in);
+  int checked = 0;
+  for (const auto& g : results.at("graphs")) {
+    const std::int64_t n = g.at("graph").at("n"), nnz = g.at("graph").at("nnz");
+    for (const auto& m : g.at("models")) {
+      if (m.at("model") != "eigentrust") continue;
+      const double estimate = static_cast<double>(kernels::eigentrust_host_bytes(n, nnz)) - 64.0 * (1 << 20);
+      EXPECT_GE(estimate, m.at("extra_bytes").get<double>()) << g.at("label");
+      EXPECT_LE(estimate, 2.0 * m.at("extra_bytes").get<double>() + 64.0 * (1 << 20)) << g.at("label") << ": too loose";
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 3);
+  EXPECT_EQ(kernels::eigentrust_bytes(kernels::BackendKind::cpu, 1000, 50000), kernels::eigentrust_host_bytes(1000, 50000));
+  EXPECT_EQ(kernels::eigentrust_bytes(kernels::BackendKind::cuda, 1000, 50000), kernels::eigentrust_device_bytes(1000, 50000));
 }
