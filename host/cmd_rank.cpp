@@ -43,7 +43,8 @@ std::string resolved_config(const RankSettings& s, const RankModel& model) {
 // Under MPI: each process's rows of W and its memory estimate, from
 // /graph/indptr (Cᵀ's rows are split by in-degree when the run starts:
 // host/transition_share.hpp).
-nlohmann::json partition_plan(const RankSettings& s, const io::GraphHeader& h, const RankModel& model, int processes) {
+nlohmann::json partition_plan(const RankSettings& s, const io::GraphHeader& h, const RankModel& model, int processes,
+                              kernels::BackendKind kind) {
   const std::vector<std::int64_t> indptr = io::read_graph_indptr(s.graph, h);
   const std::vector<std::int64_t> bounds = balanced_bounds(indptr, processes);
   nlohmann::json plan = nlohmann::json::array();
@@ -52,7 +53,7 @@ nlohmann::json partition_plan(const RankSettings& s, const io::GraphHeader& h, c
     plan.push_back({{"process", r},
                     {"rows", {bounds[r], bounds[r + 1]}},
                     {"edges", edges},
-                    {"memory_bytes_estimate", model.device_bytes(h.n, edges)}});
+                    {"memory_bytes_estimate", model.memory_bytes(h.n, edges, kind)}});
   }
   return plan;
 }
@@ -64,7 +65,7 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
   if (comm.rank() != 0) return;
   const io::GraphHeader h = io::read_graph_header(s.graph);
   const auto exec = global.executor();
-  const std::size_t need = model.device_bytes(h.n, h.nnz);
+  const std::size_t need = model.memory_bytes(h.n, h.nnz, exec->kind());
   const bool gpu = exec->kind() == kernels::BackendKind::cuda;
   nlohmann::json plan{{"model", s.model},
                       {"graph", s.graph},
@@ -74,13 +75,13 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
                       {"device", exec->description()},
                       {"memory_bytes_estimate", need},
                       {"memory_bytes_available", exec->available_memory()},
-                      {"fits", !gpu || need <= exec->available_memory()},
+                      {"fits", need + (gpu ? 0 : io::graph_bytes(h.n, h.nnz)) <= exec->available_memory()},
                       {"config", resolved_config(s, model)}};
   if (comm.size() > 1) {
     plan["processes"] = comm.size();
     const Distribution d = model.distribution();
     plan["distributed"] = d == Distribution::rows ? "rows" : "batch";
-    plan["partition"] = d == Distribution::rows ? partition_plan(s, h, model, comm.size())
+    plan["partition"] = d == Distribution::rows ? partition_plan(s, h, model, comm.size(), exec->kind())
                                                 : model.batch_plan(h.n, h.nnz, comm.size());
   }
   std::printf("%s\n", plan.dump(2).c_str());

@@ -173,7 +173,7 @@ void print_plan(const SimulateOptions& o, const SimulationConfig& c, const Globa
                             {"device", exec->description()},
                             {"memory_bytes_estimate", need},
                             {"memory_bytes_available", exec->available_memory()},
-                            {"fits", !gpu || need <= exec->available_memory()},
+                            {"fits", need + (gpu ? 0 : io::graph_bytes(n, nnz)) <= exec->available_memory()},
                             {"resume", o.resume},
                             {"resolved_config", resolved_toml(c)}};
   if (processes > 1) {

@@ -60,8 +60,8 @@ class EigenTrustModel final : public RankModel {
                        {"cpu_block_agents", options_.block_agents}};
   }
 
-  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
-    return kernels::eigentrust_device_bytes(n, nnz);
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind) const override {
+    return kernels::eigentrust_bytes(kind, n, nnz);
   }
 
   bool checkpoints() const override { return true; }

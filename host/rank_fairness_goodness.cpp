@@ -28,7 +28,7 @@ class FairnessGoodnessModel final : public RankModel {
                        {"weight_divisor", options_.weight_divisor}};
   }
 
-  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind) const override {
     // Both directions with float64 weights (12 B per tie each), two float64
     // vectors, the per-agent change array and two row-pointer arrays.
     return static_cast<std::size_t>(24 * nnz + 40 * n);

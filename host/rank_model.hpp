@@ -71,8 +71,10 @@ class RankModel {
   virtual void add_options(CLI::App& rank) = 0;
   // The model's section of the resolved configuration.
   virtual toml::table config(const RankSettings& settings) const = 0;
-  // Peak device bytes for an n-agent graph with nnz ties (for --dry-run).
-  virtual std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const = 0;
+  // Peak bytes on a backend of `kind` for an n-agent graph with nnz ties
+  // (for --dry-run): the number the run checks before allocating, where it
+  // checks; on the CPU, what the run adds to the graph it has read.
+  virtual std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind) const = 0;
   // Whether the model writes checkpoints into --run-dir (host/rank_checkpointing.hpp).
   virtual bool checkpoints() const { return false; }
   virtual Distribution distribution() const = 0;

@@ -86,7 +86,7 @@ class PersonalizedModel final : public RankModel {
     return plan;
   }
 
-  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind) const override {
     const std::vector<std::int64_t> sizes = seed_set_sizes(n);
     return personalized_bytes(n, nnz, static_cast<std::int64_t>(sizes.size()),
                               std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0}));

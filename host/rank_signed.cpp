@@ -67,7 +67,7 @@ class SignedModel final : public RankModel {
                        {"normalisation", normalisation}};
   }
 
-  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind) const override {
     const std::int64_t sources = !sources_.empty() ? static_cast<std::int64_t>(sources_.size()) : resolved().batch;
     return signed_trust_device_bytes(n, nnz, sources, resolved());
   }

@@ -39,7 +39,7 @@ class SybilRankModel final : public RankModel {
     return t;
   }
 
-  std::size_t device_bytes(std::int64_t n, std::int64_t nnz) const override {
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind) const override {
     // The symmetric pattern (up to 2 entries per tie plus self-loops, 4 B
     // each; 8 B row offsets), t, t', q and the per-agent change (8 B each).
     return static_cast<std::size_t>(8 * nnz + 4 * n + 8 * (n + 1) + 32 * n);

@@ -2,6 +2,7 @@
 // memory, row i listing the agents that i trusts, plus optional agent data.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -23,5 +24,11 @@ struct Graph {
 
   std::int64_t nnz() const { return indptr.empty() ? 0 : indptr.back(); }
 };
+
+// Host bytes of a Graph of n agents and nnz ties with kinds and ids: what a
+// CPU run holds before its own estimate (kernels::require_memory) counts.
+inline std::size_t graph_bytes(std::int64_t n, std::int64_t nnz) {
+  return static_cast<std::size_t>(8 * (n + 1) + 8 * nnz + 9 * n);
+}
 
 }  // namespace trustprop::io

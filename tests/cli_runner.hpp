@@ -9,11 +9,16 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <fstream>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
 #include <string>
+
+#include "io/graph.hpp"
 
 namespace trustprop::testing::cli {
 
@@ -82,14 +87,44 @@ inline std::string shell_quoted(const std::string& s) { return "'" + s + "'"; }
 
 inline const std::string kData = setting("TRUSTPROP_TEST_DATA", TRUSTPROP_TEST_DATA);
 
-// Writes DIR/limited.sh, which runs its arguments with at most `kib` KiB of
-// address space (ulimit -v, as a job scheduler sets it), and returns the
-// shell words that start trustprop under it: "'DIR/limited.sh' trustprop".
-inline std::string under_ulimit(const fs::path& dir, int kib) {
-  const fs::path script = dir / "limited.sh";
+// Writes DIR/limited-KIB.sh, which runs its arguments with at most `kib`
+// KiB of address space (ulimit -v, as a job scheduler sets it), and returns
+// the shell words that start trustprop under it: "'DIR/limited-KIB.sh' trustprop".
+inline std::string under_ulimit(const fs::path& dir, std::int64_t kib) {
+  const fs::path script = dir / ("limited-" + std::to_string(kib) + ".sh");
   std::ofstream(script) << "#!/bin/sh\nulimit -v " << kib << "\nexec \"$@\"\n";
   fs::permissions(script, fs::perms::owner_all);
   return shell_quoted(script.string()) + " " + kBinary;
+}
+
+// What a job's address-space limit must allow for: `dry_run(start)` is the
+// shell command of a --dry-run whose printing process is started by the
+// words `start`. Run under a 2 GiB ulimit, its memory_bytes_available is
+// what it had not mapped (libraries, CUDA's included, MPI's); `plan` is the
+// plan. nullopt where 2 GiB is not the tightest bound (little free memory).
+struct DryRunRoom {
+  double mapped = 0;  // bytes mapped when the process checks its memory, before the graph
+  nlohmann::json plan;
+
+  // The ulimit -v (KiB) that leaves the process what it maps at the start,
+  // the plan's graph (io::graph_bytes) and `beside` bytes more.
+  std::int64_t limit_kib(double beside) const {
+    const double graph = static_cast<double>(io::graph_bytes(plan["agents"].get<std::int64_t>(), plan["edges"].get<std::int64_t>()));
+    return static_cast<std::int64_t>((mapped + graph + beside) / 1024);
+  }
+};
+inline std::optional<DryRunRoom> dry_run_room(const fs::path& dir,
+                                              const std::function<std::string(const std::string& start)>& dry_run) {
+  constexpr std::int64_t probe_kib = std::int64_t{2} << 20;
+  const auto plan_of = [&](const std::string& start) {
+    const RunResult r = run(dry_run(start), dir, false);
+    return r.rc == 0 ? nlohmann::json::parse(r.out, nullptr, false) : nlohmann::json();
+  };
+  const nlohmann::json free = plan_of(kBinary), limited = plan_of(under_ulimit(dir, probe_kib));
+  if (!free.contains("memory_bytes_available") || !limited.contains("memory_bytes_available") ||
+      free["memory_bytes_available"].get<double>() < 3.0 * double(probe_kib) * 1024)
+    return std::nullopt;
+  return DryRunRoom{double(probe_kib) * 1024 - limited["memory_bytes_available"].get<double>(), limited};
 }
 
 }  // namespace trustprop::testing::cli
