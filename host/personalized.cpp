@@ -29,15 +29,6 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-std::string size_text(double bytes) {
-  char buf[32];
-  if (bytes >= double(1ull << 30))
-    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / double(1ull << 30));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / double(1ull << 20));
-  return buf;
-}
-
 std::optional<std::int64_t> parse_id(const std::string& token) {
   std::int64_t id = 0;
   const char* end = token.data() + token.size();
@@ -152,10 +143,10 @@ void require_result_room(std::int64_t n, std::int64_t k, std::size_t beside, con
   const std::size_t available = kernels::cpu::host_memory_available();
   if (need <= available) return;
   throw InternalError("personalized trust for " + std::to_string(k) + " seed sets on " + graph_name +
-                      " needs " + size_text(static_cast<double>(need)) + " of host memory (the whole [k, n] result, " +
+                      " needs " + kernels::size_text(static_cast<double>(need)) + " of host memory (the whole [k, n] result, " +
                       "8 B per agent per seed set" +
-                      (beside > 0 ? ", beside " + size_text(static_cast<double>(beside)) + " for this process's own run" : "") +
-                      "), " + size_text(static_cast<double>(available)) + " available; run fewer seed sets per job");
+                      (beside > 0 ? ", beside " + kernels::size_text(static_cast<double>(beside)) + " for this process's own run" : "") +
+                      "), " + kernels::size_text(static_cast<double>(available)) + " available; run fewer seed sets per job");
 }
 
 SeedSets seeds_from_list(const io::Graph& g, const std::string& list, const std::string& graph_name) {

@@ -103,11 +103,7 @@ class PersonalizedModel final : public RankModel {
     const SeedSets seeds = parse_seeds(run);
     std::optional<PersonalizedResume> resume;
     std::optional<RankCheckpoints> checkpoints;
-    if (!run.settings.checkpoint.run_dir.empty())
-      checkpoints.emplace(run, checkpoint_model(seeds, o), [&](const io::CheckpointReader& c) {
-        resume = restore_personalized_checkpoint(c, g.n, seeds.count());
-        return resume->convergence.iterations;
-      });
+    open_checkpoints(run, seeds, o, checkpoints, resume);
     auto out = open_results(run);
 
     const auto observe = [&](const PersonalizedState& s) {
@@ -126,9 +122,12 @@ class PersonalizedModel final : public RankModel {
   }
 
  private:
-  // What the checkpoints of a run on these seed sets are: the same for one
-  // process and several, so that a run resumes on any number of processes.
-  static RankCheckpointModel checkpoint_model(const SeedSets& seeds, const EigenTrustOptions& o) {
+  // With --run-dir: the checkpoints of a run on these seed sets, the same
+  // for one process and several (so that a run resumes on any number of
+  // processes), and in `resume` the state restored (process 0's under MPI).
+  static void open_checkpoints(const RankRun& run, const SeedSets& seeds, const EigenTrustOptions& o,
+                               std::optional<RankCheckpoints>& checkpoints, std::optional<PersonalizedResume>& resume) {
+    if (run.settings.checkpoint.run_dir.empty()) return;
     RankCheckpointModel m;
     m.series = &personalized_checkpoints;
     m.data_hash = hash_bytes(seeds.offsets.data(), seeds.offsets.size() * sizeof(std::int64_t)) + "+" +
@@ -136,7 +135,10 @@ class PersonalizedModel final : public RankModel {
     m.data_changed = "the seed sets differ: the --seeds-file, or the graph's institutions, have changed";
     m.output_keys = {"top_per_seed", "full"};
     m.max_iterations = o.max_iterations;
-    return m;
+    checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
+      resume = restore_personalized_checkpoint(c, run.graph.n, seeds.count());
+      return resume->convergence.iterations;
+    });
   }
 
   // A distributed run (DESIGN §7): every process reads the seed sets and
@@ -155,11 +157,7 @@ class PersonalizedModel final : public RankModel {
     });
     std::optional<PersonalizedResume> resume;  // process 0's
     std::optional<RankCheckpoints> checkpoints;
-    if (!run.settings.checkpoint.run_dir.empty())
-      checkpoints.emplace(run, checkpoint_model(seeds, o), [&](const io::CheckpointReader& c) {
-        resume = restore_personalized_checkpoint(c, run.graph.n, seeds.count());
-        return resume->convergence.iterations;
-      });
+    open_checkpoints(run, seeds, o, checkpoints, resume);
     std::optional<io::ResultsWriter> out;
     collectively(comm, [&] {
       if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));

@@ -16,7 +16,8 @@ constexpr double margin_bytes = 256.0 * (1 << 20);      // the device's pool gra
 constexpr double host_margin_bytes = 64.0 * (1 << 20);  // the host's allocator, libraries' buffers
 constexpr double workspace_per_item = 40.0 / 2048.0;  // StepWorkspace: 40 B per merge-path tile of >= 2048 items
 
-// "3.0 GiB", or "257.0 MiB" below a GiB.
+}  // namespace
+
 std::string size_text(double bytes) {
   char buf[32];
   if (bytes < double(1ull << 30))
@@ -25,8 +26,6 @@ std::string size_text(double bytes) {
     std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / double(1ull << 30));
   return buf;
 }
-
-}  // namespace
 
 std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz) {
   const double agents = static_cast<double>(std::max<std::int64_t>(n, 0));

@@ -39,6 +39,9 @@ std::size_t eigentrust_host_bytes(std::int64_t n, std::int64_t nnz);
 // The estimate for the backend of `kind`: the device's or the host's.
 std::size_t eigentrust_bytes(BackendKind kind, std::int64_t n, std::int64_t nnz);
 
+// Bytes as the memory messages say them: "3.0 GiB", or "257.0 MiB" below a GiB.
+std::string size_text(double bytes);
+
 // Throws InternalError (exit 70) when `exec` has less than `bytes`
 // available: on a GPU "<what> needs X GiB of device memory, <device> has Y
 // GiB free ...", on the CPU "... of memory beside the graph, cpu has Y GiB
