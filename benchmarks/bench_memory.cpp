@@ -14,11 +14,13 @@
 //   extra_bytes = VmHWM after the run − VmRSS before it
 // i.e. everything the model adds at its peak: Cᵀ, vectors, workspaces, the
 // result. Parameters are fixed and recorded (k seed sets, sources, steps),
-// since the block models' memory grows with them.
+// since the block models' memory grows with them, with the estimate the run
+// checked before allocating (estimate_bytes).
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -43,6 +45,7 @@
 #include "host/sybilrank.hpp"
 #include "io/graph_file.hpp"
 #include "kernels/cpu/executor.hpp"
+#include "kernels/memory_estimate.hpp"
 
 extern char** environ;
 
@@ -73,7 +76,9 @@ std::vector<std::int64_t> spread(std::int64_t n, std::int64_t count) {
   return a;
 }
 
-// Runs one model as `trustprop rank` would and returns its parameters.
+// Runs one model as `trustprop rank` would and returns its parameters and
+// the estimate the run checked before allocating (what it adds to the
+// graph, margin included).
 json run_model(const std::string& model, const std::shared_ptr<const trustprop::kernels::Executor>& exec,
                const trustprop::io::Graph& g, int iterations) {
   th::EigenTrustOptions et;
@@ -81,7 +86,8 @@ json run_model(const std::string& model, const std::shared_ptr<const trustprop::
   et.max_iterations = iterations;
   if (model == "eigentrust") {
     const auto r = th::run_eigentrust(exec, g, std::vector<double>(static_cast<std::size_t>(g.n), 1.0 / g.n), et);
-    return {{"iterations", iterations}, {"gather", "float32"}, {"value_free", r.value_free}};
+    return {{"iterations", iterations}, {"gather", "float32"}, {"value_free", r.value_free},
+            {"estimate_bytes", trustprop::kernels::eigentrust_host_bytes(g.n, g.nnz())}};
   }
   if (model == "personalized") {
     th::SeedSets seeds;
@@ -91,7 +97,8 @@ json run_model(const std::string& model, const std::shared_ptr<const trustprop::
       seeds.offsets.push_back(static_cast<std::int64_t>(seeds.agents.size()));
     }
     th::run_personalized(exec, g, seeds, et);
-    return {{"iterations", iterations}, {"seed_sets", seeds.count()}};
+    return {{"iterations", iterations}, {"seed_sets", seeds.count()},
+            {"estimate_bytes", th::personalized_bytes(g.n, g.nnz(), seeds.count(), seeds.entries())}};
   }
   if (model == "fairness-goodness") {
     th::FairnessGoodnessOptions o;
@@ -99,18 +106,23 @@ json run_model(const std::string& model, const std::shared_ptr<const trustprop::
     o.tolerance = 0.0;
     for (float w : g.data) o.weight_divisor = std::max(o.weight_divisor, static_cast<double>(std::fabs(w)));
     th::run_fairness_goodness(exec, g, o);
-    return {{"iterations", iterations}, {"weight_divisor", o.weight_divisor}};
+    return {{"iterations", iterations}, {"weight_divisor", o.weight_divisor},
+            {"estimate_bytes", th::fairness_goodness_bytes(exec->kind(), g.n, g.nnz(), g.nnz(), false)}};
   }
   if (model == "signed") {
+    // One-step distrust where the graph has distrust ties, trust-only where not.
     th::SignedTrustOptions o;
     o.steps = 5;
     o.batch = 64;
+    if (std::none_of(g.data.begin(), g.data.end(), [](float w) { return w < 0.0f; }))
+      o.mode = th::SignedMode::trust_only;
     th::run_signed_trust(exec, g, spread(g.n, 64), o);
-    return {{"steps", o.steps}, {"sources", 64}, {"batch", o.batch}, {"mode", th::to_string(o.mode)}};
+    return {{"steps", o.steps}, {"sources", 64}, {"batch", o.batch}, {"mode", th::to_string(o.mode)},
+            {"estimate_bytes", th::signed_trust_bytes(exec->kind(), g.n, g.nnz(), 64, o)}};
   }
   if (model == "sybilrank") {
     const auto r = th::run_sybilrank(exec, g, spread(g.n, 16), {});
-    return {{"steps", r.steps}, {"seeds", 16}};
+    return {{"steps", r.steps}, {"seeds", 16}, {"estimate_bytes", th::sybilrank_bytes(exec->kind(), g.n, g.nnz(), false)}};
   }
   throw trustprop::UsageError("--models: unknown model '" + model + "'");
 }

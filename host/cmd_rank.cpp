@@ -53,7 +53,7 @@ nlohmann::json partition_plan(const RankSettings& s, const io::GraphHeader& h, c
     plan.push_back({{"process", r},
                     {"rows", {bounds[r], bounds[r + 1]}},
                     {"edges", edges},
-                    {"memory_bytes_estimate", model.memory_bytes(h.n, edges, kind)}});
+                    {"memory_bytes_estimate", model.memory_bytes(h.n, edges, kind, processes)}});
   }
   return plan;
 }
@@ -65,7 +65,7 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
   if (comm.rank() != 0) return;
   const io::GraphHeader h = io::read_graph_header(s.graph);
   const auto exec = global.executor();
-  const std::size_t need = model.memory_bytes(h.n, h.nnz, exec->kind());
+  const std::size_t need = model.memory_bytes(h.n, h.nnz, exec->kind(), 1);
   const bool gpu = exec->kind() == kernels::BackendKind::cuda;
   nlohmann::json plan{{"model", s.model},
                       {"graph", s.graph},
@@ -82,7 +82,7 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
     const Distribution d = model.distribution();
     plan["distributed"] = d == Distribution::rows ? "rows" : "batch";
     plan["partition"] = d == Distribution::rows ? partition_plan(s, h, model, comm.size(), exec->kind())
-                                                : model.batch_plan(h.n, h.nnz, comm.size());
+                                                : model.batch_plan(h.n, h.nnz, exec->kind(), comm.size());
   }
   std::printf("%s\n", plan.dump(2).c_str());
 }

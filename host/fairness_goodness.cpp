@@ -7,22 +7,24 @@
 
 #include "common/error.hpp"
 #include "host/partition.hpp"
+#include "host/resident_graph.hpp"
 #include "host/row_exchange.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/fairness_goodness.hpp"
+#include "kernels/memory_estimate.hpp"
 
 namespace trustprop::host {
 
 namespace {
 
-// Both directions of the graph with float64 weights, on the executor.
-// Both directions of the graph with float64 weights, on the executor: this
-// process's out-rows (raters) and in-rows (rated agents) of n columns.
+// Both directions of the graph with float64 weights as the kernels see
+// them (host/resident_graph.hpp: on the CPU the host arrays themselves):
+// this process's out-rows (raters) and in-rows (rated agents) of n columns.
 struct Directions {
   std::int64_t n = 0, out_rows = 0, in_rows = 0;
-  kernels::Array<std::int64_t> out_ptr, in_ptr;
-  kernels::Array<std::int32_t> out_idx, in_idx;
-  kernels::Array<double> out_w, in_w;
+  Resident<std::int64_t> out_ptr, in_ptr;
+  Resident<std::int32_t> out_idx, in_idx;
+  Resident<double> out_w, in_w;
   kernels::CsrView64 out() const {
     return {out_rows, n, static_cast<std::int64_t>(out_idx.size()), out_ptr.data(), out_idx.data(), out_w.data()};
   }
@@ -50,6 +52,17 @@ double mean_weight(const std::vector<double>& in_w, std::int64_t b, std::int64_t
 }
 
 }  // namespace
+
+std::size_t fairness_goodness_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t out_entries,
+                                    std::int64_t in_entries, bool routed) {
+  const double agents = static_cast<double>(n), out = static_cast<double>(out_entries),
+               in = static_cast<double>(in_entries);
+  if (kind == kernels::BackendKind::cuda) return kernels::with_margin(kind, 12.0 * (out + in) + 40.0 * agents);
+  // Routed: out_w and the send buffer beside the receive buffer, then out_w,
+  // the receive buffer and the in-rows it fills.
+  const double ties = routed ? std::max(24.0 * out + 16.0 * in, 8.0 * out + 28.0 * in) : 8.0 * out + 12.0 * in;
+  return kernels::with_margin(kind, ties + 72.0 * agents);
+}
 
 FairnessGoodnessInput fairness_goodness_input(const io::Graph& g, double weight_divisor,
                                               const std::string& graph_name) {
@@ -154,15 +167,18 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
                                              const io::Graph& g, const FairnessGoodnessOptions& o,
                                              const std::string& graph_name) {
   validate(o);
+  kernels::require_memory(*exec, fairness_goodness_bytes(exec->kind(), g.n, g.nnz(), g.nnz(), false),
+                          "fairness-goodness on " + graph_name + " (" + std::to_string(g.n) + " agents, " +
+                              std::to_string(g.nnz()) + " ties)");
   const FairnessGoodnessInput in = fairness_goodness_input(g, o.weight_divisor, graph_name);
   Directions d;
   d.n = d.out_rows = d.in_rows = g.n;
-  d.out_ptr = kernels::Array<std::int64_t>::from_host(exec, g.indptr);
-  d.out_idx = kernels::Array<std::int32_t>::from_host(exec, g.indices);
-  d.out_w = kernels::Array<double>::from_host(exec, in.out_w);
-  d.in_ptr = kernels::Array<std::int64_t>::from_host(exec, in.in_ptr);
-  d.in_idx = kernels::Array<std::int32_t>::from_host(exec, in.in_idx);
-  d.in_w = kernels::Array<double>::from_host(exec, in.in_w);
+  d.out_ptr = {exec, g.indptr};
+  d.out_idx = {exec, g.indices};
+  d.out_w = {exec, in.out_w};
+  d.in_ptr = {exec, in.in_ptr};
+  d.in_idx = {exec, in.in_idx};
+  d.in_w = {exec, in.in_w};
   return iterate(exec, this_process(), d, {0, g.n}, {0, g.n}, in.f0, in.g0, o);
 }
 
@@ -191,7 +207,14 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
   std::partial_sum(in_degree.begin(), in_degree.end(), in_degree.begin());
   const std::vector<std::int64_t> in_bounds = balanced_bounds(in_degree, comm.size());
   const std::int64_t in_first = in_bounds[me], in_rows = in_bounds[me + 1] - in_first;
+  const std::int64_t in_entries = in_degree[static_cast<std::size_t>(in_first + in_rows)] - in_degree[static_cast<std::size_t>(in_first)];
   std::vector<std::int64_t>().swap(in_degree);
+  // Refuse a share the backend cannot hold before the exchange allocates.
+  collectively(comm, [&] {
+    kernels::require_memory(*exec, fairness_goodness_bytes(exec->kind(), n, w.nnz(), in_entries, true),
+                            "fairness-goodness's share on process " + std::to_string(comm.rank()) + " (" +
+                                std::to_string(w.nnz()) + " ties out, " + std::to_string(in_entries) + " in)");
+  });
 
   // Each rating to the owner of its in-row, in W's order; what arrives is
   // ordered by sender, each sender's by rater, so every in-row lists its
@@ -225,12 +248,12 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
   d.n = n;
   d.out_rows = w.rows();
   d.in_rows = in_rows;
-  d.out_ptr = kernels::Array<std::int64_t>::from_host(exec, w.indptr);
-  d.out_idx = kernels::Array<std::int32_t>::from_host(exec, w.indices);
-  d.out_w = kernels::Array<double>::from_host(exec, out_w);
-  d.in_ptr = kernels::Array<std::int64_t>::from_host(exec, in_ptr);
-  d.in_idx = kernels::Array<std::int32_t>::from_host(exec, in_idx);
-  d.in_w = kernels::Array<double>::from_host(exec, in_w);
+  d.out_ptr = {exec, w.indptr};
+  d.out_idx = {exec, w.indices};
+  d.out_w = {exec, out_w};
+  d.in_ptr = {exec, in_ptr};
+  d.in_idx = {exec, in_idx};
+  d.in_w = {exec, in_w};
   return iterate(exec, comm, d, share.w_bounds, in_bounds, std::vector<double>(static_cast<std::size_t>(n), 1.0), g0, o);
 }
 

@@ -44,8 +44,21 @@ struct FairnessGoodnessInput {
 FairnessGoodnessInput fairness_goodness_input(const io::Graph& graph, double weight_divisor,
                                               const std::string& graph_name);
 
+// Peak bytes of a run on the backend of `kind`, margin included
+// (kernels::with_margin), for a process whose rows of W hold `out_entries`
+// ties and whose in-rows `in_entries` ratings (both the graph's nnz for one
+// process); `routed`: a distributed run, whose ratings travel to their
+// in-rows' owners. On the CPU, what the run adds to the graph it has read:
+// the float64 weights of both directions and the in-rows' raters (20 B per
+// tie), and per agent the start, f, g, their results and the in-row
+// offsets; routed, each rating also passes through a 16 B send and a 16 B
+// receive buffer. On a GPU: both directions (24 B per tie) and 40 B per agent.
+std::size_t fairness_goodness_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t out_entries,
+                                    std::int64_t in_entries, bool routed);
+
 // Throws ConfigError for bad options, DataError (naming `graph_name` and the
-// edge) when a weight lies outside [−1, 1] after the division.
+// edge) when a weight lies outside [−1, 1] after the division, InternalError
+// (exit 70) before allocating when the backend cannot hold the run.
 FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
                                              const io::Graph& graph, const FairnessGoodnessOptions& options,
                                              const std::string& graph_name = "graph");

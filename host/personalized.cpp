@@ -15,7 +15,7 @@
 #include "common/error.hpp"
 #include "host/pretrust.hpp"
 #include "host/resident_graph.hpp"
-#include "kernels/cpu/host_memory.hpp"
+#include "host/result_room.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/memory_estimate.hpp"
@@ -138,15 +138,8 @@ void require_batch_memory(const kernels::Executor& exec, const io::Graph& g, con
 }  // namespace
 
 void require_result_room(std::int64_t n, std::int64_t k, std::size_t beside, const std::string& graph_name) {
-  const double result = 8.0 * static_cast<double>(n) * static_cast<double>(k) * 1.05;
-  const std::size_t need = static_cast<std::size_t>(result) + beside;
-  const std::size_t available = kernels::cpu::host_memory_available();
-  if (need <= available) return;
-  throw InternalError("personalized trust for " + std::to_string(k) + " seed sets on " + graph_name +
-                      " needs " + kernels::size_text(static_cast<double>(need)) + " of host memory (the whole [k, n] result, " +
-                      "8 B per agent per seed set" +
-                      (beside > 0 ? ", beside " + kernels::size_text(static_cast<double>(beside)) + " for this process's own run" : "") +
-                      "), " + kernels::size_text(static_cast<double>(available)) + " available; run fewer seed sets per job");
+  host::require_result_room(n, k, beside, "personalized trust for " + std::to_string(k) + " seed sets on " + graph_name,
+                            "seed set");
 }
 
 SeedSets seeds_from_list(const io::Graph& g, const std::string& list, const std::string& graph_name) {

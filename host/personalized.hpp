@@ -64,12 +64,10 @@ std::vector<std::int64_t> seed_set_sizes_of_file(const std::string& path);
 // CUDA step's per-column workspace), plus 5% and 256 MiB of margin.
 std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k, std::int64_t seed_entries);
 
-// Refuses (InternalError, exit 70) a run whose whole [k, n] result (8 B per
-// agent per seed set, plus 5%) this process cannot hold in host memory
-// beside `beside` bytes more: a GPU run, whose block is on the device, or
-// process 0 of a split run, which gathers every process's columns beside
-// its own run. (A one-process CPU run's result takes the place of its
-// block: personalized_bytes covers it.)
+// host/result_room.hpp for k seed sets on `graph_name`: a GPU run, whose
+// block is on the device, or process 0 of a split run, which gathers every
+// process's columns beside its own run. (A one-process CPU run's result
+// takes the place of its block: personalized_bytes covers it.)
 void require_result_room(std::int64_t n, std::int64_t k, std::size_t beside, const std::string& graph_name);
 
 struct PersonalizedResult {

@@ -60,7 +60,7 @@ class EigenTrustModel final : public RankModel {
                        {"cpu_block_agents", options_.block_agents}};
   }
 
-  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind) const override {
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int) const override {
     return kernels::eigentrust_bytes(kind, n, nnz);
   }
 

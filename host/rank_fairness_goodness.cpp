@@ -28,10 +28,9 @@ class FairnessGoodnessModel final : public RankModel {
                        {"weight_divisor", options_.weight_divisor}};
   }
 
-  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind) const override {
-    // Both directions with float64 weights (12 B per tie each), two float64
-    // vectors, the per-agent change array and two row-pointer arrays.
-    return static_cast<std::size_t>(24 * nnz + 40 * n);
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int processes) const override {
+    // A process's in-rows hold about as many ratings as its rows of W ties.
+    return fairness_goodness_bytes(kind, n, nnz, nnz, processes > 1);
   }
 
   Distribution distribution() const override { return Distribution::rows; }

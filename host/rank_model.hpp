@@ -72,15 +72,21 @@ class RankModel {
   // The model's section of the resolved configuration.
   virtual toml::table config(const RankSettings& settings) const = 0;
   // Peak bytes on a backend of `kind` for an n-agent graph with nnz ties
-  // (for --dry-run): the number the run checks before allocating, where it
-  // checks; on the CPU, what the run adds to the graph it has read.
-  virtual std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind) const = 0;
+  // (for --dry-run): the number the run checks before allocating. On the
+  // CPU, what the run adds to the graph it has read. With processes > 1, one
+  // process's share of a row-split run whose rows hold nnz ties.
+  virtual std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind,
+                                   int processes) const = 0;
   // Whether the model writes checkpoints into --run-dir (host/rank_checkpointing.hpp).
   virtual bool checkpoints() const { return false; }
   virtual Distribution distribution() const = 0;
   // Distribution::batch: each of `processes` processes' share of the batch
-  // and memory estimate on an n-agent graph with nnz ties (--dry-run).
-  virtual nlohmann::json batch_plan(std::int64_t /*n*/, std::int64_t /*nnz*/, int /*processes*/) const { return {}; }
+  // and memory estimate on a backend of `kind` for an n-agent graph with nnz
+  // ties (--dry-run).
+  virtual nlohmann::json batch_plan(std::int64_t /*n*/, std::int64_t /*nnz*/, kernels::BackendKind /*kind*/,
+                                    int /*processes*/) const {
+    return {};
+  }
   virtual void run(const RankRun& run) = 0;
 };
 

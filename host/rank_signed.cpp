@@ -67,24 +67,20 @@ class SignedModel final : public RankModel {
                        {"normalisation", normalisation}};
   }
 
-  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind) const override {
-    const std::int64_t sources = !sources_.empty() ? static_cast<std::int64_t>(sources_.size()) : resolved().batch;
-    return signed_trust_device_bytes(n, nnz, sources, resolved());
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int) const override {
+    return signed_trust_bytes(kind, n, nnz, source_count(n), resolved());
   }
 
   Distribution distribution() const override { return Distribution::batch; }
 
-  nlohmann::json batch_plan(std::int64_t n, std::int64_t nnz, int processes) const override {
-    std::int64_t sources = n;
-    if (!sources_.empty()) sources = static_cast<std::int64_t>(sources_.size());
-    if (!sources_file_.empty()) sources = static_cast<std::int64_t>(ids_from_file(sources_file_, "--sources-file").ids.size());
-    const std::vector<std::int64_t> b = even_bounds(sources, processes);
+  nlohmann::json batch_plan(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int processes) const override {
+    const std::vector<std::int64_t> b = even_bounds(source_count(n), processes);
     nlohmann::json plan = nlohmann::json::array();
     for (std::size_t r = 0; r + 1 < b.size(); ++r)
       plan.push_back({{"process", r},
                       {"sources", {b[r], b[r + 1]}},
                       {"memory_bytes_estimate",
-                       b[r + 1] > b[r] ? signed_trust_device_bytes(n, nnz, b[r + 1] - b[r], resolved()) : 0}});
+                       b[r + 1] > b[r] ? signed_trust_bytes(kind, n, nnz, b[r + 1] - b[r], resolved()) : 0}});
     return plan;
   }
 
@@ -168,6 +164,13 @@ class SignedModel final : public RankModel {
       }
       std::printf("results     %s\n", run.settings.output.c_str());
     }
+  }
+
+  // The sources a run will have: those named, or every agent.
+  std::int64_t source_count(std::int64_t n) const {
+    if (!sources_.empty()) return static_cast<std::int64_t>(sources_.size());
+    if (!sources_file_.empty()) return static_cast<std::int64_t>(ids_from_file(sources_file_, "--sources-file").ids.size());
+    return n;
   }
 
   SignedTrustOptions resolved() const {

@@ -39,10 +39,8 @@ class SybilRankModel final : public RankModel {
     return t;
   }
 
-  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind) const override {
-    // The symmetric pattern (up to 2 entries per tie plus self-loops, 4 B
-    // each; 8 B row offsets), t, t', q and the per-agent change (8 B each).
-    return static_cast<std::size_t>(8 * nnz + 4 * n + 8 * (n + 1) + 32 * n);
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int processes) const override {
+    return sybilrank_bytes(kind, n, nnz, processes > 1);
   }
 
   Distribution distribution() const override { return Distribution::rows; }
@@ -64,7 +62,7 @@ class SybilRankModel final : public RankModel {
       seeds = resolve_seeds(g, run.settings.graph);
       if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
     });
-    SybilRankResult r = run.share ? run_sybilrank(run.exec, *run.share, seeds, o) : run_sybilrank(run.exec, g, seeds, o);
+    SybilRankResult r = run.share ? run_sybilrank(run.exec, *run.share, seeds, o) : run_sybilrank(run.exec, g, seeds, o, run.settings.graph);
     collectively(comm, [&] {
       if (out) write_and_report(run, r, *out);
     });

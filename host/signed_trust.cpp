@@ -10,10 +10,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "common/error.hpp"
 #include "host/partition.hpp"
+#include "host/resident_graph.hpp"
+#include "host/result_room.hpp"
 #include "kernels/dispatch.hpp"
+#include "kernels/memory_estimate.hpp"
 #include "kernels/reduction.hpp"
 #include "kernels/signed_trust.hpp"
 
@@ -29,19 +33,25 @@ struct HostCsr {
   std::vector<float> values;
 };
 
-// The entries of W whose weight `keep` accepts (columns stay sorted).
+// The entries of W whose weight `keep` accepts (columns stay sorted),
+// counted first so that each array is allocated once at its size.
 template <class Keep>
 HostCsr entries_where(const io::Graph& g, Keep keep) {
   HostCsr m;
   m.n = g.n;
   m.indptr.assign(static_cast<std::size_t>(g.n) + 1, 0);
   for (std::int64_t i = 0; i < g.n; ++i) {
-    for (auto e = g.indptr[i]; e < g.indptr[i + 1]; ++e) {
-      if (!keep(g.data[e])) continue;
-      m.indices.push_back(g.indices[e]);
-      m.values.push_back(g.data[e]);
-    }
-    m.indptr[static_cast<std::size_t>(i) + 1] = static_cast<std::int64_t>(m.indices.size());
+    std::int64_t kept = 0;
+    for (auto e = g.indptr[i]; e < g.indptr[i + 1]; ++e) kept += keep(g.data[e]) ? 1 : 0;
+    m.indptr[static_cast<std::size_t>(i) + 1] = m.indptr[static_cast<std::size_t>(i)] + kept;
+  }
+  m.indices.resize(static_cast<std::size_t>(m.indptr.back()));
+  m.values.resize(m.indices.size());
+  std::size_t at = 0;
+  for (std::int64_t e = 0; e < g.nnz(); ++e) {
+    if (!keep(g.data[e])) continue;
+    m.indices[at] = g.indices[e];
+    m.values[at++] = g.data[e];
   }
   return m;
 }
@@ -67,14 +77,26 @@ HostCsr transpose(const HostCsr& m) {
   return t;
 }
 
-kernels::CsrMatrix upload(const std::shared_ptr<const kernels::Executor>& exec, const HostCsr& m) {
-  kernels::CsrMatrix d;
-  d.rows = d.cols = m.n;
-  d.indptr = kernels::Array<std::int64_t>::from_host(exec, m.indptr);
-  d.indices = kernels::Array<std::int32_t>::from_host(exec, m.indices);
-  d.values = kernels::Array<float>::from_host(exec, m.values);
-  return d;
-}
+// A host CSR matrix as the kernels see it (host/resident_graph.hpp): on
+// the CPU the host arrays themselves, on a GPU a device copy, the host's
+// freed.
+class PlacedCsr {
+ public:
+  PlacedCsr(const std::shared_ptr<const kernels::Executor>& exec, HostCsr m)
+      : host_(std::move(m)), indptr_(exec, host_.indptr), indices_(exec, host_.indices), values_(exec, host_.values),
+        view_{host_.n, host_.n, static_cast<std::int64_t>(indices_.size()), indptr_.data(), indices_.data(),
+              values_.data()} {
+    if (exec->kind() != kernels::BackendKind::cpu) host_ = HostCsr{};
+  }
+  const kernels::CsrView& view() const { return view_; }
+
+ private:
+  HostCsr host_;
+  Resident<std::int64_t> indptr_;
+  Resident<std::int32_t> indices_;
+  Resident<float> values_;
+  kernels::CsrView view_;
+};
 
 }  // namespace
 
@@ -120,14 +142,34 @@ void validate(const SignedTrustOptions& o) {
     throw ConfigError("--source-batch = " + std::to_string(o.batch) + ": must be in 1 .. 2097120");
 }
 
-std::size_t signed_trust_device_bytes(std::int64_t n, std::int64_t nnz, std::int64_t sources,
-                                      const SignedTrustOptions& o) {
-  const std::int64_t batch = std::max<std::int64_t>(1, std::min(sources, o.batch));
-  const std::int64_t operands = o.mode == SignedMode::one_step ? 3 : 2;  // B, Bᵀ (and Wᵀ)
-  const std::int64_t blocks = o.iteration == SignedIteration::weighted ? 4 : 3;
-  const std::int64_t norm_partials = ((n + kernels::reduction_block - 1) / kernels::reduction_block + 1) * batch;
-  return static_cast<std::size_t>(operands * (8 * (n + 1) + 8 * nnz) + 8 * (blocks * n * batch + norm_partials));
+std::size_t signed_trust_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t nnz, std::int64_t sources,
+                               const SignedTrustOptions& o) {
+  const double batch = static_cast<double>(std::max<std::int64_t>(1, std::min(sources, o.batch)));
+  const double agents = static_cast<double>(n);
+  const double operands = o.mode == SignedMode::one_step ? 3 : 2;  // B, Bᵀ (and Wᵀ)
+  const double blocks = o.iteration == SignedIteration::weighted ? 4 : 3;
+  const double norm_partials = std::ceil(agents / kernels::reduction_block + 1) * batch;
+  const double backend = operands * (8.0 * (agents + 1) + 8.0 * static_cast<double>(nnz)) +
+                         8.0 * (blocks * agents * batch + norm_partials);
+  if (kind == kernels::BackendKind::cuda) return kernels::with_margin(kind, backend);
+  return kernels::with_margin(kind, backend + 8.0 * agents * (batch + static_cast<double>(sources)));
 }
+
+namespace {
+
+// Refuses, before anything is allocated, a run of `sources` sources that
+// the backend (and, on a GPU, the host for the result) cannot hold.
+void require_signed_memory(const kernels::Executor& exec, const io::Graph& g, std::int64_t sources,
+                           const SignedTrustOptions& o, const std::string& graph_name) {
+  const std::string what = "signed trust for " + std::to_string(sources) + " sources on " + graph_name;
+  kernels::require_memory(exec, signed_trust_bytes(exec.kind(), g.n, g.nnz(), sources, o),
+                          what + " (" + std::to_string(g.n) + " agents, " + std::to_string(g.nnz()) +
+                              " ties; the result takes 8 B per agent per source)");
+  if (exec.kind() == kernels::BackendKind::cuda)
+    require_result_room(g.n, sources, static_cast<std::size_t>(8 * g.n * std::min(sources, o.batch)), what, "source");
+}
+
+}  // namespace
 
 SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
                                    const std::vector<std::int64_t>& sources, const SignedTrustOptions& o,
@@ -141,19 +183,21 @@ SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor
                     " needs distrust ties (negative weights) and the graph has none; import the ratings with "
                     "--signed, or use --mode trust-only");
 
+  const auto total = static_cast<std::int64_t>(sources.size());
+  require_signed_memory(*exec, g, total, o, graph_name);
+
   const auto t0 = std::chrono::steady_clock::now();
   const auto nonzero = [](float w) { return w != 0.0f; };
   const auto positive = [](float w) { return w > 0.0f; };
   // B = T − D (the nonzero entries of W) or T (its positive entries).
-  const HostCsr b_host = o.mode == SignedMode::propagated ? entries_where(g, nonzero) : entries_where(g, positive);
-  const kernels::CsrMatrix b = upload(exec, b_host);
-  const kernels::CsrMatrix bt = upload(exec, transpose(b_host));
-  kernels::CsrMatrix wt;  // (T − D)ᵀ, one-step distrust only
-  if (o.mode == SignedMode::one_step) wt = upload(exec, transpose(entries_where(g, nonzero)));
+  HostCsr b_host = o.mode == SignedMode::propagated ? entries_where(g, nonzero) : entries_where(g, positive);
+  HostCsr bt_host = transpose(b_host);
+  const PlacedCsr b(exec, std::move(b_host)), bt(exec, std::move(bt_host));
+  std::optional<PlacedCsr> wt;  // (T − D)ᵀ, one-step distrust only
+  if (o.mode == SignedMode::one_step) wt.emplace(exec, transpose(entries_where(g, nonzero)));
   const kernels::SignedAlpha alpha{o.alpha[0], o.alpha[1], o.alpha[2], o.alpha[3]};
 
   const std::int64_t n = g.n;
-  const auto total = static_cast<std::int64_t>(sources.size());
   SignedTrustResult r;
   r.belief.assign(static_cast<std::size_t>(total * n), 0.0);
   const std::int64_t batch = std::min(total, o.batch);
@@ -182,7 +226,7 @@ SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor
         const bool need_z = o.iteration == SignedIteration::weighted || j == o.steps;
         const double* z = x.data();
         if (o.mode == SignedMode::one_step && need_z) {
-          signed_multiply(e, wt.view(), x.data(), k, u.data());  // Y·(T − D)
+          signed_multiply(e, wt->view(), x.data(), k, u.data());  // Y·(T − D)
           z = u.data();
         }
         if (o.iteration == SignedIteration::weighted) {
@@ -210,8 +254,21 @@ SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor
   const auto me = static_cast<std::size_t>(comm.rank());
   const std::vector<std::int64_t> mine(sources.begin() + b[me], sources.begin() + b[me + 1]);
   SignedTrustResult local;
+  // Every process's checks before any propagates: process 0 gathers the
+  // whole block beside its own run.
+  const auto own = static_cast<std::int64_t>(mine.size());
   collectively(comm, [&] {
     validate(o);
+    if (comm.rank() == 0)
+      require_result_room(g.n, static_cast<std::int64_t>(sources.size()),
+                          own == 0 ? 0
+                          : exec->kind() == kernels::BackendKind::cpu
+                              ? signed_trust_bytes(exec->kind(), g.n, g.nnz(), own, o)
+                              : static_cast<std::size_t>(8 * g.n * (own + std::min(own, o.batch))),
+                          "signed trust for " + std::to_string(sources.size()) + " sources on " + graph_name, "source");
+    if (own > 0) require_signed_memory(*exec, g, own, o, graph_name);
+  });
+  collectively(comm, [&] {
     if (!mine.empty()) local = run_signed_trust(exec, g, mine, o, graph_name);
   });
   SignedTrustResult r;

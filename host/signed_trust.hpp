@@ -48,10 +48,16 @@ std::string to_string(SignedIteration iteration);
 // --source-batch) for a value out of range.
 void validate(const SignedTrustOptions& options);
 
-// Peak backend bytes for an n-agent graph with nnz ties and `sources`
-// sources (the batch is min(sources, options.batch)).
-std::size_t signed_trust_device_bytes(std::int64_t n, std::int64_t nnz, std::int64_t sources,
-                                      const SignedTrustOptions& options);
+// Peak bytes of a run with `sources` sources on an n-agent graph with nnz
+// ties on the backend of `kind` (the batch is min(sources, options.batch)),
+// margin included (kernels::with_margin): B, Bᵀ and, for one-step distrust,
+// (T − D)ᵀ (8 B per tie and per agent each), the batch's 3 blocks (4 for
+// the weighted iteration) of n float64 per source and the norms' partials;
+// on the CPU also the host's block of the batch and the [sources, n] result
+// — what the run adds to the graph it has read. A GPU run checks the
+// result's host room apart (host/result_room.hpp).
+std::size_t signed_trust_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t nnz, std::int64_t sources,
+                               const SignedTrustOptions& options);
 
 struct SignedTrustResult {
   std::vector<double> belief;  // [sources, n], row-major: belief[s·n + a]
@@ -59,7 +65,9 @@ struct SignedTrustResult {
 };
 
 // `sources` are agents (0..n-1), in output order. Throws DataError naming
-// `graph_name` when a distrust mode meets a graph without negative weights.
+// `graph_name` when a distrust mode meets a graph without negative weights,
+// InternalError (exit 70) before allocating when the backend, or the host
+// for the result, cannot hold the run.
 SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
                                    const std::vector<std::int64_t>& sources, const SignedTrustOptions& options,
                                    const std::string& graph_name = "graph");

@@ -13,8 +13,10 @@
 
 #include "common/error.hpp"
 #include "host/partition.hpp"
+#include "host/resident_graph.hpp"
 #include "host/row_exchange.hpp"
 #include "kernels/dispatch.hpp"
+#include "kernels/memory_estimate.hpp"
 #include "kernels/sybilrank.hpp"
 
 namespace trustprop::host {
@@ -33,33 +35,42 @@ struct HostPattern {
 
 // Rows of neighbours with repeats, `both` grouped by row at offsets
 // `start` (rows + 1 of them), made sorted and unique, with a self-loop for
-// every row left empty: the rows of the pattern from `first` on.
+// every row left empty: the rows of the pattern from `first` on. In place:
+// each row is made unique where it lies, the rows are moved down over the
+// repeats (in order: no row moves up), then up from the last row to leave
+// room for the self-loops (in reverse: no row moves down), so the pattern
+// takes no memory beyond `both`, which it takes over.
 HostPattern unique_rows(std::int64_t first, const std::vector<std::int64_t>& start, std::vector<std::int32_t>& both) {
   const auto rows = static_cast<std::int64_t>(start.size()) - 1;
+  const auto row = [](std::int64_t v) { return static_cast<std::size_t>(v); };
   HostPattern p;
   p.first = first;
-  p.indptr.assign(static_cast<std::size_t>(rows) + 1, 0);
-  std::vector<std::int64_t> unique_len(static_cast<std::size_t>(rows));
+  p.indptr.assign(row(rows) + 1, 0);
+  std::vector<std::int64_t> unique_len(row(rows));
 #pragma omp parallel for schedule(dynamic, 1024)
   for (std::int64_t v = 0; v < rows; ++v) {
-    auto* b = both.data() + start[static_cast<std::size_t>(v)];
-    auto* e = both.data() + start[static_cast<std::size_t>(v) + 1];
+    auto* b = both.data() + start[row(v)];
+    auto* e = both.data() + start[row(v) + 1];
     std::sort(b, e);
-    unique_len[static_cast<std::size_t>(v)] = std::unique(b, e) - b;
+    unique_len[row(v)] = std::unique(b, e) - b;
   }
-  for (std::int64_t v = 0; v < rows; ++v)
-    p.indptr[static_cast<std::size_t>(v) + 1] =
-        p.indptr[static_cast<std::size_t>(v)] + std::max<std::int64_t>(unique_len[static_cast<std::size_t>(v)], 1);
-  p.indices.resize(static_cast<std::size_t>(p.indptr.back()));
-#pragma omp parallel for schedule(dynamic, 1024)
+  std::int64_t packed = 0;  // the unique entries of the rows before v, moved down
   for (std::int64_t v = 0; v < rows; ++v) {
-    const auto len = unique_len[static_cast<std::size_t>(v)];
-    auto* out = p.indices.data() + p.indptr[static_cast<std::size_t>(v)];
+    if (packed != start[row(v)]) std::copy_n(both.data() + start[row(v)], unique_len[row(v)], both.data() + packed);
+    packed += unique_len[row(v)];
+    p.indptr[row(v) + 1] = p.indptr[row(v)] + std::max<std::int64_t>(unique_len[row(v)], 1);
+  }
+  both.resize(row(p.indptr.back()));
+  for (std::int64_t v = rows - 1; v >= 0; --v) {
+    const std::int64_t len = unique_len[row(v)];
+    packed -= len;
+    auto* out = both.data() + p.indptr[row(v)];
     if (len == 0)
       *out = static_cast<std::int32_t>(first + v);
     else
-      std::copy_n(both.data() + start[static_cast<std::size_t>(v)], len, out);
+      std::copy_backward(both.data() + packed, both.data() + packed + len, out + len);
   }
+  p.indices = std::move(both);
   return p;
 }
 
@@ -147,8 +158,8 @@ SybilRankResult iterate(const std::shared_ptr<const kernels::Executor>& exec, co
   for (std::int64_t s : seed_set)
     if (s >= p.first && s < p.first + rows) t0[static_cast<std::size_t>(s - p.first)] = r.total_trust / static_cast<double>(r.seeds);
 
-  const auto indptr = kernels::Array<std::int64_t>::from_host(exec, p.indptr);
-  const auto indices = kernels::Array<std::int32_t>::from_host(exec, p.indices);
+  const Resident<std::int64_t> indptr(exec, p.indptr);
+  const Resident<std::int32_t> indices(exec, p.indices);
   const kernels::PatternView view{rows, static_cast<std::int64_t>(p.indices.size()), indptr.data(), indices.data()};
   auto t = kernels::Array<double>::from_host(exec, t0);
   kernels::Array<double> t_next(exec, t0.size()), q(exec, static_cast<std::size_t>(n));
@@ -191,6 +202,13 @@ std::vector<std::int64_t> seed_set_of(const std::vector<std::int64_t>& seeds, st
 
 }  // namespace
 
+std::size_t sybilrank_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t ties, bool routed) {
+  const double agents = static_cast<double>(n), entries = static_cast<double>(ties);
+  if (kind == kernels::BackendKind::cuda) return kernels::with_margin(kind, 8.0 * entries + 44.0 * agents);
+  // Routed: the send buffer (two 8 B pairs per link) beside the receive buffer.
+  return kernels::with_margin(kind, (routed ? 32.0 : 8.0) * entries + 80.0 * agents);
+}
+
 int sybilrank_default_steps(std::int64_t n) {
   int steps = 0;
   while (steps < 63 && (std::int64_t{1} << steps) < n) ++steps;
@@ -198,8 +216,12 @@ int sybilrank_default_steps(std::int64_t n) {
 }
 
 SybilRankResult run_sybilrank(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
-                              const std::vector<std::int64_t>& seeds, const SybilRankOptions& o) {
+                              const std::vector<std::int64_t>& seeds, const SybilRankOptions& o,
+                              const std::string& graph_name) {
   const std::vector<std::int64_t> seed_set = seed_set_of(seeds, g.n, o);
+  kernels::require_memory(*exec, sybilrank_bytes(exec->kind(), g.n, g.nnz(), false),
+                          "SybilRank on " + graph_name + " (" + std::to_string(g.n) + " agents, " +
+                              std::to_string(g.nnz()) + " ties)");
   const HostPattern p = undirected_pattern(g);
   return iterate(exec, this_process(), {0, g.n}, p, g.n, seed_set, o.steps >= 0 ? o.steps : sybilrank_default_steps(g.n));
 }
@@ -208,7 +230,12 @@ SybilRankResult run_sybilrank(const std::shared_ptr<const kernels::Executor>& ex
                               const std::vector<std::int64_t>& seeds, const SybilRankOptions& o) {
   const std::int64_t n = share.agents.n;
   std::vector<std::int64_t> seed_set;
-  collectively(*share.comm, [&] { seed_set = seed_set_of(seeds, n, o); });
+  collectively(*share.comm, [&] {
+    seed_set = seed_set_of(seeds, n, o);
+    kernels::require_memory(*exec, sybilrank_bytes(exec->kind(), n, share.rows.nnz(), true),
+                            "SybilRank's share on process " + std::to_string(share.comm->rank()) + " (" +
+                                std::to_string(share.rows.nnz()) + " ties)");
+  });
   std::vector<std::int64_t> bounds;
   const HostPattern p = pattern_share(share, bounds);
   return iterate(exec, *share.comm, bounds, p, n, seed_set, o.steps >= 0 ? o.steps : sybilrank_default_steps(n));

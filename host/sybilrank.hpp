@@ -40,10 +40,22 @@ struct SybilRankResult {
 // ⌈log₂ n⌉ (0 for n <= 1).
 int sybilrank_default_steps(std::int64_t n);
 
+// Peak bytes of a run on the backend of `kind`, margin included
+// (kernels::with_margin), for a process whose rows of W hold `ties` (the
+// graph's nnz for one process); `routed`: a distributed run, whose links
+// travel to their rows' owners. On the CPU, what the run adds to the graph
+// it has read: both directions of every link with repeats (8 B per tie; the
+// pattern is made in place) and per agent the offsets, t, t′, q and the
+// results; routed, each link also passes through 16 B of send and of receive
+// buffer. On a GPU: the pattern (at most 8 B per tie) and 44 B per agent.
+std::size_t sybilrank_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t ties, bool routed);
+
 // `seeds` are agents (0..n-1; duplicates count once). Throws UsageError for
-// an empty seed list, ConfigError for steps < -1.
+// an empty seed list, ConfigError for steps < -1, InternalError (exit 70)
+// before allocating when the backend cannot hold the run.
 SybilRankResult run_sybilrank(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
-                              const std::vector<std::int64_t>& seeds, const SybilRankOptions& options);
+                              const std::vector<std::int64_t>& seeds, const SybilRankOptions& options,
+                              const std::string& graph_name = "graph");
 
 // A distributed run (DESIGN §7, docs/distributed.md), each process holding
 // its rows of W: the agents are split by their links, each process builds

@@ -27,6 +27,11 @@ std::string size_text(double bytes) {
   return buf;
 }
 
+std::size_t with_margin(BackendKind kind, double bytes) {
+  return static_cast<std::size_t>(bytes * (1.0 + margin_fraction) +
+                                  (kind == BackendKind::cuda ? margin_bytes : host_margin_bytes));
+}
+
 std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz) {
   const double agents = static_cast<double>(std::max<std::int64_t>(n, 0));
   const double entries = static_cast<double>(std::max<std::int64_t>(nnz, 0));
@@ -38,7 +43,7 @@ std::size_t eigentrust_device_bytes(std::int64_t n, std::int64_t nnz) {
   // as much again for the cursors while it is built.
   const double setup = 25.0 * entries + 40.0 * agents;
   const double iterate = 8.5 * entries + 52.0 * agents + workspace_per_item * (agents + entries);
-  return static_cast<std::size_t>(std::max(setup, iterate) * (1.0 + margin_fraction) + margin_bytes);
+  return with_margin(BackendKind::cuda, std::max(setup, iterate));
 }
 
 std::size_t eigentrust_host_bytes(std::int64_t n, std::int64_t nnz) {
@@ -47,7 +52,7 @@ std::size_t eigentrust_host_bytes(std::int64_t n, std::int64_t nnz) {
   // Cᵀ in SELL-8 lanes (8 B per entry weighted, 4 value-free, 1-2 % padding,
   // chunk offsets) and the per-agent vectors with 1/d: 9.5 B per edge and
   // about 60 B per agent measured at the peak (docs/benchmarks.md "Memory").
-  return static_cast<std::size_t>((10.0 * entries + 80.0 * agents) * (1.0 + margin_fraction) + host_margin_bytes);
+  return with_margin(BackendKind::cpu, 10.0 * entries + 80.0 * agents);
 }
 
 std::size_t eigentrust_bytes(BackendKind kind, std::int64_t n, std::int64_t nnz) {

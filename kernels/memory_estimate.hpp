@@ -15,7 +15,9 @@
 //             copies, and a workspace of 40 B per tile of at least 2048
 //             merge-path items -> 8 B/entry + 44 B/agent + ~2%.
 // The result is the larger phase plus a stated margin of 5% and 256 MiB for
-// the pool's allocation granularity and CUB's temporary storage.
+// the pool's allocation granularity and CUB's temporary storage. The other
+// models' estimates live beside their drivers (host/<model>.hpp) and end
+// with the same margin (with_margin).
 #pragma once
 
 #include <cstddef>
@@ -25,6 +27,12 @@
 #include "kernels/executor.hpp"
 
 namespace trustprop::kernels {
+
+// `bytes` with the backend's stated margin: 5% and 256 MiB on a GPU (the
+// pool's allocation granularity, CUB's temporary storage), 5% and 64 MiB on
+// the CPU (the allocator, libraries' buffers). Every model's estimate ends
+// with it.
+std::size_t with_margin(BackendKind kind, double bytes);
 
 // Peak device bytes of build_transition + eigentrust_step on an n-agent
 // graph with nnz entries, margin included.

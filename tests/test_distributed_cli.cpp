@@ -79,6 +79,42 @@ class DistributedRank : public MpiTest {
     });
   }
 
+  // `args` ("rank GRAPH ... -o out.h5") on three processes, the third (which
+  // maps as process 0 does) under an address-space limit (a job scheduler's
+  // ulimit) that leaves it half of what its share needs (the plan's
+  // estimate): it refuses before allocating, and every process ends with
+  // exit 70 and one message, the third's, holding `message`; no output.
+  void expect_third_process_refuses(const std::string& args, const std::string& message) {
+    const auto room = process0_room(3, args);
+    if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
+    const double need = room->plan["partition"][2]["memory_bytes_estimate"].get<double>();
+    const RunResult r = run(mpiexec(2) + args + " : " + limited(room->limit_kib(need / 2)) + args, dir.path(), false);
+    EXPECT_EQ(r.rc, 70) << r.err;
+    EXPECT_EQ(count(r.err, "of memory beside the graph"), 1u) << r.err;
+    EXPECT_EQ(count(r.err, message), 1u) << r.err;
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+  }
+
+  // `args` ("rank GRAPH ... -o out.h5", a batch model whose whole result has
+  // `cells` float64 entries) on two processes, process 0 left room for its
+  // own share (the plan's estimate) and half of the result it would gather:
+  // it refuses before iterating, and every process ends with exit 70 and
+  // one message, process 0's, holding `message`; no output.
+  void expect_process0_cannot_gather(const std::string& args, double cells, const std::string& message) {
+    const auto room = process0_room(2, args);
+    if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
+    const double own = room->plan["partition"][0]["memory_bytes_estimate"].get<double>();
+    const RunResult r = run(mpiexec_launch() + limited(room->limit_kib(own + 8.0 * cells / 2)) + args + " : -n 1 " +
+                                kBinary + " --threads 1 " + args,
+                            dir.path(), false);
+    EXPECT_EQ(r.rc, 70) << r.err;
+    EXPECT_EQ(count(r.err, "of host memory (the whole [k, n] result"), 1u) << r.err;
+    EXPECT_EQ(count(r.err, message), 1u) << r.err;
+    EXPECT_NE(r.err.find("trustprop[0]: error"), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "");
+    EXPECT_FALSE(fs::exists(path("out.h5")));
+  }
+
   // `processes` processes rank a 5000-agent city with `model` options and
   // --max-walltime 1s, never converging: all exit 75 after one message,
   // write no results, and leave a valid checkpoint of `kind`.
@@ -406,48 +442,52 @@ TEST_F(DistributedRank, APersonalizedStopEndsEveryProcessAtOneIterationWithAChec
 }
 
 TEST_F(DistributedRank, APersonalizedBatchOneProcessCannotHoldEndsEveryProcessOnce) {
-  // Three processes, the third under an address-space limit (a job
-  // scheduler's ulimit) that leaves it half of what its share of the seed
-  // sets needs: it refuses before allocating, and every process ends with
-  // exit 70.
+  // The third of three processes cannot hold its share of the seed sets.
   ASSERT_EQ(run("import " + kData + "/real/bitcoin-otc/soc-sign-bitcoinotc.csv.gz --signed -o " +
                     shell_quoted(path("otc.h5")), dir.path()).rc, 0);
   std::ofstream(path("five.txt")) << "1 2 3\n7\n13, 35, 4, 6\n1810\n905 1\n";
   const std::string args = "rank " + shell_quoted(path("otc.h5")) + " --model personalized --seeds-file " +
                            shell_quoted(path("five.txt")) + " --run-dir " + shell_quoted(path("run")) + " -o " +
                            shell_quoted(path("out.h5"));
-  const auto room = process0_room(3, args);  // process 2 maps as process 0 does
-  if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
-  const double need = room->plan["partition"][2]["memory_bytes_estimate"].get<double>();
-  const RunResult r = run(mpiexec(2) + args + " : " + limited(room->limit_kib(need / 2)) + args, dir.path(), false);
-  EXPECT_EQ(r.rc, 70) << r.err;
-  EXPECT_EQ(count(r.err, "of memory beside the graph"), 1u) << r.err;
-  EXPECT_NE(r.err.find("trustprop[2]: error"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(path("out.h5")));
+  expect_third_process_refuses(args, "trustprop[2]: error: personalized trust for 2 seed sets");
   EXPECT_TRUE(fs::is_empty(path("run/checkpoints")));
 }
 
 TEST_F(DistributedRank, AResultProcess0CannotGatherEndsEveryProcessOnceBeforeIterating) {
-  // 800 seed sets on a 50,000-agent city, two processes: process 0 is left
-  // room for its own 400 sets and half of the whole [800, 50000] result it
-  // would gather (8 B per agent per set), so it refuses before iterating.
+  // 800 seed sets on a 50,000-agent city, two processes.
   ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
   {
     std::ofstream sets(path("sets.txt"));
     for (int set = 0; set < 800; ++set) sets << set * 61 << "\n";
   }
-  const std::string args = "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
-                           shell_quoted(path("sets.txt")) + " --max-iterations 1 -o " + shell_quoted(path("out.h5"));
-  const auto room = process0_room(2, args);
-  if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
-  const double own = room->plan["partition"][0]["memory_bytes_estimate"].get<double>();
-  const double result = 8.0 * 50000 * 800;
-  const RunResult r = run(mpiexec_launch() + limited(room->limit_kib(own + result / 2)) + args + " : -n 1 " + kBinary +
-                              " --threads 1 " + args,
-                          dir.path(), false);
-  EXPECT_EQ(r.rc, 70) << r.err;
-  EXPECT_EQ(count(r.err, "of host memory (the whole [k, n] result"), 1u) << r.err;
-  EXPECT_NE(r.err.find("trustprop[0]: error"), std::string::npos) << r.err;
-  EXPECT_EQ(r.out, "");
-  EXPECT_FALSE(fs::exists(path("out.h5")));
+  expect_process0_cannot_gather("rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
+                                    shell_quoted(path("sets.txt")) + " --max-iterations 1 -o " + shell_quoted(path("out.h5")),
+                                50000 * 800, "of host memory (the whole [k, n] result");
+}
+
+TEST_F(DistributedRank, ARowModelShareOneProcessCannotHoldEndsEveryProcessOnce) {
+  // Fairness–goodness and SybilRank split W by rows: the third of three
+  // processes cannot hold its share, and refuses before the exchange
+  // allocates.
+  ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  for (const auto& [model, what] : {std::pair<std::string, std::string>{"fairness-goodness", "fairness-goodness's share on process 2"},
+                                    {"sybilrank", "SybilRank's share on process 2"}}) {
+    SCOPED_TRACE(model);
+    const std::string args =
+        "rank " + shell_quoted(path("g.h5")) + " --model " + model + " -o " + shell_quoted(path("out.h5"));
+    expect_third_process_refuses(args, "trustprop[2]: error: " + what);
+  }
+}
+
+TEST_F(DistributedRank, ASignedResultProcess0CannotGatherEndsEveryProcessOnce) {
+  // 400 signed-trust sources on a 50,000-agent city, two processes.
+  ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+  {
+    std::ofstream sources(path("sources.txt"));
+    for (int s = 0; s < 400; ++s) sources << s * 113 << "\n";
+  }
+  expect_process0_cannot_gather("rank " + shell_quoted(path("g.h5")) +
+                                    " --model signed --mode trust-only --steps 2 --sources-file " +
+                                    shell_quoted(path("sources.txt")) + " -o " + shell_quoted(path("out.h5")),
+                                50000 * 400, "error: signed trust for 400 sources on ");
 }

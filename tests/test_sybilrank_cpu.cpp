@@ -85,6 +85,28 @@ TEST(SybilRankCpu, HandValuesOnFiveAgents) {
   EXPECT_EQ(alone.raw, (std::vector<double>{0, 0, 0, 0, 9}));
 }
 
+TEST(SybilRankCpu, PatternWithMoreSelfLoopsThanRepeats) {
+  // The pattern is made in place over both directions of every link: here
+  // 97 isolated agents (self-loops) outnumber the 2 repeats it drops, so
+  // it grows past the links it started from, and rows keep their places.
+  // Links: 97–98 (both directions given), 98–99, 0–99 (row 0 is not
+  // isolated); deg = 1 (0), 1 each (1..96), 1 (97), 2 (98), 2 (99):
+  // T_G = 96 + 1 + 1 + 2 + 2 = 102. Seed 98, 2 steps:
+  // t1: 97 and 99 get 51 each; t2: 98 gets 51 + 25.5, 0 gets 25.5.
+  const io::Graph g = graph_from_edges(100, {{97, 98, 1.f}, {98, 97, 1.f}, {98, 99, 1.f}, {99, 0, 1.f}});
+  host::SybilRankOptions two;
+  two.steps = 2;
+  const auto r = host::run_sybilrank(cpu(), g, {98}, two);
+  EXPECT_EQ(r.total_trust, 102.0);
+  std::vector<double> raw(100, 0.0);
+  raw[98] = 76.5;
+  raw[0] = 25.5;
+  EXPECT_EQ(r.raw, raw);
+  // An isolated seed keeps its trust through its self-loop.
+  const auto alone = host::run_sybilrank(cpu(), g, {50}, two);
+  EXPECT_EQ(alone.raw[50], 102.0);
+}
+
 TEST(SybilRankCpu, DefaultStepsAndErrors) {
   EXPECT_EQ(host::sybilrank_default_steps(0), 0);
   EXPECT_EQ(host::sybilrank_default_steps(1), 0);
