@@ -98,7 +98,7 @@ json run_model(const std::string& model, const std::shared_ptr<const trustprop::
     }
     th::run_personalized(exec, g, seeds, et);
     return {{"iterations", iterations}, {"seed_sets", seeds.count()},
-            {"estimate_bytes", th::personalized_bytes(g.n, g.nnz(), seeds.count(), seeds.entries())}};
+            {"estimate_bytes", th::personalized_bytes(exec->kind(), g.n, g.nnz(), seeds.count(), seeds.entries())}};
   }
   if (model == "fairness-goodness") {
     th::FairnessGoodnessOptions o;

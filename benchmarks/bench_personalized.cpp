@@ -212,7 +212,7 @@ int main(int argc, char** argv) {
 
     json results = json::array();
     for (const std::int64_t k : ks) {
-      const std::size_t need = trustprop::host::personalized_bytes(g.n, g.nnz(), k, k) +
+      const std::size_t need = trustprop::host::personalized_bytes(exec->kind(), g.n, g.nnz(), k, k) +
                                static_cast<std::size_t>(g.n) * static_cast<std::size_t>(2 * k + 1) * sizeof(double);
       if (need > exec->available_memory()) {
         std::fprintf(stderr, "bench_personalized: k = %lld needs %zu bytes, %s has %zu: skipped\n",

@@ -114,7 +114,7 @@ void add_set(SeedSets& s, std::vector<std::int64_t> agents) {
 void require_batch_memory(const kernels::Executor& exec, const io::Graph& g, const SeedSets& seeds,
                           const std::string& graph_name) {
   const std::int64_t k = seeds.count(), entries = seeds.entries();
-  const std::size_t need = personalized_bytes(g.n, g.nnz(), k, entries);
+  const std::size_t need = personalized_bytes(exec.kind(), g.n, g.nnz(), k, entries);
   const std::size_t available = exec.available_memory();
   if (exec.kind() == kernels::BackendKind::cuda && need <= available) require_result_room(g.n, k, 0, graph_name);
   if (need <= available) return;
@@ -122,7 +122,7 @@ void require_batch_memory(const kernels::Executor& exec, const io::Graph& g, con
   std::int64_t fit = 0, hi = k;
   while (fit < hi) {
     const std::int64_t mid = fit + (hi - fit + 1) / 2;
-    if (personalized_bytes(g.n, g.nnz(), mid, entries * mid / k) <= available)
+    if (personalized_bytes(exec.kind(), g.n, g.nnz(), mid, entries * mid / k) <= available)
       fit = mid;
     else
       hi = mid - 1;
@@ -188,11 +188,20 @@ std::vector<std::int64_t> seed_set_sizes_of_file(const std::string& path) {
   return sizes;
 }
 
-std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k, std::int64_t seed_entries) {
+std::size_t personalized_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t nnz, std::int64_t k,
+                               std::int64_t seed_entries) {
   const double agents = static_cast<double>(std::max<std::int64_t>(n, 0));
   const double entries = static_cast<double>(std::max<std::int64_t>(nnz, 0));
   const double columns = static_cast<double>(std::max<std::int64_t>(k, 0));
   const double seeds = static_cast<double>(std::max<std::int64_t>(seed_entries, 0));
+  if (kind == kernels::BackendKind::cpu) {
+    // Building Cᵀ: EigenTrust's host terms (kernels/memory_estimate.hpp).
+    // Iterating: Cᵀ in CSR (8 B per entry, 8 per row), 1/d and the dangling
+    // list, the seed matrix and bitmap, and T and T'.
+    const double setup = 10.0 * entries + 80.0 * agents;
+    const double iterate = 8.5 * entries + 24.0 * agents + 16.0 * seeds + 16.0 * agents * columns;
+    return kernels::with_margin(kind, std::max(setup, iterate));
+  }
   const double block = static_cast<double>(kernels::reduction_block);
   // Building Cᵀ: as EigenTrust (W, Cᵀ, the sort's second buffer, scratch).
   const double setup = 24.0 * entries + 32.0 * agents;
@@ -203,7 +212,7 @@ std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k,
   // entries), m and ‖Δ‖₁, the active flag.
   const double per_column = 16.0 * agents + 8.0 * std::ceil(agents / block) + 16.0 * std::ceil(entries / 4096.0) + 17.0;
   const double iterate = 8.0 * entries + 12.0 * agents + agents / 8.0 + 16.0 * seeds + columns * per_column;
-  return static_cast<std::size_t>(std::max(setup, iterate) * 1.05 + 256.0 * double(1 << 20));
+  return kernels::with_margin(kind, std::max(setup, iterate));
 }
 
 PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,

@@ -57,12 +57,16 @@ SeedSets seeds_from_file(const io::Graph& graph, const std::string& path);
 std::vector<std::int64_t> seed_set_sizes_of_list(const std::string& list);
 std::vector<std::int64_t> seed_set_sizes_of_file(const std::string& path);
 
-// Peak bytes on the backend for k seed sets with `seed_entries` seeds in all,
-// on an n-agent graph with nnz ties: the larger of building Cᵀ (as for
-// EigenTrust, 24 B per tie + 32 B per agent) and iterating (Cᵀ, the dangling
-// list, the seed matrix, and 16 B per agent per column for T and T' plus the
-// CUDA step's per-column workspace), plus 5% and 256 MiB of margin.
-std::size_t personalized_bytes(std::int64_t n, std::int64_t nnz, std::int64_t k, std::int64_t seed_entries);
+// Peak bytes on the backend of `kind` for k seed sets with `seed_entries`
+// seeds in all, on an n-agent graph with nnz ties, margin included
+// (kernels::with_margin): the larger of building Cᵀ (as for EigenTrust: on
+// a GPU 24 B per tie + 32 B per agent, on the CPU its host estimate) and
+// iterating (Cᵀ, the dangling list, the seed matrix, and 16 B per agent
+// per column for T and T' — on a GPU with the step's per-column
+// workspace, on the CPU for the host copy and the result that replace
+// them at the end). On the CPU, what the run adds to the graph it has read.
+std::size_t personalized_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t nnz, std::int64_t k,
+                               std::int64_t seed_entries);
 
 // host/result_room.hpp for k seed sets on `graph_name`: a GPU run, whose
 // block is on the device, or process 0 of a split run, which gathers every

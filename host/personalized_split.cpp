@@ -165,7 +165,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
       require_result_room(n, k,
                           own == 0 ? 0
                           : exec->kind() == kernels::BackendKind::cpu
-                              ? personalized_bytes(n, g.nnz(), own, mine.entries())
+                              ? personalized_bytes(exec->kind(), n, g.nnz(), own, mine.entries())
                               : static_cast<std::size_t>(8 * n * own),
                           graph_name);
   });

@@ -72,7 +72,7 @@ class PersonalizedModel final : public RankModel {
   bool checkpoints() const override { return true; }
   Distribution distribution() const override { return Distribution::batch; }
 
-  nlohmann::json batch_plan(std::int64_t n, std::int64_t nnz, kernels::BackendKind, int processes) const override {
+  nlohmann::json batch_plan(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int processes) const override {
     const std::vector<std::int64_t> sizes = seed_set_sizes(n);
     const std::vector<std::int64_t> b = even_bounds(static_cast<std::int64_t>(sizes.size()), processes);
     nlohmann::json plan = nlohmann::json::array();
@@ -81,14 +81,14 @@ class PersonalizedModel final : public RankModel {
       plan.push_back({{"process", r},
                       {"seed_sets", {b[r], b[r + 1]}},
                       {"seeds", seeds},
-                      {"memory_bytes_estimate", b[r + 1] > b[r] ? personalized_bytes(n, nnz, b[r + 1] - b[r], seeds) : 0}});
+                      {"memory_bytes_estimate", b[r + 1] > b[r] ? personalized_bytes(kind, n, nnz, b[r + 1] - b[r], seeds) : 0}});
     }
     return plan;
   }
 
-  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind, int) const override {
+  std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int) const override {
     const std::vector<std::int64_t> sizes = seed_set_sizes(n);
-    return personalized_bytes(n, nnz, static_cast<std::int64_t>(sizes.size()),
+    return personalized_bytes(kind, n, nnz, static_cast<std::int64_t>(sizes.size()),
                               std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0}));
   }
 

@@ -152,7 +152,7 @@ std::size_t signed_trust_bytes(kernels::BackendKind kind, std::int64_t n, std::i
   const double backend = operands * (8.0 * (agents + 1) + 8.0 * static_cast<double>(nnz)) +
                          8.0 * (blocks * agents * batch + norm_partials);
   if (kind == kernels::BackendKind::cuda) return kernels::with_margin(kind, backend);
-  return kernels::with_margin(kind, backend + 8.0 * agents * (batch + static_cast<double>(sources)));
+  return kernels::with_margin(kind, backend + 8.0 * agents * static_cast<double>(sources));
 }
 
 namespace {
@@ -204,16 +204,19 @@ SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor
   const auto block = static_cast<std::size_t>(n * batch);
   kernels::Array<double> x(exec, block), u(exec, block), v(exec, block), f;
   if (o.iteration == SignedIteration::weighted) f = kernels::Array<double>(exec, block);
-  std::vector<double> host_block(block);
+  // A GPU's batch passes through the host; on the CPU, x and the result are host memory.
+  const bool on_host = exec->kind() == kernels::BackendKind::cpu;
+  std::vector<double> staging(on_host ? 0 : block);
 
   for (std::int64_t first = 0; first < total; first += batch) {
     const std::int64_t k = std::min(batch, total - first);
     const auto cells = static_cast<std::size_t>(n * k);
-    // Y₀ = E_S, agent-major: x[a·k + s] = 1 where a is source s.
-    std::fill(host_block.begin(), host_block.begin() + static_cast<std::ptrdiff_t>(cells), 0.0);
-    if (f.size() > 0) exec->copy_from_host(f.data(), host_block.data(), cells * sizeof(double));
-    for (std::int64_t s = 0; s < k; ++s) host_block[static_cast<std::size_t>(sources[first + s] * k + s)] = 1.0;
-    exec->copy_from_host(x.data(), host_block.data(), cells * sizeof(double));
+    // Y₀ = E_S, agent-major: x[a·k + s] = 1 where a is source s; F = 0.
+    double* y0 = on_host ? x.data() : staging.data();
+    std::fill(y0, y0 + cells, 0.0);
+    if (f.size() > 0) exec->copy_from_host(f.data(), y0, cells * sizeof(double));
+    for (std::int64_t s = 0; s < k; ++s) y0[static_cast<std::size_t>(sources[first + s] * k + s)] = 1.0;
+    if (!on_host) exec->copy_from_host(x.data(), y0, cells * sizeof(double));
 
     const double* result = x.data();  // F: Z_K, or the weighted sum
     double weight = 1.0;
@@ -238,10 +241,13 @@ SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor
       }
     });
     if (o.iteration == SignedIteration::weighted) result = f.data();
-    exec->copy_to_host(host_block.data(), result, cells * sizeof(double));
+    if (!on_host) {
+      exec->copy_to_host(staging.data(), result, cells * sizeof(double));
+      result = staging.data();
+    }
     for (std::int64_t a = 0; a < n; ++a)
       for (std::int64_t s = 0; s < k; ++s)
-        r.belief[static_cast<std::size_t>((first + s) * n + a)] = host_block[static_cast<std::size_t>(a * k + s)];
+        r.belief[static_cast<std::size_t>((first + s) * n + a)] = result[static_cast<std::size_t>(a * k + s)];
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

@@ -53,9 +53,9 @@ void validate(const SignedTrustOptions& options);
 // margin included (kernels::with_margin): B, Bᵀ and, for one-step distrust,
 // (T − D)ᵀ (8 B per tie and per agent each), the batch's 3 blocks (4 for
 // the weighted iteration) of n float64 per source and the norms' partials;
-// on the CPU also the host's block of the batch and the [sources, n] result
-// — what the run adds to the graph it has read. A GPU run checks the
-// result's host room apart (host/result_room.hpp).
+// on the CPU also the [sources, n] result — what the run adds to the graph
+// it has read. A GPU run checks the result's host room apart, with the
+// batch's host staging (host/result_room.hpp).
 std::size_t signed_trust_bytes(kernels::BackendKind kind, std::int64_t n, std::int64_t nnz, std::int64_t sources,
                                const SignedTrustOptions& options);
 
