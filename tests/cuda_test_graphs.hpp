@@ -63,6 +63,16 @@ inline io::Graph random_trust_graph(const RandomGraphShape& s) {
   return g;
 }
 
+// The default shape with `agents` agents: agent 0 trusted by, and agent 1
+// trusting, `long_rows` others.
+inline io::Graph random_trust_graph(std::int64_t agents, std::int64_t long_rows) {
+  RandomGraphShape shape;
+  shape.agents = agents;
+  shape.trusted_by = long_rows;
+  shape.trusting = long_rows;
+  return random_trust_graph(shape);
+}
+
 // Pre-trust uniform over every `stride`-th agent: not uniform over all, so
 // that p enters the kernels as a real vector.
 inline std::vector<double> strided_pretrust(std::int64_t n, std::int64_t stride) {

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "cuda_test.hpp"
 #include "cuda_test_graphs.hpp"
 #include "host/dynamics.hpp"
 #include "io/generate_city.hpp"
@@ -25,18 +26,7 @@ using namespace trustprop;
 
 namespace {
 
-class DynamicsCuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    try {
-      gpu = kernels::cuda::make_cuda_executor(0);
-    } catch (const Error& e) {
-      GTEST_SKIP() << "no CUDA device: " << e.what();
-    }
-    cpu = std::make_shared<kernels::cpu::CpuExecutor>();
-  }
-  std::shared_ptr<const kernels::Executor> gpu, cpu;
-};
+class DynamicsCuda : public trustprop::testing::CudaTest {};
 
 // A random graph with long rows both ways and agent kinds: every 40th agent
 // an institution, every 7th an enterprise (registered at random).

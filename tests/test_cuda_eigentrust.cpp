@@ -28,6 +28,7 @@
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/executor.hpp"
+#include "cuda_test.hpp"
 #include "cuda_test_graphs.hpp"
 
 using namespace trustprop;
@@ -122,19 +123,7 @@ std::vector<double> spread_vector(std::int64_t n) {
   return t;
 }
 
-class EigenTrustCuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    const int devices = kernels::cuda_device_count();
-    try {
-      gpu = kernels::cuda::make_cuda_executor(0);
-    } catch (const Error& e) {
-      GTEST_SKIP() << "no CUDA device: " << e.what() << " (cuda_device_count() = " << devices << ")";
-    }
-    cpu = std::make_shared<kernels::cpu::CpuExecutor>();
-  }
-  ExecPtr gpu, cpu;
-};
+class EigenTrustCuda : public trustprop::testing::CudaTest {};
 
 }  // namespace
 

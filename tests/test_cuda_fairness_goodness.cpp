@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "cuda_test.hpp"
 #include "cuda_test_graphs.hpp"
 #include "host/fairness_goodness.hpp"
 #include "kernels/cpu/executor.hpp"
@@ -15,26 +16,11 @@ using namespace trustprop;
 
 namespace {
 
-class FairnessGoodnessCuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    try {
-      gpu = kernels::cuda::make_cuda_executor(0);
-    } catch (const Error& e) {
-      GTEST_SKIP() << "no CUDA device: " << e.what();
-    }
-    cpu = std::make_shared<kernels::cpu::CpuExecutor>();
-  }
-  std::shared_ptr<const kernels::Executor> gpu, cpu;
-};
+class FairnessGoodnessCuda : public trustprop::testing::CudaTest {};
 
 // Weights of the random graph scaled into [-1, 1] (its magnitudes reach 10).
 io::Graph unit_graph(std::int64_t agents, std::int64_t long_rows) {
-  trustprop::testing::RandomGraphShape shape;
-  shape.agents = agents;
-  shape.trusted_by = long_rows;
-  shape.trusting = long_rows;
-  io::Graph g = trustprop::testing::random_trust_graph(shape);
+  io::Graph g = trustprop::testing::random_trust_graph(agents, long_rows);
   for (float& w : g.data) w /= 10.0f;
   return g;
 }

@@ -9,6 +9,8 @@
 // bitwise identical. Every GPU test skips, saying why, without a CUDA device.
 #include <gtest/gtest.h>
 
+#include "cuda_test.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -157,18 +159,7 @@ double column_l1(const std::vector<double>& a, const std::vector<double>& b, std
   return s;
 }
 
-class PersonalizedCuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    try {
-      gpu = kernels::cuda::make_cuda_executor(0);
-    } catch (const Error& e) {
-      GTEST_SKIP() << "no CUDA device: " << e.what();
-    }
-    cpu = std::make_shared<kernels::cpu::CpuExecutor>();
-  }
-  ExecPtr gpu, cpu;
-};
+class PersonalizedCuda : public trustprop::testing::CudaTest {};
 
 }  // namespace
 

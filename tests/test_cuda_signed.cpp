@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "cuda_test.hpp"
 #include "cuda_test_graphs.hpp"
 #include "host/signed_trust.hpp"
 #include "kernels/cpu/executor.hpp"
@@ -17,26 +18,7 @@ using namespace trustprop;
 
 namespace {
 
-class SignedCuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    try {
-      gpu = kernels::cuda::make_cuda_executor(0);
-    } catch (const Error& e) {
-      GTEST_SKIP() << "no CUDA device: " << e.what();
-    }
-    cpu = std::make_shared<kernels::cpu::CpuExecutor>();
-  }
-  std::shared_ptr<const kernels::Executor> gpu, cpu;
-};
-
-io::Graph graph(std::int64_t agents, std::int64_t long_rows) {
-  trustprop::testing::RandomGraphShape shape;
-  shape.agents = agents;
-  shape.trusted_by = long_rows;
-  shape.trusting = long_rows;
-  return trustprop::testing::random_trust_graph(shape);
-}
+class SignedCuda : public trustprop::testing::CudaTest {};
 
 // Sources 0 and 1 (the long rows) and every `stride`-th agent after them.
 std::vector<std::int64_t> sources(std::int64_t n, std::int64_t stride) {
@@ -63,7 +45,7 @@ double row_relative_difference(const std::vector<double>& a, const std::vector<d
 }  // namespace
 
 TEST_F(SignedCuda, EveryModeAndIterationMatchesCpu) {
-  const io::Graph g = graph(5000, 3000);
+  const io::Graph g = trustprop::testing::random_trust_graph(5000, 3000);
   const auto s = sources(g.n, 53);  // 96 sources: batches of 40, 40, 16
   for (auto mode : {host::SignedMode::trust_only, host::SignedMode::one_step, host::SignedMode::propagated})
     for (auto iteration : {host::SignedIteration::eventual, host::SignedIteration::weighted}) {
@@ -79,7 +61,7 @@ TEST_F(SignedCuda, EveryModeAndIterationMatchesCpu) {
 }
 
 TEST_F(SignedCuda, RowsLongerThan100kAndRerunsBitwiseIdentical) {
-  const io::Graph g = graph(120000, 110000);
+  const io::Graph g = trustprop::testing::random_trust_graph(120000, 110000);
   const auto s = sources(g.n, 4001);  // 32 sources
   host::SignedTrustOptions o;
   o.steps = 3;

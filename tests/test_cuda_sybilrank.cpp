@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "common/error.hpp"
+#include "cuda_test.hpp"
 #include "cuda_test_graphs.hpp"
 #include "host/sybilrank.hpp"
 #include "kernels/cpu/executor.hpp"
@@ -16,26 +17,7 @@ using namespace trustprop;
 
 namespace {
 
-class SybilRankCuda : public ::testing::Test {
- protected:
-  void SetUp() override {
-    try {
-      gpu = kernels::cuda::make_cuda_executor(0);
-    } catch (const Error& e) {
-      GTEST_SKIP() << "no CUDA device: " << e.what();
-    }
-    cpu = std::make_shared<kernels::cpu::CpuExecutor>();
-  }
-  std::shared_ptr<const kernels::Executor> gpu, cpu;
-};
-
-io::Graph graph(std::int64_t agents, std::int64_t long_rows) {
-  trustprop::testing::RandomGraphShape shape;
-  shape.agents = agents;
-  shape.trusted_by = long_rows;
-  shape.trusting = long_rows;
-  return trustprop::testing::random_trust_graph(shape);
-}
+class SybilRankCuda : public trustprop::testing::CudaTest {};
 
 // Every 97th agent is a seed.
 std::vector<std::int64_t> seeds(std::int64_t n) {
@@ -63,12 +45,12 @@ void expect_close(const host::SybilRankResult& c, const host::SybilRankResult& d
 }  // namespace
 
 TEST_F(SybilRankCuda, StepsMatchCpu) {
-  const io::Graph g = graph(5000, 3000);
+  const io::Graph g = trustprop::testing::random_trust_graph(5000, 3000);
   expect_close(host::run_sybilrank(cpu, g, seeds(g.n), {}), host::run_sybilrank(gpu, g, seeds(g.n), {}));
 }
 
 TEST_F(SybilRankCuda, RowsLongerThan100kAndRerunsBitwiseIdentical) {
-  const io::Graph g = graph(120000, 110000);
+  const io::Graph g = trustprop::testing::random_trust_graph(120000, 110000);
   const auto a = host::run_sybilrank(gpu, g, seeds(g.n), {});
   const auto b = host::run_sybilrank(gpu, g, seeds(g.n), {});
   EXPECT_EQ(a.raw, b.raw);
