@@ -90,7 +90,8 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
 // --run-dir with a model that writes no checkpoints: UsageError.
 void require_checkpoints(const RankSettings& s, const RankModel& model) {
   if (!s.checkpoint.run_dir.empty() && !model.checkpoints())
-    throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust and personalized only, not " + s.model);
+    throw UsageError("rank --run-dir: checkpoints are written for --model eigentrust, personalized and "
+                     "fairness-goodness only, not " + s.model);
 }
 
 // An MPI launch (DESIGN §7): each process reads its share of the graph

@@ -118,10 +118,14 @@ void validate(const FairnessGoodnessOptions& o) {
 FairnessGoodnessResult iterate(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
                                const Directions& d, const std::vector<std::int64_t>& out_bounds,
                                const std::vector<std::int64_t>& in_bounds, const std::vector<double>& f0,
-                               const std::vector<double>& g0, const FairnessGoodnessOptions& o) {
+                               const std::vector<double>& g0, const FairnessGoodnessOptions& o,
+                               const FairnessGoodnessObserver& observe, const FairnessGoodnessResume* resume) {
   const auto me = static_cast<std::size_t>(comm.rank());
-  auto f = kernels::Array<double>::from_host(exec, f0);
-  auto gd = kernels::Array<double>::from_host(exec, g0);
+  if (resume)
+    TRUSTPROP_ASSERT(resume->fairness.size() == f0.size() && resume->goodness.size() == g0.size(),
+                     "the resumed fairness and goodness must have one entry per agent");
+  auto f = kernels::Array<double>::from_host(exec, resume ? resume->fairness : f0);
+  auto gd = kernels::Array<double>::from_host(exec, resume ? resume->goodness : g0);
   const auto total = [&](double part) {
     double sum = 0.0;
     for (const double x : comm.allgather(part)) sum += x;
@@ -129,8 +133,15 @@ FairnessGoodnessResult iterate(const std::shared_ptr<const kernels::Executor>& e
   };
   FairnessGoodnessResult r;
   Convergence& c = r.convergence;
+  if (resume) {
+    c = resume->convergence;
+    r.fairness_change = resume->fairness_change;
+    r.goodness_change = resume->goodness_change;
+    c.converged = !r.fairness_change.empty() && r.fairness_change.back() < o.tolerance &&
+                  r.goodness_change.back() < o.tolerance;  // a finished run, resumed
+  }
   const auto t0 = std::chrono::steady_clock::now();
-  while (c.iterations < o.max_iterations) {
+  while (!c.converged && c.iterations < o.max_iterations) {
     const double dg = total(kernels::dispatch(*exec, [&](const auto& e) {
       return fg_goodness_step(e, d.in(), f.data(), gd.data() + in_bounds[me]);
     }));
@@ -144,10 +155,8 @@ FairnessGoodnessResult iterate(const std::shared_ptr<const kernels::Executor>& e
     r.fairness_change.push_back(df);
     c.residual = std::max(df, dg);
     c.residuals.push_back(c.residual);
-    if (df < o.tolerance && dg < o.tolerance) {
-      c.converged = true;
-      break;
-    }
+    c.converged = df < o.tolerance && dg < o.tolerance;
+    if (observe) observe({f, gd, c, r.fairness_change, r.goodness_change});
   }
   r.fairness = f.to_host();
   r.goodness = gd.to_host();
@@ -165,7 +174,8 @@ struct Rating {
 
 FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
                                              const io::Graph& g, const FairnessGoodnessOptions& o,
-                                             const std::string& graph_name) {
+                                             const std::string& graph_name, const FairnessGoodnessObserver& observe,
+                                             const FairnessGoodnessResume* resume) {
   validate(o);
   kernels::require_memory(*exec, fairness_goodness_bytes(exec->kind(), g.n, g.nnz(), g.nnz(), false),
                           "fairness-goodness on " + graph_name + " (" + std::to_string(g.n) + " agents, " +
@@ -179,12 +189,13 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
   d.in_ptr = {exec, in.in_ptr};
   d.in_idx = {exec, in.in_idx};
   d.in_w = {exec, in.in_w};
-  return iterate(exec, this_process(), d, {0, g.n}, {0, g.n}, in.f0, in.g0, o);
+  return iterate(exec, this_process(), d, {0, g.n}, {0, g.n}, in.f0, in.g0, o, observe, resume);
 }
 
 FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
                                              const GraphShare& share, const FairnessGoodnessOptions& o,
-                                             const std::string& graph_name) {
+                                             const std::string& graph_name, const FairnessGoodnessObserver& observe,
+                                             const FairnessGoodnessResume* resume) {
   const Communicator& comm = *share.comm;
   const io::GraphRows& w = share.rows;
   const std::int64_t n = w.n;
@@ -254,7 +265,8 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
   d.in_ptr = {exec, in_ptr};
   d.in_idx = {exec, in_idx};
   d.in_w = {exec, in_w};
-  return iterate(exec, comm, d, share.w_bounds, in_bounds, std::vector<double>(static_cast<std::size_t>(n), 1.0), g0, o);
+  return iterate(exec, comm, d, share.w_bounds, in_bounds, std::vector<double>(static_cast<std::size_t>(n), 1.0), g0, o,
+                 observe, resume);
 }
 
 }  // namespace trustprop::host

@@ -5,6 +5,7 @@
 // tolerance or after max_iterations — the authors' loop, step for step.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -21,6 +22,31 @@ struct FairnessGoodnessOptions {
   // Weights are divided by this in float64 before use; 10 turns Bitcoin OTC
   // ratings (−10..10) into [−1, 1] exactly as the authors' code does.
   double weight_divisor = 1.0;
+};
+
+// The state after each iteration (progress, checkpoints): f and g, whole
+// (on every process of a distributed run), on the backend, and the record
+// so far.
+struct FairnessGoodnessState {
+  const kernels::Array<double>& fairness;
+  const kernels::Array<double>& goodness;
+  const Convergence& convergence;  // residuals[i] = max(fairness_change[i], goodness_change[i])
+  const std::vector<double>& fairness_change;
+  const std::vector<double>& goodness_change;
+};
+
+// Called after every iteration; it may throw to end the run (a stop with a
+// checkpoint).
+using FairnessGoodnessObserver = std::function<void(const FairnessGoodnessState&)>;
+
+// Where an interrupted run goes on (a checkpoint): f and g after
+// convergence.iterations iterations, and the record so far. The next
+// iteration reads nothing else that is not derived from the graph and the
+// options, so a resumed run continues bit for bit on the same backend.
+struct FairnessGoodnessResume {
+  std::vector<double> fairness, goodness;
+  Convergence convergence;
+  std::vector<double> fairness_change, goodness_change;
 };
 
 struct FairnessGoodnessResult {
@@ -59,9 +85,13 @@ std::size_t fairness_goodness_bytes(kernels::BackendKind kind, std::int64_t n, s
 // Throws ConfigError for bad options, DataError (naming `graph_name` and the
 // edge) when a weight lies outside [−1, 1] after the division, InternalError
 // (exit 70) before allocating when the backend cannot hold the run.
+// `resume`, when given, replaces the start (f = 1, g = the mean incoming
+// weight) and the record so far.
 FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
                                              const io::Graph& graph, const FairnessGoodnessOptions& options,
-                                             const std::string& graph_name = "graph");
+                                             const std::string& graph_name = "graph",
+                                             const FairnessGoodnessObserver& observe = {},
+                                             const FairnessGoodnessResume* resume = nullptr);
 
 // A distributed run (DESIGN §7, docs/distributed.md), each process holding
 // its rows of W (the raters it updates f of): the rated agents are split by
@@ -74,6 +104,8 @@ FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels
 // and may differ in their last bits. Collective.
 FairnessGoodnessResult run_fairness_goodness(const std::shared_ptr<const kernels::Executor>& exec,
                                              const GraphShare& share, const FairnessGoodnessOptions& options,
-                                             const std::string& graph_name = "graph");
+                                             const std::string& graph_name = "graph",
+                                             const FairnessGoodnessObserver& observe = {},
+                                             const FairnessGoodnessResume* resume = nullptr);
 
 }  // namespace trustprop::host

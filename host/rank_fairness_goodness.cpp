@@ -4,6 +4,9 @@
 #include <optional>
 
 #include "host/fairness_goodness.hpp"
+#include "host/progress.hpp"
+#include "host/rank_checkpointing.hpp"
+#include "host/rank_fairness_goodness_checkpoint.hpp"
 #include "host/rank_model.hpp"
 #include "host/top_agents.hpp"
 #include "host/world.hpp"
@@ -33,21 +36,50 @@ class FairnessGoodnessModel final : public RankModel {
     return fairness_goodness_bytes(kind, n, nnz, nnz, processes > 1);
   }
 
+  bool checkpoints() const override { return true; }
   Distribution distribution() const override { return Distribution::rows; }
 
   // One process, or every process of a distributed run (DESIGN §7): process
-  // 0 alone writes and prints; each step that may fail is collective.
+  // 0 alone keeps the run directory, writes and prints; each step that may
+  // fail is collective. f and g are whole on every process, so process 0
+  // checkpoints without gathering, and restores for all.
   void run(const RankRun& run) override {
     const Communicator& comm = run.processes();
     FairnessGoodnessOptions o = options_;
     o.tolerance = run.settings.tolerance;
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
+    std::optional<FairnessGoodnessResume> resume;
+    std::optional<RankCheckpoints> checkpoints;
+    if (!run.settings.checkpoint.run_dir.empty()) {
+      RankCheckpointModel m;
+      m.series = &fairness_goodness_checkpoints;
+      m.max_iterations = o.max_iterations;
+      checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
+        resume = restore_fairness_goodness_checkpoint(c, run.graph.n);
+        return resume->convergence.iterations;
+      });
+      if (run.comm) broadcast_resume(comm, resume);
+    }
     std::optional<io::ResultsWriter> out;
     collectively(comm, [&] {
       if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
     });
-    const auto r = run.share ? run_fairness_goodness(run.exec, *run.share, o, run.settings.graph)
-                             : run_fairness_goodness(run.exec, run.graph, o, run.settings.graph);
+    Progress progress(run.writes_output() ? run.progress : "none", "fairness-goodness");
+    const auto observe = [&](const FairnessGoodnessState& s) {
+      char status[48];
+      std::snprintf(status, sizeof status, "change %.2e", s.convergence.residual);
+      progress.update(s.convergence.iterations, o.max_iterations, status);
+      if (!checkpoints) return;
+      const bool last = s.convergence.converged || s.convergence.iterations >= o.max_iterations;
+      checkpoints->after_iteration(s.convergence.iterations, last,
+                                   [&](const std::string& path, const io::CheckpointHeader& h) {
+                                     save_fairness_goodness_checkpoint(path, h, s);
+                                   });
+    };
+    const FairnessGoodnessResume* from = resume ? &*resume : nullptr;
+    const auto r = run.share ? run_fairness_goodness(run.exec, *run.share, o, run.settings.graph, observe, from)
+                             : run_fairness_goodness(run.exec, run.graph, o, run.settings.graph, observe, from);
+    progress.finish();
     collectively(comm, [&] {
       if (out) write_and_report(run, o, r, *out);
       check_convergence(run, r.convergence, o.tolerance);

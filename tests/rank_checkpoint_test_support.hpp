@@ -8,7 +8,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "checkpoint_test_support.hpp"
+#include "io/checkpoint_file.hpp"
 #include "io/h5.hpp"
 
 namespace trustprop::testing::rank_ckpt {
@@ -44,7 +48,10 @@ inline std::vector<std::string> rank_args(const fs::path& graph, const fs::path&
 inline void expect_same_results(const fs::path& a, const fs::path& b, const std::string& model = "eigentrust") {
   const auto da = ckpt::deterministic_datasets(a), db = ckpt::deterministic_datasets(b);
   ASSERT_FALSE(da.empty()) << a;
-  ASSERT_TRUE(da.count(model == "eigentrust" ? "trust/eigentrust" : "trust/" + model + "/trust")) << a;
+  const std::string trust = model == "eigentrust"          ? "trust/eigentrust"
+                            : model == "fairness-goodness" ? "trust/goodness"
+                                                           : "trust/" + model + "/trust";
+  ASSERT_TRUE(da.count(trust)) << a;
   ASSERT_TRUE(da.count("convergence/" + model + "/residuals")) << a;
   EXPECT_EQ(da.size(), db.size());
   for (const auto& [name, bytes] : da) {
@@ -68,6 +75,33 @@ inline bool wait_for_checkpoint(const fs::path& run_dir) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return false;
+}
+
+// Starts the rank run `args` (checkpointing every iteration into `run_dir`,
+// results to `out`), sends it `sig` once its first checkpoint is written,
+// and checks the stop: exit 75, the signal named, no results file, every
+// checkpoint complete and verified, the stop reported after the newest.
+// Returns the newest checkpoint's iteration.
+inline std::int64_t stop_by_signal(const std::vector<std::string>& args, const fs::path& dir, const fs::path& run_dir,
+                                   const fs::path& out, int sig = SIGTERM) {
+  const pid_t pid = ckpt::spawn(args, dir);
+  EXPECT_TRUE(wait_for_checkpoint(run_dir));
+  kill(pid, sig);
+  const std::string err = [&] {
+    EXPECT_EQ(ckpt::wait_for(pid), 75);
+    return ckpt::child_stderr(dir);
+  }();
+  EXPECT_NE(err.find(std::string("received SIG") + sigabbrev_np(sig)), std::string::npos) << err;
+  EXPECT_NE(err.find("resume with --resume auto"), std::string::npos) << err;
+  EXPECT_FALSE(fs::exists(out));  // no half-written results
+  std::int64_t newest = 0;
+  for (const std::string& name : checkpoint_names(run_dir)) {
+    EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;
+    EXPECT_NO_THROW(io::CheckpointReader((run_dir / "checkpoints" / name).string()).verify()) << name;
+    newest = std::max<std::int64_t>(newest, std::stoll(name.substr(6)));
+  }
+  EXPECT_NE(err.find("stopped after iteration " + std::to_string(newest)), std::string::npos) << err;
+  return newest;
 }
 
 // The iterations a results file of `model` records.

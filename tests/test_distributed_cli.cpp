@@ -173,7 +173,8 @@ TEST_F(DistributedRank, CheckpointsOnlyWhereTheyAreWrittenRefusedOnce) {
                            " -o " + shell_quoted(path("out.h5"));
   for (const std::string model : {"sybilrank", "signed"})
     expect_fails_once(2, rank + " --model " + model, 64,
-                      "checkpoints are written for --model eigentrust and personalized only", "out.h5");
+                      "checkpoints are written for --model eigentrust, personalized and fairness-goodness only",
+                      "out.h5");
 }
 
 TEST_F(DistributedRank, OtherCommandsAreRefusedOnce) {
@@ -334,38 +335,53 @@ TEST_F(DistributedRank, AnUnknownSeedIdEndsEveryProcessOnce) {
 
 TEST_F(DistributedRank, CheckpointsResumeOnAnyNumberOfProcessesWithTheSameBits) {
   ASSERT_EQ(run("generate city --agents 20000 --seed 5 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  const std::string rank = "rank " + shell_quoted(path("g.h5")) + " --tolerance 0 ";
-  ASSERT_EQ(run("--threads 2 " + rank + "--max-iterations 40 -o " + shell_quoted(path("one.h5")), dir.path()).rc, 0);
-  const auto expected = io::h5::File::open_read(path("one.h5")).read_1d<double>("/trust/eigentrust");
+  const struct {
+    std::string model;
+    std::vector<std::string> datasets;
+  } models[] = {{"eigentrust", {"/trust/eigentrust"}}, {"fairness-goodness", {"/trust/fairness", "/trust/goodness"}}};
+  for (const auto& m : models) {
+    SCOPED_TRACE(m.model);
+    const std::string rank = "rank " + shell_quoted(path("g.h5")) + " --model " + m.model + " --tolerance 0 ";
+    const std::string run_dir = path(m.model + "-run"), copy = path(m.model + "-run1");
+    ASSERT_EQ(run("--threads 2 " + rank + "--max-iterations 40 -o " + shell_quoted(path("one.h5")), dir.path()).rc, 0);
 
-  // Two processes stop after 15 iterations with checkpoints every 5 …
-  const std::string run_dir = " --run-dir " + shell_quoted(path("run")) + " ";
-  const RunResult first =
-      run(mpiexec(2) + rank + run_dir + "--checkpoint-every 5 --max-iterations 15 -o " + shell_quoted(path("a.h5")),
-          dir.path(), false);
-  ASSERT_EQ(first.rc, 0) << first.err;
-  for (const char* name : {"ckpt-i5.h5", "ckpt-i10.h5", "ckpt-i15.h5"})
-    EXPECT_TRUE(fs::exists(dir.path() / "run" / "checkpoints" / name)) << name;
-  fs::copy(dir.path() / "run", dir.path() / "run1", fs::copy_options::recursive);
+    // Two processes stop after 15 iterations with checkpoints every 5 …
+    const RunResult first = run(mpiexec(2) + rank + "--run-dir " + shell_quoted(run_dir) +
+                                    " --checkpoint-every 5 --max-iterations 15 -o " + shell_quoted(path("a.h5")),
+                                dir.path(), false);
+    ASSERT_EQ(first.rc, 0) << first.err;
+    for (const char* name : {"ckpt-i5.h5", "ckpt-i10.h5", "ckpt-i15.h5"})
+      EXPECT_TRUE(fs::exists(fs::path(run_dir) / "checkpoints" / name)) << name;
+    fs::copy(run_dir, copy, fs::copy_options::recursive);
 
-  // … and three processes, or one, take them up to 40: one process's bits.
-  const RunResult three =
-      run(mpiexec(3) + rank + run_dir + "--max-iterations 40 -o " + shell_quoted(path("b.h5")), dir.path(), false);
-  ASSERT_EQ(three.rc, 0) << three.err;
-  EXPECT_EQ(count(three.err, "resumed from"), 1u) << three.err;
-  const RunResult one = run("--threads 2 " + rank + "--run-dir " + shell_quoted(path("run1")) +
-                                " --max-iterations 40 -o " + shell_quoted(path("c.h5")), dir.path());
-  ASSERT_EQ(one.rc, 0) << one.err;
-  for (const char* out : {"b.h5", "c.h5"}) {
-    const auto got = io::h5::File::open_read(path(out)).read_1d<double>("/trust/eigentrust");
-    ASSERT_EQ(got.size(), expected.size());
-    EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(double)), 0) << out;
+    // … and three processes, or one, take them up to 40: one process's bits.
+    const RunResult three = run(mpiexec(3) + rank + "--run-dir " + shell_quoted(run_dir) + " --max-iterations 40 -o " +
+                                    shell_quoted(path("b.h5")),
+                                dir.path(), false);
+    ASSERT_EQ(three.rc, 0) << three.err;
+    EXPECT_EQ(count(three.err, "resumed from"), 1u) << three.err;
+    const RunResult one = run("--threads 2 " + rank + "--run-dir " + shell_quoted(copy) + " --max-iterations 40 -o " +
+                                  shell_quoted(path("c.h5")),
+                              dir.path());
+    ASSERT_EQ(one.rc, 0) << one.err;
+    for (const std::string& name : m.datasets) {
+      const auto expected = io::h5::File::open_read(path("one.h5")).read_1d<double>(name);
+      for (const char* out : {"b.h5", "c.h5"}) {
+        const auto got = io::h5::File::open_read(path(out)).read_1d<double>(name);
+        ASSERT_EQ(got.size(), expected.size());
+        EXPECT_EQ(std::memcmp(got.data(), expected.data(), got.size() * sizeof(double)), 0) << out << " " << name;
+      }
+    }
+    EXPECT_TRUE(fs::exists(fs::path(run_dir) / "checkpoints" / "ckpt-i40.h5"));
   }
-  EXPECT_TRUE(fs::exists(dir.path() / "run" / "checkpoints" / "ckpt-i40.h5"));
 }
 
 TEST_F(DistributedRank, AStopEndsEveryProcessAtOneIterationWithACheckpoint) {
   expect_stop_with_checkpoint(2, "", "rank eigentrust");
+}
+
+TEST_F(DistributedRank, AFairnessGoodnessStopEndsEveryProcessAtOneIterationWithACheckpoint) {
+  expect_stop_with_checkpoint(3, "--model fairness-goodness ", "rank fairness-goodness");
 }
 
 TEST_F(DistributedRank, CheckpointsOfAGraphWithoutContentHashAreRefusedOnce) {

@@ -1,4 +1,4 @@
-// kill -9 of `trustprop rank --model eigentrust|personalized --run-dir D`
+// kill -9 of `trustprop rank --model eigentrust|personalized|fairness-goodness --run-dir D`
 // at seeded random moments (docs/checkpoint.md): a run is killed at least 20 times
 // (during setup, iterations, checkpoint writes: it asserts that at least
 // one kill left a half-written checkpoint behind) and resumed with
@@ -8,6 +8,8 @@
 // uninterrupted run's byte for byte, and the unfinished results files of
 // the killed runs must be gone.
 #include <gtest/gtest.h>
+
+#include <algorithm>
 
 #include "io/checkpoint_file.hpp"
 #include "kill_campaign.hpp"
@@ -44,6 +46,15 @@ KillCase personalized_case() {
   it.model = "personalized";
   it.tolerance = "1e-12";
   return {"personalized", {"--seeds", "5,1234,9876,15000", "--full", "--checkpoint-every", "2"}, it, 20261202};
+}
+
+KillCase fairness_goodness_case() {
+  // A fixed 600 iterations (tolerance 0): past the fixed point, as a resumed run must go.
+  rank_ckpt::Iteration it;
+  it.model = "fairness-goodness";
+  it.tolerance = "0";
+  it.max_iterations = "600";
+  return {"fairness-goodness", {"--checkpoint-every", "2"}, it, 20261207};
 }
 
 void PrintTo(const KillCase& c, std::ostream* os) { *os << c.name; }
@@ -89,7 +100,12 @@ TEST_P(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
     EXPECT_EQ(e.path().filename().string().find("out.h5.tmp-"), std::string::npos) << e.path();
 }
 
-INSTANTIATE_TEST_SUITE_P(Models, RankCheckpointKill, ::testing::Values(eigentrust_case(), personalized_case()),
-                         [](const auto& info) { return std::string(info.param.name); });
+INSTANTIATE_TEST_SUITE_P(Models, RankCheckpointKill,
+                         ::testing::Values(eigentrust_case(), personalized_case(), fairness_goodness_case()),
+                         [](const auto& info) {
+                           std::string name = info.param.name;
+                           std::replace(name.begin(), name.end(), '-', '_');
+                           return name;
+                         });
 
 }  // namespace

@@ -119,18 +119,8 @@ TEST(RankCheckpointPersonalized, ExtendingMaxIterationsIsBitwiseIdenticalIncludi
 
 TEST(RankCheckpointPersonalized, SigtermCheckpointsAndExits75ThenResumeIsBitwiseIdentical) {
   RankRun r;
-  const pid_t pid = ckpt::spawn(r.args(with_seeds({"--checkpoint-every", "1"})), r.dir.path());
-  ASSERT_TRUE(rank_ckpt::wait_for_checkpoint(r.run));
-  kill(pid, SIGTERM);
-  ASSERT_EQ(ckpt::wait_for(pid), 75) << r.err();
-  EXPECT_NE(r.err().find("received SIGTERM"), std::string::npos) << r.err();
-  EXPECT_FALSE(fs::exists(r.out));  // no half-written results
-  std::int64_t newest = 0;
-  for (const auto& name : rank_ckpt::checkpoint_names(r.run)) {
-    ASSERT_EQ(name.find(".tmp-"), std::string::npos) << name;
-    newest = std::max<std::int64_t>(newest, std::stoll(name.substr(6)));
-  }
-  EXPECT_NE(r.err().find("stopped after iteration " + std::to_string(newest)), std::string::npos) << r.err();
+  const std::int64_t newest =
+      rank_ckpt::stop_by_signal(r.args(with_seeds({"--checkpoint-every", "1"})), r.dir.path(), r.run, r.out);
   EXPECT_LT(newest, iterations_of(reference().results));
   ASSERT_EQ(r.rank(with_seeds()), 0) << r.err();
   rank_ckpt::expect_same_results(r.out, reference().results, "personalized");
