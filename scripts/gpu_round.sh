@@ -9,6 +9,8 @@
 #   tests        trustprop_tests --gtest_filter='*Cuda*:*Gpu*'
 #   sanitizer    compute-sanitizer memcheck over the whole test binary, then
 #                racecheck, synccheck and initcheck over the GPU tests
+#   sanitizer-gpu  the same four tools over the GPU tests alone (minutes, not
+#                tens of minutes: the round to run when device time is short)
 #   bench-rmat   trustprop generate rmat --scale RMAT_SCALE --edge-factor 16,
 #                then bench_gpu_eigentrust on it
 #   bench-city   trustprop generate city --agents CITY_AGENTS (about 48 ties
@@ -28,7 +30,9 @@
 # summary.txt in the first call below, bench_city.{log,json} in the second.
 # The script goes on after a failing stage and exits non-zero if any failed.
 #
-# Environment: DIST (default dist/gpu), RMAT_SCALE (22), CITY_AGENTS
+# Environment: STAGE_TIMEOUT (seconds each long command of a stage may run,
+# e.g. 240: a stage that hangs or runs long is cut off, rc 124, and the
+# round goes on to the next; default: no limit), DIST (default dist/gpu), RMAT_SCALE (22), CITY_AGENTS
 # (20000000), CLI_AGENTS (2000000), BENCH_RUNS (50), PYTHON (for the
 # oracle; else /usr/bin/python3 or python3 with numpy and h5py), WORK_DIR for the generated graphs (default
 # $TMPDIR or /tmp, trustprop-gpu-round; they are deleted at the end unless
@@ -38,6 +42,9 @@
 #   scripts/gpu_round.sh $OUT/round env tests oracle sanitizer bench-rmat bench-cli
 # and in a second call (the city alone takes several minutes to generate)
 #   scripts/gpu_round.sh $OUT/round bench-city
+# With 15 minutes of device time in all (a machine's start included), one
+# call with timeout_s 540 that leaves room for nothing else:
+#   STAGE_TIMEOUT=150 CLI_AGENTS=1000000 scripts/gpu_round.sh $OUT/round env tests bench-rmat bench-cli sanitizer-gpu
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -64,6 +71,11 @@ OUT=$(cd "$OUT" && pwd)
 export LD_LIBRARY_PATH="$DIST:$CUDA_HOME/lib64:$CUDA_HOME/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 export PATH="$CUDA_HOME/bin:$PATH"
 failed=0
+
+# Runs a long command of a stage under STAGE_TIMEOUT, when set.
+limited() {
+  if [[ -n ${STAGE_TIMEOUT:-} ]]; then timeout --kill-after=10 "$STAGE_TIMEOUT" "$@"; else "$@"; fi
+}
 
 record() { # stage name, exit status
   printf '%-12s rc=%-3s %s\n' "$1" "$2" "$(date -u +%H:%M:%SZ)" >>"$OUT/summary.txt"
@@ -111,7 +123,7 @@ stage_env() {
 stage_tests() {
   link_build_paths >/dev/null
   local rc=0
-  "$DIST/trustprop_tests" --gtest_filter='*Cuda*:*Gpu*' --gtest_color=no >"$OUT/gpu_tests.log" 2>&1 || rc=$?
+  limited "$DIST/trustprop_tests" --gtest_filter='*Cuda*:*Gpu*' --gtest_color=no >"$OUT/gpu_tests.log" 2>&1 || rc=$?
   # On a GPU round a skipped GPU test is a failure: it means no device was found.
   if [[ $rc == 0 ]] && grep -q '^\[  SKIPPED \]' "$OUT/gpu_tests.log"; then
     echo "gpu_round: GPU tests were skipped: no usable CUDA device?" >>"$OUT/gpu_tests.log"
@@ -136,22 +148,22 @@ stage_oracle() {
   ! grep -q "skipped" "$log"
 }
 
-stage_sanitizer() {
+stage_sanitizer() { # memcheck's test filter: '*' (the whole binary) or the GPU tests
   link_build_paths >/dev/null
-  local log=$OUT/sanitizer.log rc=0 tool
+  local log=$OUT/sanitizer.log rc=0 tool memcheck_filter=$1
   if ! command -v compute-sanitizer >/dev/null; then
     echo "compute-sanitizer not found in $CUDA_HOME/bin or on PATH" >"$log"
     return 1
   fi
   {
-    echo "== memcheck, whole test binary"
-    compute-sanitizer --tool memcheck --leak-check full --error-exitcode 99 \
-      "$DIST/trustprop_tests" --gtest_color=no || rc=$?
+    echo "== memcheck, tests $memcheck_filter"
+    limited compute-sanitizer --tool memcheck --leak-check full --error-exitcode 99 \
+      "$DIST/trustprop_tests" --gtest_filter="$memcheck_filter" --gtest_color=no || rc=$?
     echo "== memcheck rc=$rc"
     for tool in racecheck synccheck initcheck; do
       local tool_rc=0
       echo "== $tool, GPU tests"
-      compute-sanitizer --tool "$tool" --error-exitcode 99 \
+      limited compute-sanitizer --tool "$tool" --error-exitcode 99 \
         "$DIST/trustprop_tests" --gtest_filter='*Cuda*:*Gpu*' --gtest_color=no || tool_rc=$?
       echo "== $tool rc=$tool_rc"
       [[ $tool_rc == 0 ]] || rc=$tool_rc
@@ -167,12 +179,12 @@ bench_graph() { # name, then the generate arguments
     echo "== generate $*"
     rm -f "$graph"
     local t0=$SECONDS
-    "$DIST/trustprop" generate "$@" -o "$graph" || rc=$?
+    limited "$DIST/trustprop" generate "$@" -o "$graph" || rc=$?
     echo "== generate: rc=$rc, $((SECONDS - t0)) s"
     [[ $rc != 0 || -f $graph ]] || rc=66
     if [[ $rc == 0 ]]; then
       echo "== bench_gpu_eigentrust $graph"
-      "$DIST/bench_gpu_eigentrust" "$graph" --out "$OUT/bench_$name.json" --label "$name" --runs "$BENCH_RUNS" || rc=$?
+      limited "$DIST/bench_gpu_eigentrust" "$graph" --out "$OUT/bench_$name.json" --label "$name" --runs "$BENCH_RUNS" || rc=$?
     fi
     [[ ${KEEP_GRAPHS:-0} == 1 ]] || rm -f "$graph"
   } >"$OUT/bench_$name.log" 2>&1
@@ -183,7 +195,7 @@ stage_bench_cli() {
   local rc=0
   {
     echo "== trustprop bench --agents $CLI_AGENTS --backends cpu,cuda:0"
-    "$DIST/trustprop" --log-level warn bench --agents "$CLI_AGENTS" --backends cpu,cuda:0 --iterations 20 --epochs 3 \
+    limited "$DIST/trustprop" --log-level warn bench --agents "$CLI_AGENTS" --backends cpu,cuda:0 --iterations 20 --epochs 3 \
       -o "$OUT/bench_cli.json" || rc=$?
   } >>"$OUT/summary.txt" 2>&1
   return "$rc"
@@ -194,7 +206,8 @@ for stage in "${stages[@]}"; do
   case $stage in
     env) stage_env; record env $? ;;
     tests) stage_tests; record tests $? ;;
-    sanitizer) stage_sanitizer; record sanitizer $? ;;
+    sanitizer) stage_sanitizer '*'; record sanitizer $? ;;
+    sanitizer-gpu) stage_sanitizer '*Cuda*:*Gpu*'; record sanitizer-gpu $? ;;
     bench-rmat) bench_graph rmat rmat --scale "$RMAT_SCALE" --edge-factor 16; record bench-rmat $? ;;
     bench-city) bench_graph city city --agents "$CITY_AGENTS"; record bench-city $? ;;
     bench-cli) stage_bench_cli; record bench-cli $? ;;
