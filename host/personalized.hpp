@@ -121,14 +121,17 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
                                     PersonalizedResume* resume = nullptr);
 
 // Observing a distributed run (checkpoints): called on every process after
-// each iteration of the whole run, with the iterations done and whether the
-// run ends there (every seed set converged, or max_iterations); `gather`,
+// each iteration of the whole run, with the iterations done, that
+// iteration's residual (the largest over the seed sets iterated at it, as
+// one process's history has it) and whether the run ends there (every seed
+// set converged, or max_iterations); `gather`,
 // when a process calls it, must be called by all of them (a collective) and
 // gives process 0 the whole state as one process holds it then (T
 // agent-major, a stopped column as it stopped) and the others an empty one.
 // It may throw a CollectiveError on every process to end the run.
 using PersonalizedGather = std::function<PersonalizedResume()>;
-using SplitObserver = std::function<void(std::int64_t iterations, bool last, const PersonalizedGather& gather)>;
+using SplitObserver =
+    std::function<void(std::int64_t iterations, double residual, bool last, const PersonalizedGather& gather)>;
 
 // A distributed run (DESIGN §7, docs/distributed.md): the seed sets are
 // split among the processes of `comm` (host::even_bounds), each process

@@ -188,7 +188,13 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
     });
     last = comm.all(done_here);
     iteration = iterations;
-    observe(iterations, last, [&] {
+    // The iteration's residual: the largest over the processes that iterated at it.
+    double residual = 0.0;
+    for (const double r : comm.allgather(static_cast<std::int64_t>(residuals.size()) >= iterations && iterations > 0
+                                             ? residuals[static_cast<std::size_t>(iterations - 1)]
+                                             : 0.0))
+      residual = std::max(residual, r);
+    observe(iterations, residual, last, [&] {
       return gather_state(comm, sets, n, iterations, rows, active, column_iterations, column_residuals, residuals);
     });
   };

@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/error.hpp"
+#include "host/rank_checkpoint.hpp"
 #include "host/rank_model.hpp"
 #include "host/world.hpp"
 #include "io/graph_file.hpp"
@@ -78,17 +80,55 @@ void RankCheckpoints::prepare(const RankRun& run, const RankCheckpointModel& mod
   if (settings_.resume == "never") {
     if (const std::size_t removed = remove_checkpoints(dir, series_))
       spdlog::warn("--resume never: deleted the {} checkpoints of an earlier run in {}", removed, checkpoint_dir(dir));
-  } else if (auto c = select_checkpoint(settings_.resume, dir, series_)) {
-    check_compatible(c->header(), c->path(), id, settings_.allow_config_change);
-    const std::int64_t iterations = restore(*c);
-    spdlog::info("resumed from {} after iteration {}", c->path(), iterations);
   }
+  std::vector<double> residuals;  // of the iterations the run starts after
+  if (settings_.resume != "never")
+    if (auto c = select_checkpoint(settings_.resume, dir, series_)) {
+      check_compatible(c->header(), c->path(), id, settings_.allow_config_change);
+      const std::int64_t iterations = restore(*c);
+      residuals = restore_rank_record(*c, series_.kind).residuals;
+      spdlog::info("resumed from {} after iteration {}", c->path(), iterations);
+    }
+  start_metrics(residuals);
   header_.config_text = run.config;
   header_.config_hash = id.config_hash;
   header_.graph = run.settings.graph;
   header_.graph_hash = id.graph_hash;
   header_.backend = id.backend;
   header_.device = run.exec->device_name();
+}
+
+void RankCheckpoints::start_metrics(const std::vector<double>& residuals) {
+  // The lines of the iterations the checkpoint holds, kept where the file
+  // has them with the same residual (a killed run may have gone further:
+  // those lines go), rebuilt from the checkpoint where not; written whole
+  // under a temporary name, then appended to.
+  const std::string path = settings_.run_dir + "/metrics.jsonl";
+  std::vector<std::string> lines(residuals.size());
+  {
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+      const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+      if (!j.is_object() || !j.contains("iteration") || !j.contains("residual")) continue;
+      const std::int64_t i = j["iteration"].get<std::int64_t>();
+      if (i >= 1 && i <= static_cast<std::int64_t>(residuals.size()) &&
+          j["residual"].get<double>() == residuals[static_cast<std::size_t>(i - 1)])
+        lines[static_cast<std::size_t>(i - 1)] = line;
+    }
+  }
+  const std::string temp = path + ".tmp";
+  {
+    std::ofstream out(temp, std::ios::trunc);
+    for (std::size_t i = 0; i < lines.size(); ++i)
+      out << (lines[i].empty() ? nlohmann::json{{"iteration", i + 1}, {"residual", residuals[i]}}.dump() : lines[i])
+          << "\n";
+    if (!out.flush()) throw IoError(temp + ": cannot write the metrics log");
+  }
+  std::error_code ec;
+  std::filesystem::rename(temp, path, ec);
+  if (ec) throw IoError(path + ": cannot replace the metrics log: " + ec.message());
+  metrics_.open(path, std::ios::app);
+  if (!metrics_) throw IoError(path + ": cannot open the metrics log");
 }
 
 void RankCheckpoints::write(std::int64_t iterations, const Save& save) {
@@ -100,9 +140,14 @@ void RankCheckpoints::write(std::int64_t iterations, const Save& save) {
   spdlog::debug("checkpoint {} ({:.3f} s)", last_path_, checkpoint_seconds_);
 }
 
-void RankCheckpoints::after_iteration(std::int64_t iterations, bool last, const Save& save,
+void RankCheckpoints::after_iteration(std::int64_t iterations, double residual, bool last, const Save& save,
                                       const std::function<void()>& gather) {
-  longest_iteration_ = std::max(longest_iteration_, seconds_since(last_iteration_));
+  const double seconds = seconds_since(last_iteration_);
+  longest_iteration_ = std::max(longest_iteration_, seconds);
+  if (comm_.rank() == 0) {
+    metrics_ << nlohmann::json{{"iteration", iterations}, {"residual", residual}, {"seconds", seconds}}.dump() << "\n";
+    metrics_.flush();
+  }
   int signal = last ? 0 : signals_.requested();
   bool out_of_time = !last && walltime_ > 0 &&
                      !walltime_allows_another_step(walltime_, seconds_since(started_), longest_iteration_,

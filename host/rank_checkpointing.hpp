@@ -3,7 +3,11 @@
 // iterations and after the last, the newest K kept, a resume (--resume
 // auto|never|PATH) refused when the options or the graph differ, and a
 // graceful stop (SIGTERM/SIGINT/SIGUSR1 or --max-walltime: finish the
-// iteration, checkpoint, exit 75). This policy is one class for every model:
+// iteration, checkpoint, exit 75), and D/metrics.jsonl: one line per
+// iteration, {"iteration": i, "residual": r, "seconds": s} (the residual as
+// the results file's /convergence/<model>/residuals has it; seconds: the
+// iteration's wall time, absent from lines a resume rebuilt from a
+// checkpoint). This policy is one class for every model:
 // a model says what its checkpoints are called and what, beyond its options,
 // decides its iterates, and hands over how to save and restore its state
 // (host/rank_checkpoint.hpp, host/rank_personalized_checkpoint.hpp). The
@@ -12,6 +16,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -63,8 +68,10 @@ class RankCheckpoints {
   // and writes; every process installs the signal handlers.
   RankCheckpoints(const RankRun& run, const RankCheckpointModel& model, const Restore& restore);
 
-  // Called after every iteration (`iterations` done; `last`: the iteration
-  // ends the run, converged or at max_iterations): writes a checkpoint when
+  // Called after every iteration (`iterations` done, the last of which
+  // changed the state by `residual`; `last`: the iteration ends the run,
+  // converged or at max_iterations): appends the iteration's line to
+  // metrics.jsonl (process 0), writes a checkpoint when
   // one is due and, on a signal or when --max-walltime leaves no room for
   // another iteration, writes one and throws StoppedError (exit 75). The
   // last iteration always completes. A distributed run: collective, so that
@@ -72,11 +79,12 @@ class RankCheckpoints {
   // writes, and each process throws a CollectiveError (exit 75) that process
   // 0 reports. `gather`, when given, runs on every process before process 0
   // saves (a model whose state is spread over the processes collects it there).
-  void after_iteration(std::int64_t iterations, bool last, const Save& save,
+  void after_iteration(std::int64_t iterations, double residual, bool last, const Save& save,
                        const std::function<void()>& gather = {});
 
  private:
   void prepare(const RankRun& run, const RankCheckpointModel& model, const Restore& restore);
+  void start_metrics(const std::vector<double>& residuals);
   void write(std::int64_t iterations, const Save& save);
 
   RankCheckpointSettings settings_;
@@ -88,6 +96,7 @@ class RankCheckpoints {
   double walltime_ = 0, longest_iteration_ = 0, checkpoint_seconds_ = 0;
   io::CheckpointHeader header_;
   std::string last_path_;
+  std::ofstream metrics_;  // process 0: D/metrics.jsonl, appended to
 };
 
 }  // namespace trustprop::host

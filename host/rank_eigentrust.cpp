@@ -110,7 +110,7 @@ class EigenTrustModel final : public RankModel {
       progress.update(s.convergence.iterations, o.max_iterations, status);
       if (!checkpoints) return;
       const bool last = s.convergence.residual < o.tolerance || s.convergence.iterations >= o.max_iterations;
-      checkpoints->after_iteration(s.convergence.iterations, last, [&](const std::string& path,
+      checkpoints->after_iteration(s.convergence.iterations, s.convergence.residual, last, [&](const std::string& path,
                                                                        const io::CheckpointHeader& h) {
         save_eigentrust_checkpoint(path, h, s);
       });

@@ -71,7 +71,7 @@ class FairnessGoodnessModel final : public RankModel {
       progress.update(s.convergence.iterations, o.max_iterations, status);
       if (!checkpoints) return;
       const bool last = s.convergence.converged || s.convergence.iterations >= o.max_iterations;
-      checkpoints->after_iteration(s.convergence.iterations, last,
+      checkpoints->after_iteration(s.convergence.iterations, s.convergence.residual, last,
                                    [&](const std::string& path, const io::CheckpointHeader& h) {
                                      save_fairness_goodness_checkpoint(path, h, s);
                                    });

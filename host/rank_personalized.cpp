@@ -110,7 +110,7 @@ class PersonalizedModel final : public RankModel {
       if (!checkpoints) return;
       const bool last = std::find(s.active.begin(), s.active.end(), std::uint8_t{1}) == s.active.end() ||
                         s.convergence.iterations >= o.max_iterations;
-      checkpoints->after_iteration(s.convergence.iterations, last, [&](const std::string& path,
+      checkpoints->after_iteration(s.convergence.iterations, s.convergence.residuals.back(), last, [&](const std::string& path,
                                                                        const io::CheckpointHeader& h) {
         save_personalized_checkpoint(path, h, s);
       });
@@ -165,9 +165,9 @@ class PersonalizedModel final : public RankModel {
     PersonalizedResume whole;  // process 0: the state gathered for a checkpoint
     SplitObserver observe;
     if (checkpoints)
-      observe = [&](std::int64_t iterations, bool last, const PersonalizedGather& gather) {
+      observe = [&](std::int64_t iterations, double residual, bool last, const PersonalizedGather& gather) {
         checkpoints->after_iteration(
-            iterations, last,
+            iterations, residual, last,
             [&](const std::string& path, const io::CheckpointHeader& h) { save_personalized_checkpoint(path, h, whole); },
             [&] { whole = gather(); });
         whole = PersonalizedResume();

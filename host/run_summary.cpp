@@ -229,10 +229,11 @@ RunSummary summarise_run(const std::string& dir) {
   RunSummary s;
   s.dir = dir;
   const std::string metrics = dir + "/metrics.jsonl";
-  if (fs::exists(metrics, ec)) {
-    summarise_simulation(s, metrics);
-  } else if (const auto rank = list_checkpoints(dir, &eigentrust_checkpoints); !rank.empty()) {
+  // A rank run directory has a metrics log too, but its checkpoints tell it apart.
+  if (const auto rank = list_checkpoints(dir, &eigentrust_checkpoints); !rank.empty()) {
     summarise_rank(s, rank);  // ckpt-i<iteration>.h5: every rank model's
+  } else if (fs::exists(metrics, ec)) {
+    summarise_simulation(s, metrics);
   } else {
     throw NoInputError(metrics + ": no such file, and no rank checkpoints in " + checkpoint_dir(dir) +
                        ": not a run directory of trustprop simulate or rank --run-dir");

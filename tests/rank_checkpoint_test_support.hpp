@@ -104,6 +104,24 @@ inline std::int64_t stop_by_signal(const std::vector<std::string>& args, const f
   return newest;
 }
 
+// D/metrics.jsonl of a run that wrote `results`: one line per iteration,
+// 1..N in order, each residual the results file's
+// /convergence/<model>/residuals entry, bit for bit.
+inline void expect_metrics_log(const fs::path& run_dir, const fs::path& results, const std::string& model) {
+  const std::vector<double> residuals =
+      io::h5::File::open_read(results.string()).read_1d<double>("/convergence/" + model + "/residuals");
+  std::ifstream in(run_dir / "metrics.jsonl");
+  ASSERT_TRUE(in) << run_dir / "metrics.jsonl";
+  std::size_t lines = 0;
+  for (std::string line; std::getline(in, line); ++lines) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    ASSERT_LT(lines, residuals.size()) << "more lines than iterations: " << line;
+    EXPECT_EQ(j.at("iteration").get<std::size_t>(), lines + 1) << line;
+    EXPECT_EQ(j.at("residual").get<double>(), residuals[lines]) << line;
+  }
+  EXPECT_EQ(lines, residuals.size());
+}
+
 // The iterations a results file of `model` records.
 inline std::int64_t iterations_of(const fs::path& results, const std::string& model = "eigentrust") {
   return io::h5::File::open_read(results.string()).read_attr_int("/convergence/" + model, "iterations").value_or(-1);

@@ -22,6 +22,7 @@
 
 #include "cli_runner.hpp"
 #include "mpi_runner.hpp"
+#include "rank_checkpoint_test_support.hpp"
 #include "io/graph_file.hpp"
 #include "io/h5.hpp"
 #include "test_helpers.hpp"
@@ -373,6 +374,8 @@ TEST_F(DistributedRank, CheckpointsResumeOnAnyNumberOfProcessesWithTheSameBits) 
       }
     }
     EXPECT_TRUE(fs::exists(fs::path(run_dir) / "checkpoints" / "ckpt-i40.h5"));
+    trustprop::testing::rank_ckpt::expect_metrics_log(run_dir, path("b.h5"), m.model);
+    trustprop::testing::rank_ckpt::expect_metrics_log(copy, path("c.h5"), m.model);
   }
 }
 
@@ -418,6 +421,8 @@ TEST_F(DistributedRank, PersonalizedCheckpointsAreOneProcesssAndResumeOnAnyNumbe
                                   shell_quoted(path("three.h5")), dir.path(), false);
   ASSERT_EQ(three.rc, 0) << three.err;
   EXPECT_EQ(datasets(path("three.h5")), expected);
+  // Process 0 logs each iteration's residual, the largest over every process's sets.
+  trustprop::testing::rank_ckpt::expect_metrics_log(path("three"), path("one.h5"), "personalized");
   for (const int i : {102, 105, 106}) {
     SCOPED_TRACE("checkpoint after iteration " + std::to_string(i));
     EXPECT_EQ(datasets(checkpoint("three", i)), datasets(checkpoint("one", i)));
@@ -439,6 +444,7 @@ TEST_F(DistributedRank, PersonalizedCheckpointsAreOneProcesssAndResumeOnAnyNumbe
     ASSERT_EQ(r.rc, 0) << r.err;
     EXPECT_EQ(count(r.err, "resumed from"), 1u) << r.err;
     EXPECT_EQ(datasets(out), expected);
+    trustprop::testing::rank_ckpt::expect_metrics_log(path(copy), out, "personalized");
   }
 
   // One process's checkpoint after iteration 102 (two sets stopped, three
@@ -451,6 +457,8 @@ TEST_F(DistributedRank, PersonalizedCheckpointsAreOneProcesssAndResumeOnAnyNumbe
   ASSERT_EQ(five.rc, 0) << five.err;
   EXPECT_EQ(datasets(path("five.h5")), expected);
   for (const int i : {105, 106}) EXPECT_EQ(datasets(checkpoint("five", i)), datasets(checkpoint("one", i))) << i;
+  // The run directory had no metrics.jsonl: iterations 1..102 are rebuilt from the checkpoint.
+  trustprop::testing::rank_ckpt::expect_metrics_log(path("five"), path("five.h5"), "personalized");
 }
 
 TEST_F(DistributedRank, APersonalizedStopEndsEveryProcessAtOneIterationWithACheckpoint) {

@@ -86,6 +86,7 @@ TEST(RankCheckpoint, SignalsFinishTheIterationCheckpointAndExit75ThenResumeIsBit
     EXPECT_LT(newest, iterations_of(reference().results));
     ASSERT_EQ(r.rank(), 0) << r.err();
     rank_ckpt::expect_same_results(r.out, reference().results);
+    rank_ckpt::expect_metrics_log(r.run, r.out, "eigentrust");
   }
 }
 

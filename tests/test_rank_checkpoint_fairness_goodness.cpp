@@ -50,6 +50,7 @@ TEST(RankCheckpointFairnessGoodness, CheckpointingLeavesTheResultsUnchanged) {
   RankRun r;
   ASSERT_EQ(r.rank({"--checkpoint-every", "250", "--keep-checkpoints", "2"}), 0) << r.err();
   rank_ckpt::expect_same_results(r.out, reference().results, "fairness-goodness");
+  rank_ckpt::expect_metrics_log(r.run, r.out, "fairness-goodness");
   ASSERT_EQ(iterations_of(reference().results), 600);
   EXPECT_EQ(rank_ckpt::checkpoint_names(r.run), (std::set<std::string>{"ckpt-i500.h5", "ckpt-i600.h5"}));
   const io::CheckpointReader c(r.checkpoint(600).string());
@@ -104,6 +105,7 @@ TEST(RankCheckpointFairnessGoodness, ExtendingMaxIterationsIsBitwiseIdentical) {
   }
   ASSERT_EQ(r.rank(), 0) << r.err();
   rank_ckpt::expect_same_results(r.out, reference().results, "fairness-goodness");
+  rank_ckpt::expect_metrics_log(r.run, r.out, "fairness-goodness");
   ASSERT_EQ(r.rank(), 0) << r.err();  // resuming a finished run: the same results
   rank_ckpt::expect_same_results(r.out, reference().results, "fairness-goodness");
 }
@@ -113,6 +115,7 @@ TEST(RankCheckpointFairnessGoodness, SigtermCheckpointsAndExits75ThenResumeIsBit
   EXPECT_LT(rank_ckpt::stop_by_signal(r.args({"--checkpoint-every", "1"}), r.dir.path(), r.run, r.out), 600);
   ASSERT_EQ(r.rank(), 0) << r.err();
   rank_ckpt::expect_same_results(r.out, reference().results, "fairness-goodness");
+  rank_ckpt::expect_metrics_log(r.run, r.out, "fairness-goodness");
 }
 
 TEST(RankCheckpointFairnessGoodness, AChangedWeightDivisorIsRefused) {

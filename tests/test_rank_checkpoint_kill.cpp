@@ -5,7 +5,8 @@
 // --resume auto each time. After every kill each checkpoint at its final
 // name must verify and the results file must not exist half-written; at the
 // end the trust vector and the residual history must equal an
-// uninterrupted run's byte for byte, and the unfinished results files of
+// uninterrupted run's byte for byte, metrics.jsonl must hold each
+// iteration once with its residual, and the unfinished results files of
 // the killed runs must be gone.
 #include <gtest/gtest.h>
 
@@ -94,6 +95,7 @@ TEST_P(RankCheckpointKill, KilledTwentyTimesAtRandomTheResultIsBitwiseTheSame) {
   ASSERT_GE(tally.kills, plan.kills);
   ASSERT_EQ(ckpt::run_child(args(out, run), dir.path()), 0) << ckpt::child_stderr(dir.path());
   rank_ckpt::expect_same_results(out, reference, c.name);
+  rank_ckpt::expect_metrics_log(run, out, c.name);  // each iteration once, whatever the kills cut off
   for (const std::string& name : rank_ckpt::checkpoint_names(run))
     EXPECT_EQ(name.find(".tmp-"), std::string::npos) << name;  // the last run cleaned up,
   for (const auto& e : fs::directory_iterator(dir.path()))     // the unfinished results files too

@@ -124,6 +124,7 @@ TEST(RankCheckpointPersonalized, SigtermCheckpointsAndExits75ThenResumeIsBitwise
   EXPECT_LT(newest, iterations_of(reference().results));
   ASSERT_EQ(r.rank(with_seeds()), 0) << r.err();
   rank_ckpt::expect_same_results(r.out, reference().results, "personalized");
+  rank_ckpt::expect_metrics_log(r.run, r.out, "personalized");
 }
 
 TEST(RankCheckpointPersonalized, ChangedSeedSetsAreRefused) {
