@@ -232,6 +232,9 @@ RunSummary summarise_run(const std::string& dir) {
   // A rank run directory has a metrics log too, but its checkpoints tell it apart.
   if (const auto rank = list_checkpoints(dir, &eigentrust_checkpoints); !rank.empty()) {
     summarise_rank(s, rank);  // ckpt-i<iteration>.h5: every rank model's
+  } else if (fs::exists(metrics, ec) && !fs::exists(dir + "/config.toml", ec)) {
+    throw NoInputError(dir + ": a metrics log but no config.toml and no rank checkpoint in " + checkpoint_dir(dir) +
+                       ": a rank run stopped before its first checkpoint has nothing to report yet");
   } else if (fs::exists(metrics, ec)) {
     summarise_simulation(s, metrics);
   } else {

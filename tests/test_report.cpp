@@ -332,4 +332,9 @@ TEST_F(Report, RankRunDirectoryFromItsCheckpoints) {
   for (std::size_t k = 0; k < residuals.size(); ++k) EXPECT_EQ(j["rows"][k]["residual"], residuals[k]);
   EXPECT_EQ(j["checkpoints"]["newest_step"], residuals.size());
   EXPECT_TRUE(j["results"].is_null());
+  // Its metrics log, without checkpoints (a run stopped before its first): nothing to report yet, exit 66.
+  fs::remove_all(rank_dir / "checkpoints");
+  r = report(rank_dir, "");
+  EXPECT_EQ(r.rc, 66);
+  EXPECT_NE(r.err.find("a rank run stopped before its first checkpoint"), std::string::npos) << r.err;
 }
