@@ -10,7 +10,6 @@
 #include <sstream>
 
 #include "common/error.hpp"
-#include "host/rank_checkpoint.hpp"
 #include "host/rank_model.hpp"
 #include "host/world.hpp"
 #include "io/graph_file.hpp"
@@ -77,19 +76,16 @@ void RankCheckpoints::prepare(const RankRun& run, const RankCheckpointModel& mod
   const std::filesystem::path output(run.settings.output);  // a killed run's unfinished results file
   remove_stale_temporaries_of(output.parent_path().string(), output.filename().string() + ".tmp-");
   const RunIdentity id = identity(run, model);
+  Convergence restored;  // the record of the iterations the run starts after
   if (settings_.resume == "never") {
     if (const std::size_t removed = remove_checkpoints(dir, series_))
       spdlog::warn("--resume never: deleted the {} checkpoints of an earlier run in {}", removed, checkpoint_dir(dir));
+  } else if (auto c = select_checkpoint(settings_.resume, dir, series_)) {
+    check_compatible(c->header(), c->path(), id, settings_.allow_config_change);
+    restored = restore(*c);
+    spdlog::info("resumed from {} after iteration {}", c->path(), restored.iterations);
   }
-  std::vector<double> residuals;  // of the iterations the run starts after
-  if (settings_.resume != "never")
-    if (auto c = select_checkpoint(settings_.resume, dir, series_)) {
-      check_compatible(c->header(), c->path(), id, settings_.allow_config_change);
-      const std::int64_t iterations = restore(*c);
-      residuals = restore_rank_record(*c, series_.kind).residuals;
-      spdlog::info("resumed from {} after iteration {}", c->path(), iterations);
-    }
-  start_metrics(residuals);
+  start_metrics(restored.residuals);
   header_.config_text = run.config;
   header_.config_hash = id.config_hash;
   header_.graph = run.settings.graph;

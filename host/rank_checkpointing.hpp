@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "host/checkpointing.hpp"
+#include "host/eigentrust.hpp"
 #include "host/signals.hpp"
 #include "io/checkpoint_file.hpp"
 
@@ -54,8 +55,9 @@ struct RankCheckpointModel {
 
 class RankCheckpoints {
  public:
-  // Reads the checkpoint to resume from into the model's state; returns its iterations (for the log).
-  using Restore = std::function<std::int64_t(const io::CheckpointReader&)>;
+  // Reads the checkpoint to resume from into the model's state; returns its
+  // record (the iterations and residuals: the log and metrics.jsonl).
+  using Restore = std::function<Convergence(const io::CheckpointReader&)>;
   // Writes the model's current state to `path` under `header` (whose kind and epoch the model sets).
   using Save = std::function<void(const std::string& path, const io::CheckpointHeader& header)>;
 

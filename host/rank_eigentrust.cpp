@@ -91,7 +91,7 @@ class EigenTrustModel final : public RankModel {
       m.max_iterations = o.max_iterations;
       checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
         resume = restore_eigentrust_checkpoint(c, g.n);
-        return resume->convergence.iterations;
+        return resume->convergence;
       });
       if (run.comm) broadcast_resume(comm, resume);
     }

@@ -56,7 +56,7 @@ class FairnessGoodnessModel final : public RankModel {
       m.max_iterations = o.max_iterations;
       checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
         resume = restore_fairness_goodness_checkpoint(c, run.graph.n);
-        return resume->convergence.iterations;
+        return resume->convergence;
       });
       if (run.comm) broadcast_resume(comm, resume);
     }

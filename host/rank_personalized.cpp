@@ -137,7 +137,7 @@ class PersonalizedModel final : public RankModel {
     m.max_iterations = o.max_iterations;
     checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
       resume = restore_personalized_checkpoint(c, run.graph.n, seeds.count());
-      return resume->convergence.iterations;
+      return resume->convergence;
     });
   }
 
