@@ -116,7 +116,8 @@ json run_model(const std::string& model, const std::shared_ptr<const trustprop::
     o.batch = 64;
     if (std::none_of(g.data.begin(), g.data.end(), [](float w) { return w < 0.0f; }))
       o.mode = th::SignedMode::trust_only;
-    th::run_signed_trust(exec, g, spread(g.n, 64), o);
+    // As `rank` runs it: each batch's rows handed on (there, to the results file).
+    th::run_signed_trust(exec, g, spread(g.n, 64), o, "graph", [](std::int64_t, std::int64_t, const double*) {});
     return {{"steps", o.steps}, {"sources", 64}, {"batch", o.batch}, {"mode", th::to_string(o.mode)},
             {"estimate_bytes", th::signed_trust_bytes(exec->kind(), g.n, g.nnz(), 64, o)}};
   }

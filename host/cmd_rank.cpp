@@ -65,8 +65,14 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
   if (comm.rank() != 0) return;
   const io::GraphHeader h = io::read_graph_header(s.graph);
   const auto exec = global.executor();
-  const std::size_t need = model.memory_bytes(h.n, h.nnz, exec->kind(), 1);
   const bool gpu = exec->kind() == kernels::BackendKind::cuda;
+  const std::size_t available = exec->available_memory(), graph = gpu ? 0 : io::graph_bytes(h.n, h.nnz);
+  const nlohmann::json details =
+      comm.size() > 1 ? nlohmann::json::object()
+                      : model.plan_details(s, h.n, h.nnz, exec->kind(), available - std::min(available, graph));
+  const std::size_t need = details.contains("memory_bytes_estimate")
+                               ? details["memory_bytes_estimate"].get<std::size_t>()
+                               : model.memory_bytes(h.n, h.nnz, exec->kind(), 1);
   nlohmann::json plan{{"model", s.model},
                       {"graph", s.graph},
                       {"agents", h.n},
@@ -74,9 +80,10 @@ void print_plan(const RankSettings& s, const RankModel& model, const GlobalOptio
                       {"backend", exec->name()},
                       {"device", exec->description()},
                       {"memory_bytes_estimate", need},
-                      {"memory_bytes_available", exec->available_memory()},
-                      {"fits", need + (gpu ? 0 : io::graph_bytes(h.n, h.nnz)) <= exec->available_memory()},
+                      {"memory_bytes_available", available},
+                      {"fits", need + graph <= available},
                       {"config", resolved_config(s, model)}};
+  plan.update(details);
   if (comm.size() > 1) {
     plan["processes"] = comm.size();
     const Distribution d = model.distribution();

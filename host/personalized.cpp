@@ -12,10 +12,13 @@
 #include <fstream>
 #include <optional>
 
+#include <spdlog/spdlog.h>
+
 #include "common/error.hpp"
 #include "host/pretrust.hpp"
 #include "host/resident_graph.hpp"
 #include "host/result_room.hpp"
+#include "kernels/cpu/host_memory.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/memory_estimate.hpp"
@@ -129,7 +132,8 @@ void require_batch_memory(const kernels::Executor& exec, const io::Graph& g, con
   }
   const std::string what = "personalized trust for " + std::to_string(k) + " seed sets on " + graph_name +
                            " (16 B per agent per seed set; " +
-                           (fit > 0 ? "at most " + std::to_string(fit) + " seed sets fit: run them in batches"
+                           (fit > 0 ? "at most " + std::to_string(fit) + " seed sets fit: run them in rounds with --seed-batch " +
+                                          std::to_string(fit) + " on one process without --run-dir"
                                     : "not even one seed set fits") +
                            ")";
   kernels::require_memory(exec, need, what);
@@ -215,28 +219,25 @@ std::size_t personalized_bytes(kernels::BackendKind kind, std::int64_t n, std::i
   return kernels::with_margin(kind, std::max(setup, iterate));
 }
 
-PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
-                                    const SeedSets& seeds, const EigenTrustOptions& options,
-                                    const std::string& graph_name, const PersonalizedObserver& observe,
-                                    PersonalizedResume* resume) {
-  validate(options);
-  const std::int64_t n = g.n, k = seeds.count();
-  const auto columns = static_cast<std::size_t>(k);
-  TRUSTPROP_ASSERT(k >= 1, "personalized trust needs at least one seed set");
-  TRUSTPROP_ASSERT(seeds.offsets.back() == seeds.entries(), "seed set offsets do not match the seeds");
-  require_batch_memory(*exec, g, seeds, graph_name);
+namespace {
 
+// Cᵀ and the dangling list, built once for every round (kernels::build_transition).
+kernels::Transition build_ct(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g) {
+  // W lives on the backend only while Cᵀ is built (on the CPU: in place).
+  const ResidentGraph w(exec, g);
+  return kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
+}
+
+// Iterates the seed sets on Cᵀ (the run's memory checked by the caller).
+PersonalizedResult iterate(const std::shared_ptr<const kernels::Executor>& exec, const kernels::Transition& tr,
+                           std::int64_t n, const SeedSets& seeds, const EigenTrustOptions& options,
+                           const PersonalizedObserver& observe, PersonalizedResume* resume) {
+  const std::int64_t k = seeds.count();
+  const auto columns = static_cast<std::size_t>(k);
   PersonalizedResult r;
   r.n = n;
   r.k = k;
   const auto t0 = std::chrono::steady_clock::now();
-  kernels::Transition tr;
-  {
-    // W lives on the backend only while Cᵀ is built (on the CPU: in place).
-    const ResidentGraph w(exec, g);
-    tr = kernels::dispatch(*exec, [&](const auto& e) { return build_transition(e, w.view()); });
-  }
-
   // P as (agent, column, 1/|S_c|) sorted by agent then column, and the bitmap of seeded agents.
   struct Seed {
     std::int32_t agent, column;
@@ -329,13 +330,14 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
   c.residual = *std::max_element(r.column_residuals.begin(), r.column_residuals.end());
   r.iterate_seconds = seconds_since(t1);
 
-  // Free the backend's other arrays first: the host copy and the [k, n]
-  // result then need no more memory than the iteration did.
-  tr = kernels::Transition();
+  // Free T' first: the host copy and the [k, n] result then need no more
+  // memory than the iteration did (on the CPU, T is host memory and is read
+  // where it lies).
   t_next = kernels::Array<double>();
-  const std::vector<double> agent_major = t.to_host();
-  t = kernels::Array<double>();
-  r.trust.resize(agent_major.size());
+  std::vector<double> copied;
+  if (exec->kind() != kernels::BackendKind::cpu) copied = t.to_host();
+  const double* agent_major = copied.empty() ? t.data() : copied.data();
+  r.trust.resize(static_cast<std::size_t>(n) * columns);
   constexpr std::int64_t tile = 256;
 #pragma omp parallel for schedule(static)
   for (std::int64_t j0 = 0; j0 < n; j0 += tile) {
@@ -346,6 +348,102 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
             agent_major[static_cast<std::size_t>(j) * columns + col];
   }
   return r;
+}
+
+// Adds a round's record to the whole run's: at each iteration the largest
+// residual over the seed sets iterated at it, as one batch of all of them.
+void merge_round(PersonalizedResult& whole, const PersonalizedResult& round) {
+  Convergence& c = whole.convergence;
+  const Convergence& rc = round.convergence;
+  if (c.residuals.size() < rc.residuals.size()) c.residuals.resize(rc.residuals.size(), 0.0);
+  for (std::size_t i = 0; i < rc.residuals.size(); ++i) c.residuals[i] = std::max(c.residuals[i], rc.residuals[i]);
+  c.iterations = std::max(c.iterations, rc.iterations);
+  c.converged = (whole.k == 0 || c.converged) && rc.converged;
+  c.residual = whole.k == 0 ? rc.residual : std::max(c.residual, rc.residual);
+  whole.k += round.k;
+  whole.column_iterations.insert(whole.column_iterations.end(), round.column_iterations.begin(),
+                                 round.column_iterations.end());
+  whole.column_residuals.insert(whole.column_residuals.end(), round.column_residuals.begin(),
+                                round.column_residuals.end());
+  whole.iterate_seconds += round.iterate_seconds;
+}
+
+void check_seed_sets(const SeedSets& seeds) {
+  TRUSTPROP_ASSERT(seeds.count() >= 1, "personalized trust needs at least one seed set");
+  TRUSTPROP_ASSERT(seeds.offsets.back() == seeds.entries(), "seed set offsets do not match the seeds");
+}
+
+}  // namespace
+
+PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                    const SeedSets& seeds, const EigenTrustOptions& options,
+                                    const std::string& graph_name, const PersonalizedObserver& observe,
+                                    PersonalizedResume* resume) {
+  validate(options);
+  check_seed_sets(seeds);
+  require_batch_memory(*exec, g, seeds, graph_name);
+  const auto t0 = std::chrono::steady_clock::now();
+  const kernels::Transition tr = build_ct(exec, g);
+  const double build_seconds = seconds_since(t0);
+  PersonalizedResult r = iterate(exec, tr, g.n, seeds, options, observe, resume);
+  r.setup_seconds += build_seconds;
+  return r;
+}
+
+std::int64_t personalized_round_size(kernels::BackendKind kind, std::size_t available, std::int64_t n, std::int64_t nnz,
+                                     std::int64_t k, std::int64_t entries) {
+  const bool gpu = kind == kernels::BackendKind::cuda;
+  // A GPU round's block comes to the host agent-major and is turned into
+  // its [k, n] result beside it: 16 B per agent per set, plus 5%.
+  const std::size_t host = gpu ? kernels::cpu::host_memory_available() : 0;
+  const auto fits = [&](std::int64_t sets) {
+    return personalized_bytes(kind, n, nnz, sets, entries) <= available &&
+           (!gpu || 16.0 * 1.05 * static_cast<double>(n) * static_cast<double>(sets) <= static_cast<double>(host));
+  };
+  if (fits(k)) return k;
+  std::int64_t fit = 0, hi = k;
+  while (fit < hi) {
+    const std::int64_t mid = fit + (hi - fit + 1) / 2;
+    if (fits(mid))
+      fit = mid;
+    else
+      hi = mid - 1;
+  }
+  return fit;
+}
+
+PersonalizedResult run_personalized_rounds(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                           const SeedSets& seeds, const EigenTrustOptions& options,
+                                           std::int64_t round_size, const std::string& graph_name,
+                                           const PersonalizedRoundSink& sink) {
+  validate(options);
+  check_seed_sets(seeds);
+  const std::int64_t k = seeds.count();
+  if (round_size < 1)
+    round_size = personalized_round_size(exec->kind(), exec->available_memory(), g.n, g.nnz(), k, seeds.entries());
+  // Every round's check before Cᵀ is built (none fitting: the whole run's
+  // message, which says so).
+  if (round_size < 1) require_batch_memory(*exec, g, seeds, graph_name);
+  round_size = std::min(round_size, k);
+  for (std::int64_t first = 0; first < k; first += round_size)
+    require_batch_memory(*exec, g, slice(seeds, first, std::min(k, first + round_size)), graph_name);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  const kernels::Transition tr = build_ct(exec, g);
+  PersonalizedResult whole;
+  whole.n = g.n;
+  whole.setup_seconds = seconds_since(t0);
+  for (std::int64_t first = 0; first < k; first += round_size) {
+    const std::int64_t last = std::min(k, first + round_size);
+    const PersonalizedResult round = iterate(exec, tr, g.n, slice(seeds, first, last), options, {}, nullptr);
+    if (round_size < k)
+      spdlog::info("personalized trust: seed sets {}..{} of {} in {} iterations, {:.3f} s", first, last - 1, k,
+                   round.convergence.iterations, round.setup_seconds + round.iterate_seconds);
+    whole.setup_seconds += round.setup_seconds;
+    merge_round(whole, round);
+    sink(first, round);
+  }
+  return whole;
 }
 
 }  // namespace trustprop::host

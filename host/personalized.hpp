@@ -120,6 +120,30 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
                                     const std::string& graph_name = "graph", const PersonalizedObserver& observe = {},
                                     PersonalizedResume* resume = nullptr);
 
+// The most of k seed sets (`seed_entries` seeds in all) a backend of `kind`
+// with `available` bytes free holds in one batch (personalized_bytes with
+// all the seeds; on a GPU also the host room for the batch's block and result): k when
+// they all fit, 0 when not even one does.
+std::int64_t personalized_round_size(kernels::BackendKind kind, std::size_t available, std::int64_t n, std::int64_t nnz,
+                                     std::int64_t k, std::int64_t seed_entries);
+
+// Called after each round with its result: seed sets [first, first + round.k).
+using PersonalizedRoundSink = std::function<void(std::int64_t first, const PersonalizedResult& round)>;
+
+// Seed sets more than memory holds at once, in consecutive rounds of
+// `round_size` sets (< 1: personalized_round_size), Cᵀ built once: each
+// round is run_personalized on its sets, handed to `sink` and released, so
+// the host and the backend hold one round's block at a time. Returns the
+// whole run's record with an empty `trust`: the residual history, per-set
+// iterations and residuals exactly as one batch of every set would give
+// them (each set's column is independent of the others'). Every round's
+// memory is checked before anything is allocated: InternalError (exit 70)
+// when a round (or, automatically sized, one seed set) does not fit.
+PersonalizedResult run_personalized_rounds(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
+                                           const SeedSets& seeds, const EigenTrustOptions& options,
+                                           std::int64_t round_size, const std::string& graph_name,
+                                           const PersonalizedRoundSink& sink);
+
 // Observing a distributed run (checkpoints): called on every process after
 // each iteration of the whole run, with the iterations done, that
 // iteration's residual (the largest over the seed sets iterated at it, as

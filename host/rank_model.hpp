@@ -87,6 +87,14 @@ class RankModel {
                                     int /*processes*/) const {
     return {};
   }
+  // One process's --dry-run: fields the model adds to the plan of a run with
+  // `settings` on a backend of `kind` with `available` bytes free once the
+  // graph is read (personalized: its rounds of seed sets). A
+  // "memory_bytes_estimate" given here replaces memory_bytes's.
+  virtual nlohmann::json plan_details(const RankSettings& /*settings*/, std::int64_t /*n*/, std::int64_t /*nnz*/,
+                                      kernels::BackendKind /*kind*/, std::size_t /*available*/) const {
+    return nlohmann::json::object();
+  }
   virtual void run(const RankRun& run) = 0;
 };
 

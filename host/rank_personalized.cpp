@@ -34,6 +34,7 @@ namespace {
 
 constexpr int default_top_per_seed = 100;
 constexpr std::int64_t printed_sets = 8;  // seed sets whose top agents are printed
+const std::string group = "/trust/personalized";
 
 class PersonalizedModel final : public RankModel {
  public:
@@ -54,6 +55,10 @@ class PersonalizedModel final : public RankModel {
       full_->description(full_->get_description() + "; personalized: store the whole [k, n] block");
     else
       full_ = rank.add_flag("--full", "personalized: store the whole [k, n] block of trust (8 B per agent per seed set)");
+    rank.add_option("--seed-batch", seed_batch_,
+                    "personalized: seed sets propagated together (default: as many as memory holds, the rest in "
+                    "further rounds)")
+        ->check(CLI::PositiveNumber);
     restart_ = shared_rank_option(rank, "--restart-probability", "FLOAT",
                                   "personalized: the same restart probability a for every seed set (default 0.15)");
     graph_ = rank.get_option("graph");
@@ -66,7 +71,8 @@ class PersonalizedModel final : public RankModel {
                        {"seeds", seed_file().empty() ? seed_list() : std::string()},
                        {"seeds_file", seed_file()},
                        {"top_per_seed", top_per_seed()},
-                       {"full", full()}};
+                       {"full", full()},
+                       {"seed_batch", seed_batch_}};
   }
 
   bool checkpoints() const override { return true; }
@@ -86,6 +92,20 @@ class PersonalizedModel final : public RankModel {
     return plan;
   }
 
+  // One process: the rounds the seed sets take on `exec` and one round's estimate.
+  nlohmann::json plan_details(const RankSettings& settings, std::int64_t n, std::int64_t nnz, kernels::BackendKind kind,
+                              std::size_t available) const override {
+    const std::vector<std::int64_t> sizes = seed_set_sizes(n);
+    const auto k = static_cast<std::int64_t>(sizes.size());
+    if (k == 0) return nlohmann::json::object();
+    const std::int64_t seeds = std::accumulate(sizes.begin(), sizes.end(), std::int64_t{0});
+    const std::int64_t round = settings.checkpoint.run_dir.empty() ? round_size(kind, available, n, nnz, k, seeds) : k;
+    return {{"seed_sets", k},
+            {"seed_sets_per_round", round},
+            {"rounds", (k + round - 1) / round},
+            {"memory_bytes_estimate", personalized_bytes(kind, n, nnz, round, seeds)}};
+  }
+
   std::size_t memory_bytes(std::int64_t n, std::int64_t nnz, kernels::BackendKind kind, int) const override {
     const std::vector<std::int64_t> sizes = seed_set_sizes(n);
     return personalized_bytes(kind, n, nnz, static_cast<std::int64_t>(sizes.size()),
@@ -99,12 +119,40 @@ class PersonalizedModel final : public RankModel {
     o.restart = restart();
     o.tolerance = run.settings.tolerance;
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
-    if (run.comm) return run_distributed(run, o);
+    if (run.comm) {
+      collectively(*run.comm, [&] {
+        if (seed_batch_ > 0)
+          throw UsageError("rank --model personalized --seed-batch: under MPI each process runs its share of the seed "
+                           "sets in one batch; give more processes, or run --seed-batch on one process");
+      });
+      return run_distributed(run, o);
+    }
     const SeedSets seeds = parse_seeds(run);
+    const bool checkpointed = !run.settings.checkpoint.run_dir.empty();
+    // Checkpoints hold one batch of every seed set: with --run-dir, one round.
+    const std::int64_t round =
+        checkpointed ? seeds.count()
+                     : round_size(run.exec->kind(), run.exec->available_memory(), g.n, g.nnz(), seeds.count(),
+                                  seeds.entries());
+    if (checkpointed && seed_batch_ > 0 && seed_batch_ < seeds.count())
+      throw UsageError("rank --model personalized: --seed-batch " + std::to_string(seed_batch_) + " with --run-dir: " +
+                       "checkpoints hold one batch of all " + std::to_string(seeds.count()) +
+                       " seed sets; run without --run-dir, or give fewer seed sets per job");
+    auto out = open_results(run);
+    Columns kept;
+    keep_columns(kept, run, seeds.count(), out);
+    if (round < seeds.count()) {
+      spdlog::info("personalized trust: {} seed sets in {} rounds of {}", seeds.count(),
+                   (seeds.count() + round - 1) / round, round);
+      const PersonalizedResult r = run_personalized_rounds(
+          run.exec, g, seeds, o, round, graph_name,
+          [&kept](std::int64_t first, const PersonalizedResult& part) { kept.keep(first, part); });
+      write_and_report(run, o, seeds, r, kept.tops, round, out);
+      return check_convergence(run, r.convergence, o.tolerance);
+    }
     std::optional<PersonalizedResume> resume;
     std::optional<RankCheckpoints> checkpoints;
     open_checkpoints(run, seeds, o, checkpoints, resume);
-    auto out = open_results(run);
 
     const auto observe = [&](const PersonalizedState& s) {
       if (!checkpoints) return;
@@ -117,11 +165,52 @@ class PersonalizedModel final : public RankModel {
     };
     const PersonalizedResult r =
         run_personalized(run.exec, g, seeds, o, graph_name, observe, resume ? &*resume : nullptr);
-    write_and_report(run, o, seeds, r, out);
+    kept.keep(0, r);
+    write_and_report(run, o, seeds, r, kept.tops, seeds.count(), out);
     check_convergence(run, r.convergence, o.tolerance);
   }
 
  private:
+  // What the results keep of each seed set once its batch is done: its most
+  // trusted agents, and with --full its trust in every agent, written to the
+  // file at once (so that rounds hold one batch's block at a time).
+  struct Columns {
+    std::int64_t n = 0, ranked = 0;
+    std::vector<std::vector<RankedAgent>> tops;
+    std::optional<io::h5::RowBlock> block;
+
+    void keep(std::int64_t first, const PersonalizedResult& r) {
+      std::vector<double> column(static_cast<std::size_t>(n));
+      for (std::int64_t col = 0; col < r.k; ++col) {
+        const auto* values = r.trust.data() + col * n;
+        column.assign(values, values + n);
+        tops[static_cast<std::size_t>(first + col)] = top_agents(column, static_cast<int>(ranked));
+      }
+      if (block) block->write_rows(first, r.k, r.trust.data());
+    }
+  };
+
+  // For k seed sets: the most trusted agents the file and the summary need,
+  // and with --full the [k, n] dataset.
+  void keep_columns(Columns& kept, const RankRun& run, std::int64_t k, io::ResultsWriter& out) const {
+    kept.n = run.graph.n;
+    kept.ranked = std::max(std::min<std::int64_t>(top_per_seed(), kept.n),
+                           std::min<std::int64_t>(std::max(run.settings.top, 0), kept.n));
+    kept.tops.resize(static_cast<std::size_t>(k));
+    out.ensure_group(group);
+    if (full()) kept.block.emplace(out.file(), group + "/trust", io::h5::native_type<double>(), k, kept.n);
+  }
+
+  // Seed sets per batch: --seed-batch, else as many as a backend of `kind`
+  // with `available` bytes holds (all of them when they fit; when not even
+  // one does, all, for the run's refusal).
+  std::int64_t round_size(kernels::BackendKind kind, std::size_t available, std::int64_t n, std::int64_t nnz,
+                          std::int64_t k, std::int64_t seeds) const {
+    if (seed_batch_ > 0) return std::min(seed_batch_, k);
+    const std::int64_t fit = personalized_round_size(kind, available, n, nnz, k, seeds);
+    return fit > 0 ? fit : k;
+  }
+
   // With --run-dir: the checkpoints of a run on these seed sets, the same
   // for one process and several (so that a run resumes on any number of
   // processes), and in `resume` the state restored (process 0's under MPI).
@@ -133,7 +222,7 @@ class PersonalizedModel final : public RankModel {
     m.data_hash = hash_bytes(seeds.offsets.data(), seeds.offsets.size() * sizeof(std::int64_t)) + "+" +
                   hash_bytes(seeds.agents.data(), seeds.agents.size() * sizeof(std::int64_t));
     m.data_changed = "the seed sets differ: the --seeds-file, or the graph's institutions, have changed";
-    m.output_keys = {"top_per_seed", "full"};
+    m.output_keys = {"top_per_seed", "full", "seed_batch"};  // they do not decide the iterates
     m.max_iterations = o.max_iterations;
     checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
       resume = restore_personalized_checkpoint(c, run.graph.n, seeds.count());
@@ -176,7 +265,10 @@ class PersonalizedModel final : public RankModel {
                                                   resume ? &*resume : nullptr);
     collectively(comm, [&] {
       if (!out) return;
-      write_and_report(run, o, seeds, r, *out);
+      Columns kept;
+      keep_columns(kept, run, seeds.count(), *out);
+      kept.keep(0, r);
+      write_and_report(run, o, seeds, r, kept.tops, seeds.count(), *out);
       check_convergence(run, r.convergence, o.tolerance);
     });
   }
@@ -188,33 +280,23 @@ class PersonalizedModel final : public RankModel {
                                : seeds_from_file(run.graph, seed_file());
   }
 
-  // The top agents of every seed set, the results file and the summary.
+  // The results file (but the --full block, written as the batches end) and
+  // the summary, from the record `r` and the most trusted agents of every
+  // seed set; `round`: seed sets per batch.
   void write_and_report(const RankRun& run, const EigenTrustOptions& o, const SeedSets& seeds,
-                        const PersonalizedResult& r, io::ResultsWriter& out) const {
+                        const PersonalizedResult& r, const std::vector<std::vector<RankedAgent>>& tops,
+                        std::int64_t round, io::ResultsWriter& out) const {
     const io::Graph& g = run.graph;
     const Convergence& c = r.convergence;
     const std::int64_t k = r.k, top_k = std::min<std::int64_t>(top_per_seed(), g.n);
+    const int shown = std::max(run.settings.top, 0);
     std::vector<std::int64_t> seed_ids(seeds.agents);
     if (!g.id.empty())
       for (auto& a : seed_ids) a = g.id[static_cast<std::size_t>(a)];
 
-    // Top agents of every column, computed once for the file and the summary.
-    std::vector<std::vector<RankedAgent>> tops(static_cast<std::size_t>(k));
-    const int shown = std::max(run.settings.top, 0);
-    const std::int64_t ranked = std::max<std::int64_t>(top_k, std::min<std::int64_t>(shown, g.n));
-    std::vector<double> column(static_cast<std::size_t>(g.n));
-    for (std::int64_t col = 0; col < k; ++col) {
-      const auto* first = r.trust.data() + col * g.n;
-      column.assign(first, first + g.n);
-      tops[static_cast<std::size_t>(col)] = top_agents(column, static_cast<int>(ranked));
-    }
-
-    const std::string group = "/trust/personalized";
-    out.ensure_group(group);
     out.write(group + "/seed_indptr", seeds.offsets);
     out.write(group + "/seed_agent", seeds.agents);
     out.write(group + "/seed_id", seed_ids);
-    if (full()) out.file().write_2d(group + "/trust", r.trust.data(), k, g.n);
     if (top_k > 0) {
       std::vector<std::int64_t> top_agent(static_cast<std::size_t>(k * top_k));
       std::vector<double> top_trust(top_agent.size());
@@ -232,6 +314,7 @@ class PersonalizedModel final : public RankModel {
     out.write("/convergence/personalized/column_iterations", r.column_iterations);
     out.write("/convergence/personalized/column_residuals", r.column_residuals);
     out.file().write_attr("/convergence/personalized", "seed_sets", k);
+    out.file().write_attr("/convergence/personalized", "seed_sets_per_round", round);
     out.commit();
 
     auto ids_of = [&](std::int64_t col) {
@@ -242,6 +325,8 @@ class PersonalizedModel final : public RankModel {
       nlohmann::json j = summary_json(run, c, r.iterate_seconds);
       j["restart_probability"] = o.restart;
       j["seed_sets"] = k;
+      j["seed_sets_per_round"] = round;
+      j["rounds"] = (k + round - 1) / round;
       j["seeds"] = seeds.description;
       j["setup_seconds"] = r.setup_seconds;
       for (std::int64_t col = 0; col < k; ++col) {
@@ -259,8 +344,12 @@ class PersonalizedModel final : public RankModel {
     } else {
       print_run_header(run);
       std::printf("restart     %g\n", o.restart);
-      std::printf("seed sets   %lld (%s), %lld seeds\n", static_cast<long long>(k), seeds.description.c_str(),
+      std::printf("seed sets   %lld (%s), %lld seeds", static_cast<long long>(k), seeds.description.c_str(),
                   static_cast<long long>(seeds.entries()));
+      if (round < k)
+        std::printf(", in %lld rounds of %lld", static_cast<long long>((k + round - 1) / round),
+                    static_cast<long long>(round));
+      std::printf("\n");
       print_convergence(c, o.tolerance, r.iterate_seconds);
       for (std::int64_t col = 0; col < std::min(k, printed_sets); ++col) {
         const auto ids = ids_of(col);
@@ -307,6 +396,7 @@ class PersonalizedModel final : public RankModel {
 
   EigenTrustOptions options_;
   std::int64_t top_per_seed_ = 0;  // 0: the default
+  std::int64_t seed_batch_ = 0;    // 0: as many seed sets as memory holds
   CLI::Option* seeds_ = nullptr;
   CLI::Option* seeds_file_ = nullptr;
   CLI::Option* full_ = nullptr;

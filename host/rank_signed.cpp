@@ -91,36 +91,58 @@ class SignedModel final : public RankModel {
     validate(o);
     const std::vector<std::int64_t> sources = resolve_sources(g, run.settings.graph);
     auto out = open_results(run);
-    const SignedTrustResult r = run_signed_trust(run.exec, g, sources, o, run.settings.graph);
-    write_and_report(run, o, sources, r, out);
+    Rows rows(out, static_cast<std::int64_t>(sources.size()), g.n);
+    const SignedTrustResult r = run_signed_trust(run.exec, g, sources, o, run.settings.graph, rows.sink());
+    write_and_report(run, o, sources, r, rows, out);
   }
 
  private:
+  // The belief block in the results file, written batch by batch as the
+  // rows come, and the first source's row for the summary.
+  struct Rows {
+    io::h5::RowBlock block;
+    std::vector<double> first;
+
+    Rows(io::ResultsWriter& out, std::int64_t sources, std::int64_t n) {
+      out.ensure_group("/trust");
+      block = io::h5::RowBlock(out.file(), "/trust/signed", io::h5::native_type<double>(), sources, n);
+    }
+    SignedRowSink sink() {
+      return [this](std::int64_t at, std::int64_t count, const double* rows) {
+        block.write_rows(at, count, rows);
+        if (at == 0 && count > 0) first.assign(rows, rows + block.cols());
+      };
+    }
+  };
+
   // A distributed run (DESIGN §7): every process reads the sources and
-  // computes its share of their rows; process 0 gathers, writes and prints.
+  // computes its share of their rows; process 0 writes them as they come,
+  // and prints.
   void run_distributed(const RankRun& run, const SignedTrustOptions& o) const {
     const Communicator& comm = *run.comm;
     std::vector<std::int64_t> sources;
     std::optional<io::ResultsWriter> out;
+    std::optional<Rows> rows;
     collectively(comm, [&] {
       validate(o);
       sources = resolve_sources(run.graph, run.settings.graph);
-      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+      if (!run.writes_output()) return;
+      out.emplace(run.settings.output, results_provenance(run));
+      rows.emplace(*out, static_cast<std::int64_t>(sources.size()), run.graph.n);
     });
-    const SignedTrustResult r = run_signed_trust(run.exec, comm, run.graph, sources, o, run.settings.graph);
+    const SignedTrustResult r =
+        run_signed_trust(run.exec, comm, run.graph, sources, o, run.settings.graph, rows ? rows->sink() : SignedRowSink());
     collectively(comm, [&] {
-      if (out) write_and_report(run, o, sources, r, *out);
+      if (out) write_and_report(run, o, sources, r, *rows, *out);
     });
   }
 
   void write_and_report(const RankRun& run, const SignedTrustOptions& o, const std::vector<std::int64_t>& sources,
-                        const SignedTrustResult& r, io::ResultsWriter& out) const {
+                        const SignedTrustResult& r, const Rows& rows, io::ResultsWriter& out) const {
     const io::Graph& g = run.graph;
     const auto k = static_cast<std::int64_t>(sources.size());
     std::vector<std::int64_t> source_ids(sources.size());
     for (std::size_t s = 0; s < sources.size(); ++s) source_ids[s] = g.id.empty() ? sources[s] : g.id[sources[s]];
-    out.ensure_group("/trust");
-    out.file().write_2d("/trust/signed", r.belief.data(), k, g.n);
     auto& f = out.file();
     f.write_attr("/trust/signed", "mode", to_string(o.mode));
     f.write_attr("/trust/signed", "iteration", to_string(o.iteration));
@@ -158,9 +180,8 @@ class SignedModel final : public RankModel {
       std::printf("sources     %lld, belief block [%lld, %lld] in %.3f s\n", static_cast<long long>(k),
                   static_cast<long long>(k), static_cast<long long>(g.n), r.seconds);
       if (k > 0) {
-        const std::vector<double> first(r.belief.begin(), r.belief.begin() + g.n);
         std::printf("most trusted by the first source (id %lld):\n", static_cast<long long>(source_ids[0]));
-        print_top_agents(g, top_agents(first, run.settings.top), "belief");
+        print_top_agents(g, top_agents(rows.first, run.settings.top), "belief");
       }
       std::printf("results     %s\n", run.settings.output.c_str());
     }

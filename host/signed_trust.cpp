@@ -16,6 +16,7 @@
 #include "host/partition.hpp"
 #include "host/resident_graph.hpp"
 #include "host/result_room.hpp"
+#include "kernels/cpu/host_memory.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/memory_estimate.hpp"
 #include "kernels/reduction.hpp"
@@ -152,28 +153,45 @@ std::size_t signed_trust_bytes(kernels::BackendKind kind, std::int64_t n, std::i
   const double backend = operands * (8.0 * (agents + 1) + 8.0 * static_cast<double>(nnz)) +
                          8.0 * (blocks * agents * batch + norm_partials);
   if (kind == kernels::BackendKind::cuda) return kernels::with_margin(kind, backend);
-  return kernels::with_margin(kind, backend + 8.0 * agents * static_cast<double>(sources));
+  return kernels::with_margin(kind, backend + 8.0 * agents * batch);  // and the batch's belief rows
 }
 
 namespace {
 
-// Refuses, before anything is allocated, a run of `sources` sources that
-// the backend (and, on a GPU, the host for the result) cannot hold.
-void require_signed_memory(const kernels::Executor& exec, const io::Graph& g, std::int64_t sources,
-                           const SignedTrustOptions& o, const std::string& graph_name) {
-  const std::string what = "signed trust for " + std::to_string(sources) + " sources on " + graph_name;
-  kernels::require_memory(exec, signed_trust_bytes(exec.kind(), g.n, g.nnz(), sources, o),
-                          what + " (" + std::to_string(g.n) + " agents, " + std::to_string(g.nnz()) +
-                              " ties; the result takes 8 B per agent per source)");
-  if (exec.kind() == kernels::BackendKind::cuda)
-    require_result_room(g.n, sources, static_cast<std::size_t>(8 * g.n * std::min(sources, o.batch)), what, "source");
+// Refuses a GPU batch whose host staging (the agent-major block from the
+// device and its belief rows, 16 B per agent per source) the host cannot
+// take beside `beside` bytes.
+void require_host_staging(std::int64_t n, std::int64_t batch, std::size_t beside, const std::string& what) {
+  const double staging = 16.0 * 1.05 * static_cast<double>(n) * static_cast<double>(batch);
+  const std::size_t need = static_cast<std::size_t>(staging) + beside, available = kernels::cpu::host_memory_available();
+  if (need <= available) return;
+  throw InternalError(what + " needs " + kernels::size_text(static_cast<double>(need)) +
+                      " of host memory (a batch of " + std::to_string(batch) +
+                      " sources staged from the device, 16 B per agent per source" +
+                      (beside > 0 ? ", beside " + kernels::size_text(static_cast<double>(beside)) : std::string()) +
+                      "), " + kernels::size_text(static_cast<double>(available)) +
+                      " available; give a smaller --source-batch");
 }
 
-}  // namespace
+std::string signed_what(std::int64_t sources, const std::string& graph_name) {
+  return "signed trust for " + std::to_string(sources) + " sources on " + graph_name;
+}
 
-SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
-                                   const std::vector<std::int64_t>& sources, const SignedTrustOptions& o,
-                                   const std::string& graph_name) {
+// Refuses, before anything is allocated, a run of `sources` sources that
+// the backend (and, on a GPU, the host for a batch's staging) cannot hold.
+void require_signed_memory(const kernels::Executor& exec, const io::Graph& g, std::int64_t sources,
+                           const SignedTrustOptions& o, const std::string& graph_name) {
+  const std::string what = signed_what(sources, graph_name);
+  kernels::require_memory(exec, signed_trust_bytes(exec.kind(), g.n, g.nnz(), sources, o),
+                          what + " (" + std::to_string(g.n) + " agents, " + std::to_string(g.nnz()) +
+                              " ties; a batch takes 8 B per agent per source in each of its blocks)");
+  if (exec.kind() == kernels::BackendKind::cuda) require_host_staging(g.n, std::min(sources, o.batch), 0, what);
+}
+
+// The checks every run makes first: options, sources in range, and
+// distrust ties where the mode needs them.
+void check_signed_input(const io::Graph& g, const std::vector<std::int64_t>& sources, const SignedTrustOptions& o,
+                        const std::string& graph_name) {
   validate(o);
   for (std::int64_t s : sources)
     TRUSTPROP_ASSERT(s >= 0 && s < g.n, "source agent " + std::to_string(s) + " out of range");
@@ -182,106 +200,214 @@ SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor
     throw DataError(graph_name + ": signed --mode " + to_string(o.mode) +
                     " needs distrust ties (negative weights) and the graph has none; import the ratings with "
                     "--signed, or use --mode trust-only");
+}
 
-  const auto total = static_cast<std::int64_t>(sources.size());
-  require_signed_memory(*exec, g, total, o, graph_name);
+// The operands B, Bᵀ (and, one-step distrust, (T − D)ᵀ) on the backend and
+// the blocks of a batch of up to `batch` sources: the belief rows of any
+// batch, one after another.
+class SignedBatches {
+ public:
+  SignedBatches(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g, const SignedTrustOptions& o,
+                std::int64_t batch)
+      : exec_(exec), o_(o), n_(g.n), on_host_(exec->kind() == kernels::BackendKind::cpu) {
+    const auto nonzero = [](float w) { return w != 0.0f; };
+    const auto positive = [](float w) { return w > 0.0f; };
+    // B = T − D (the nonzero entries of W) or T (its positive entries).
+    HostCsr b_host = o.mode == SignedMode::propagated ? entries_where(g, nonzero) : entries_where(g, positive);
+    HostCsr bt_host = transpose(b_host);
+    b_.emplace(exec, std::move(b_host));
+    bt_.emplace(exec, std::move(bt_host));
+    if (o.mode == SignedMode::one_step) wt_.emplace(exec, transpose(entries_where(g, nonzero)));
+    const auto block = static_cast<std::size_t>(n_ * batch);
+    x_ = kernels::Array<double>(exec, block);
+    u_ = kernels::Array<double>(exec, block);
+    v_ = kernels::Array<double>(exec, block);
+    if (o.iteration == SignedIteration::weighted) f_ = kernels::Array<double>(exec, block);
+    // A GPU's batch passes through the host; on the CPU, x is host memory.
+    if (!on_host_) staging_.resize(block);
+  }
 
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto nonzero = [](float w) { return w != 0.0f; };
-  const auto positive = [](float w) { return w > 0.0f; };
-  // B = T − D (the nonzero entries of W) or T (its positive entries).
-  HostCsr b_host = o.mode == SignedMode::propagated ? entries_where(g, nonzero) : entries_where(g, positive);
-  HostCsr bt_host = transpose(b_host);
-  const PlacedCsr b(exec, std::move(b_host)), bt(exec, std::move(bt_host));
-  std::optional<PlacedCsr> wt;  // (T − D)ᵀ, one-step distrust only
-  if (o.mode == SignedMode::one_step) wt.emplace(exec, transpose(entries_where(g, nonzero)));
-  const kernels::SignedAlpha alpha{o.alpha[0], o.alpha[1], o.alpha[2], o.alpha[3]};
-
-  const std::int64_t n = g.n;
-  SignedTrustResult r;
-  r.belief.assign(static_cast<std::size_t>(total * n), 0.0);
-  const std::int64_t batch = std::min(total, o.batch);
-  const auto block = static_cast<std::size_t>(n * batch);
-  kernels::Array<double> x(exec, block), u(exec, block), v(exec, block), f;
-  if (o.iteration == SignedIteration::weighted) f = kernels::Array<double>(exec, block);
-  // A GPU's batch passes through the host; on the CPU, x and the result are host memory.
-  const bool on_host = exec->kind() == kernels::BackendKind::cpu;
-  std::vector<double> staging(on_host ? 0 : block);
-
-  for (std::int64_t first = 0; first < total; first += batch) {
-    const std::int64_t k = std::min(batch, total - first);
+  // Belief rows of the k sources at `sources` into rows[s·n + a].
+  void compute(const std::int64_t* sources, std::int64_t k, double* rows) {
+    const std::int64_t n = n_;
     const auto cells = static_cast<std::size_t>(n * k);
     // Y₀ = E_S, agent-major: x[a·k + s] = 1 where a is source s; F = 0.
-    double* y0 = on_host ? x.data() : staging.data();
+    double* y0 = on_host_ ? x_.data() : staging_.data();
     std::fill(y0, y0 + cells, 0.0);
-    if (f.size() > 0) exec->copy_from_host(f.data(), y0, cells * sizeof(double));
-    for (std::int64_t s = 0; s < k; ++s) y0[static_cast<std::size_t>(sources[first + s] * k + s)] = 1.0;
-    if (!on_host) exec->copy_from_host(x.data(), y0, cells * sizeof(double));
+    if (f_.size() > 0) exec_->copy_from_host(f_.data(), y0, cells * sizeof(double));
+    for (std::int64_t s = 0; s < k; ++s) y0[static_cast<std::size_t>(sources[s] * k + s)] = 1.0;
+    if (!on_host_) exec_->copy_from_host(x_.data(), y0, cells * sizeof(double));
 
-    const double* result = x.data();  // F: Z_K, or the weighted sum
+    const SignedTrustOptions& o = o_;
+    const kernels::SignedAlpha alpha{o.alpha[0], o.alpha[1], o.alpha[2], o.alpha[3]};
+    const double* result = x_.data();  // F: Z_K, or the weighted sum
     double weight = 1.0;
-    kernels::dispatch(*exec, [&](const auto& e) {
+    kernels::dispatch(*exec_, [&](const auto& e) {
       for (int j = 1; j <= o.steps; ++j) {
-        signed_multiply(e, bt.view(), x.data(), k, u.data());  // YB
-        signed_multiply(e, b.view(), x.data(), k, v.data());   // YBᵀ
-        signed_combine(e, b.view(), bt.view(), u.data(), v.data(), k, alpha, x.data());
-        signed_normalize(e, n, k, x.data());
+        signed_multiply(e, bt_->view(), x_.data(), k, u_.data());  // YB
+        signed_multiply(e, b_->view(), x_.data(), k, v_.data());   // YBᵀ
+        signed_combine(e, b_->view(), bt_->view(), u_.data(), v_.data(), k, alpha, x_.data());
+        signed_normalize(e, n, k, x_.data());
         const bool need_z = o.iteration == SignedIteration::weighted || j == o.steps;
-        const double* z = x.data();
+        const double* z = x_.data();
         if (o.mode == SignedMode::one_step && need_z) {
-          signed_multiply(e, wt->view(), x.data(), k, u.data());  // Y·(T − D)
-          z = u.data();
+          signed_multiply(e, wt_->view(), x_.data(), k, u_.data());  // Y·(T − D)
+          z = u_.data();
         }
         if (o.iteration == SignedIteration::weighted) {
           weight *= o.gamma;
-          signed_accumulate(e, n * k, weight, z, f.data());
+          signed_accumulate(e, n * k, weight, z, f_.data());
         } else if (j == o.steps) {
           result = z;
         }
       }
     });
-    if (o.iteration == SignedIteration::weighted) result = f.data();
-    if (!on_host) {
-      exec->copy_to_host(staging.data(), result, cells * sizeof(double));
-      result = staging.data();
+    if (o.iteration == SignedIteration::weighted) result = f_.data();
+    if (!on_host_) {
+      exec_->copy_to_host(staging_.data(), result, cells * sizeof(double));
+      result = staging_.data();
     }
-    for (std::int64_t a = 0; a < n; ++a)
+    constexpr std::int64_t tile = 256;  // agents at a time: both sides stay in cache
+    for (std::int64_t a0 = 0; a0 < n; a0 += tile)
       for (std::int64_t s = 0; s < k; ++s)
-        r.belief[static_cast<std::size_t>((first + s) * n + a)] = result[static_cast<std::size_t>(a * k + s)];
+        for (std::int64_t a = a0; a < std::min(n, a0 + tile); ++a)
+          rows[static_cast<std::size_t>(s * n + a)] = result[static_cast<std::size_t>(a * k + s)];
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+
+ private:
+  std::shared_ptr<const kernels::Executor> exec_;
+  SignedTrustOptions o_;
+  std::int64_t n_;
+  bool on_host_;
+  std::optional<PlacedCsr> b_, bt_, wt_;
+  kernels::Array<double> x_, u_, v_, f_;
+  std::vector<double> staging_;
+};
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                   const std::vector<std::int64_t>& sources, const SignedTrustOptions& o,
+                                   const std::string& graph_name, const SignedRowSink& sink) {
+  check_signed_input(g, sources, o, graph_name);
+  const auto total = static_cast<std::int64_t>(sources.size());
+  require_signed_memory(*exec, g, total, o, graph_name);
+  SignedTrustResult r;
+  if (total == 0) return r;
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t batch = std::min(total, o.batch);
+  SignedBatches batches(exec, g, o, batch);
+  std::vector<double> rows(static_cast<std::size_t>(g.n * batch));
+  for (std::int64_t first = 0; first < total; first += batch) {
+    const std::int64_t k = std::min(batch, total - first);
+    batches.compute(sources.data() + first, k, rows.data());
+    sink(first, k, rows.data());
+  }
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& g,
+                                   const std::vector<std::int64_t>& sources, const SignedTrustOptions& o,
+                                   const std::string& graph_name) {
+  const auto total = static_cast<std::int64_t>(sources.size());
+  validate(o);
+  // The whole block, beside the run (on a GPU: beside its host staging).
+  const std::int64_t batch = std::min(total, o.batch);
+  require_result_room(g.n, total,
+                      exec->kind() == kernels::BackendKind::cpu
+                          ? signed_trust_bytes(exec->kind(), g.n, g.nnz(), total, o)
+                          : static_cast<std::size_t>(16 * g.n * batch),
+                      signed_what(total, graph_name), "source");
+  SignedTrustResult r;
+  const SignedTrustResult run = run_signed_trust(exec, g, sources, o, graph_name,
+                                                 [&](std::int64_t first, std::int64_t k, const double* rows) {
+                                                   if (r.belief.empty()) r.belief.resize(static_cast<std::size_t>(total * g.n));
+                                                   std::copy(rows, rows + k * g.n, r.belief.begin() + first * g.n);
+                                                 });
+  r.seconds = run.seconds;
+  return r;
+}
+
+SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
+                                   const io::Graph& g, const std::vector<std::int64_t>& sources,
+                                   const SignedTrustOptions& o, const std::string& graph_name,
+                                   const SignedRowSink& sink) {
+  const int processes = comm.size();
+  const std::vector<std::int64_t> b = even_bounds(static_cast<std::int64_t>(sources.size()), processes);
+  const auto me = static_cast<std::size_t>(comm.rank());
+  const std::int64_t own = b[me + 1] - b[me];
+  std::int64_t widest = 0;  // the largest share
+  for (int p = 0; p < processes; ++p) widest = std::max(widest, b[static_cast<std::size_t>(p) + 1] - b[static_cast<std::size_t>(p)]);
+  const std::int64_t batch = std::max<std::int64_t>(1, std::min(widest, o.batch));
+  // Process 0 receives each other process's batch in its own rows buffer
+  // (a share smaller than a batch: in one of that size).
+  const std::int64_t held = comm.rank() == 0 ? batch : std::min(own, o.batch);
+  std::optional<SignedBatches> batches;
+  std::vector<double> rows;
+  // Every process's checks before any propagates.
+  collectively(comm, [&] {
+    check_signed_input(g, sources, o, graph_name);
+    if (own > 0) require_signed_memory(*exec, g, own, o, graph_name);
+    if (comm.rank() == 0 && held > std::min(own, o.batch))
+      require_result_room(g.n, held, own > 0 ? signed_trust_bytes(exec->kind(), g.n, g.nnz(), own, o) : 0,
+                          signed_what(static_cast<std::int64_t>(sources.size()), graph_name) + ", receiving " +
+                              std::to_string(held) + " sources' rows at a time on process 0",
+                          "source");
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  collectively(comm, [&] {
+    if (own > 0) batches.emplace(exec, g, o, std::min(own, o.batch));
+    rows.resize(static_cast<std::size_t>(g.n * held));
+  });
+  const auto rows_of = [&](int p, std::int64_t first) {
+    return std::clamp(b[static_cast<std::size_t>(p) + 1] - b[static_cast<std::size_t>(p)] - first, std::int64_t{0}, batch);
+  };
+  // Round j: every process computes its j-th batch; process 0 writes its
+  // own, then receives and writes each other process's in turn.
+  for (std::int64_t first = 0; first < widest; first += batch) {
+    collectively(comm, [&] {
+      const std::int64_t k = rows_of(comm.rank(), first);
+      if (k > 0) batches->compute(sources.data() + b[me] + first, k, rows.data());
+      if (comm.rank() == 0 && k > 0) sink(b[0] + first, k, rows.data());
+    });
+    for (int p = 1; p < processes; ++p) {
+      const std::int64_t k = rows_of(p, first);
+      if (k == 0 || g.n == 0) continue;
+      std::vector<std::int64_t> bounds(static_cast<std::size_t>(processes) + 1, 0);
+      for (int q = p + 1; q <= processes; ++q) bounds[static_cast<std::size_t>(q)] = k;
+      comm.gatherv(comm.rank() == p ? rows.data() : nullptr, rows.data(), bounds, static_cast<std::size_t>(g.n) * sizeof(double));
+      collectively(comm, [&] {
+        if (comm.rank() == 0) sink(b[static_cast<std::size_t>(p)] + first, k, rows.data());
+      });
+    }
+  }
+  SignedTrustResult r;
+  const std::vector<double> seconds = comm.allgather(seconds_since(t0));
+  r.seconds = *std::max_element(seconds.begin(), seconds.end());
   return r;
 }
 
 SignedTrustResult run_signed_trust(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
                                    const io::Graph& g, const std::vector<std::int64_t>& sources,
                                    const SignedTrustOptions& o, const std::string& graph_name) {
-  const std::vector<std::int64_t> b = even_bounds(static_cast<std::int64_t>(sources.size()), comm.size());
-  const auto me = static_cast<std::size_t>(comm.rank());
-  const std::vector<std::int64_t> mine(sources.begin() + b[me], sources.begin() + b[me + 1]);
-  SignedTrustResult local;
-  // Every process's checks before any propagates: process 0 gathers the
-  // whole block beside its own run.
-  const auto own = static_cast<std::int64_t>(mine.size());
-  collectively(comm, [&] {
-    validate(o);
-    if (comm.rank() == 0)
-      require_result_room(g.n, static_cast<std::int64_t>(sources.size()),
-                          own == 0 ? 0
-                          : exec->kind() == kernels::BackendKind::cpu
-                              ? signed_trust_bytes(exec->kind(), g.n, g.nnz(), own, o)
-                              : static_cast<std::size_t>(8 * g.n * (own + std::min(own, o.batch))),
-                          "signed trust for " + std::to_string(sources.size()) + " sources on " + graph_name, "source");
-    if (own > 0) require_signed_memory(*exec, g, own, o, graph_name);
-  });
-  collectively(comm, [&] {
-    if (!mine.empty()) local = run_signed_trust(exec, g, mine, o, graph_name);
-  });
+  const auto total = static_cast<std::int64_t>(sources.size());
   SignedTrustResult r;
-  if (comm.rank() == 0) r.belief.resize(sources.size() * static_cast<std::size_t>(g.n));
-  if (g.n > 0) comm.gatherv(local.belief.data(), r.belief.data(), b, static_cast<std::size_t>(g.n) * sizeof(double));
-  const std::vector<double> seconds = comm.allgather(local.seconds);
-  r.seconds = *std::max_element(seconds.begin(), seconds.end());
+  collectively(comm, [&] {
+    if (comm.rank() == 0) {
+      require_result_room(g.n, total, 0, signed_what(total, graph_name), "source");
+      r.belief.resize(static_cast<std::size_t>(total * g.n));
+    }
+  });
+  r.seconds = run_signed_trust(exec, comm, g, sources, o, graph_name,
+                               [&](std::int64_t first, std::int64_t k, const double* rows) {
+                                 std::copy(rows, rows + k * g.n, r.belief.begin() + first * g.n);
+                               })
+                  .seconds;
   return r;
 }
 

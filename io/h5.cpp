@@ -322,6 +322,30 @@ void AppendableDataset::append(const void* values, std::int64_t count) {
   size_ += count;
 }
 
+RowBlock::RowBlock(File& file, const std::string& name, hid_t type, std::int64_t rows, std::int64_t cols)
+    : file_path_(file.path()), name_(name), type_(type), rows_(rows), cols_(cols) {
+  const hsize_t dims[2] = {static_cast<hsize_t>(rows), static_cast<hsize_t>(cols)};
+  Handle space(H5Screate_simple(2, dims, nullptr));
+  Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
+  H5Pset_obj_track_times(dcpl.get(), false);
+  ds_ = Handle(H5Dcreate2(file.id(), name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
+  if (!ds_.valid()) throw IoError(file_path_ + ": cannot create dataset " + name);
+}
+
+void RowBlock::write_rows(std::int64_t first, std::int64_t count, const void* values) {
+  if (first < 0 || count < 0 || first + count > rows_)
+    throw InternalError(file_path_ + ": rows [" + std::to_string(first) + ", " + std::to_string(first + count) +
+                        ") are outside dataset " + name_ + " of " + std::to_string(rows_) + " rows");
+  if (count == 0 || cols_ == 0) return;
+  Handle fspace(H5Dget_space(ds_.get()));
+  const hsize_t start[2] = {static_cast<hsize_t>(first), 0};
+  const hsize_t cnt[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(cols_)};
+  H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr);
+  Handle mspace(H5Screate_simple(2, cnt, nullptr));
+  if (H5Dwrite(ds_.get(), type_, mspace.get(), fspace.get(), H5P_DEFAULT, values) < 0)
+    throw IoError(file_path_ + ": cannot write dataset " + name_ + " (disk full?)");
+}
+
 #define TRUSTPROP_H5_INSTANTIATE(T)                                                                      \
   template std::vector<T> File::read_1d<T>(const std::string&, std::int64_t) const;                     \
   template std::vector<T> File::read_1d_range<T>(const std::string&, std::int64_t, std::int64_t) const; \

@@ -103,6 +103,27 @@ class AppendableDataset {
   std::int64_t size_ = 0;
 };
 
+// A fixed [rows, cols] dataset written a band of whole rows at a time, for a
+// result block larger than the memory of one batch (personalized trust's
+// rounds of seed sets, signed trust's batches of sources): the same
+// contiguous layout as File::write_2d, so readers see no difference.
+class RowBlock {
+ public:
+  RowBlock() = default;
+  RowBlock(File& file, const std::string& name, hid_t type, std::int64_t rows, std::int64_t cols);
+  // Rows [first, first + count), row-major, `count · cols` values of the
+  // dataset's type.
+  void write_rows(std::int64_t first, std::int64_t count, const void* values);
+  std::int64_t rows() const { return rows_; }
+  std::int64_t cols() const { return cols_; }
+
+ private:
+  std::string file_path_, name_;
+  Handle ds_;
+  hid_t type_ = H5I_INVALID_HID;
+  std::int64_t rows_ = 0, cols_ = 0;
+};
+
 // Silences HDF5's own error printing for the whole process (trustprop
 // reports errors itself) and switches off its exit handler (h5.cpp says
 // why). Called by every entry point that opens files.

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "common/error.hpp"
+#include "fake_executor.hpp"
 #include "host/fairness_goodness.hpp"
 #include "host/personalized.hpp"
 #include "host/signed_trust.hpp"
@@ -23,26 +24,6 @@ using namespace trustprop;
 namespace {
 
 constexpr double gib = double(1ull << 30);
-
-// A GPU as far as the check can tell, with a fixed amount of free memory.
-class FakeGpu final : public kernels::Executor {
- public:
-  explicit FakeGpu(std::size_t free_bytes) : free_(free_bytes) {}
-  kernels::BackendKind kind() const override { return kernels::BackendKind::cuda; }
-  std::string description() const override { return "cuda:0 fake"; }
-  std::string name() const override { return "cuda:0"; }
-  std::string device_name() const override { return "fake"; }
-  void* allocate(std::size_t) const override { return nullptr; }
-  void deallocate(void*) const noexcept override {}
-  void copy_from_host(void*, const void*, std::size_t) const override {}
-  void copy_to_host(void*, const void*, std::size_t) const override {}
-  void copy(void*, const void*, std::size_t) const override {}
-  void synchronize() const override {}
-  std::size_t available_memory() const override { return free_; }
-
- private:
-  std::size_t free_;
-};
 
 }  // namespace
 
@@ -69,7 +50,7 @@ TEST(MemoryEstimate, BillionEdgeCityFitsAnH100) {
 }
 
 TEST(MemoryEstimate, RefusalNamesNeededAndFree) {
-  const FakeGpu gpu(static_cast<std::size_t>(2.0 * gib));
+  const trustprop::testing::FakeExecutor gpu(kernels::BackendKind::cuda, static_cast<std::size_t>(2.0 * gib));
   EXPECT_NO_THROW(kernels::require_memory(gpu, static_cast<std::size_t>(1.5 * gib), "EigenTrust"));
   try {
     kernels::require_memory(gpu, static_cast<std::size_t>(3.0 * gib), "EigenTrust on g.h5");

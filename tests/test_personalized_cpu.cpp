@@ -14,88 +14,21 @@
 #include <vector>
 
 #include "common/error.hpp"
-#include "cuda_test_graphs.hpp"
 #include "host/eigentrust.hpp"
 #include "host/personalized.hpp"
 #include "kernels/cpu/executor.hpp"
 #include "kernels/eigentrust.hpp"
 #include "kernels/personalized.hpp"
+#include "personalized_test_support.hpp"
 #include "test_helpers.hpp"
 
 using namespace trustprop;
 using trustprop::testing::graph_from_edges;
 using trustprop::testing::TempPath;
 
+using namespace trustprop::testing::personalized;
+
 namespace {
-
-using ExecPtr = std::shared_ptr<const kernels::Executor>;
-
-ExecPtr cpu_exec(int threads = 0) { return std::make_shared<kernels::cpu::CpuExecutor>(threads); }
-
-host::SeedSets make_sets(const std::vector<std::vector<std::int64_t>>& sets) {
-  host::SeedSets s;
-  for (const auto& set : sets) {
-    s.agents.insert(s.agents.end(), set.begin(), set.end());
-    s.offsets.push_back(s.entries());
-  }
-  return s;
-}
-
-// p uniform over seed set c, as run_eigentrust takes it.
-std::vector<double> pretrust_of(const host::SeedSets& s, std::int64_t c, std::int64_t n) {
-  std::vector<double> p(static_cast<std::size_t>(n), 0.0);
-  const std::int64_t b = s.offsets[static_cast<std::size_t>(c)], e = s.offsets[static_cast<std::size_t>(c) + 1];
-  for (std::int64_t i = b; i < e; ++i) p[static_cast<std::size_t>(s.agents[static_cast<std::size_t>(i)])] = 1.0 / static_cast<double>(e - b);
-  return p;
-}
-
-std::vector<double> column(const host::PersonalizedResult& r, std::int64_t c) {
-  return {r.trust.begin() + c * r.n, r.trust.begin() + (c + 1) * r.n};
-}
-
-// Seed sets of varied sizes on an n-agent graph: the hub (agent 0), agents
-// with and without ties, sets of one to three agents.
-host::SeedSets varied_sets(std::int64_t k, std::int64_t n) {
-  std::vector<std::vector<std::int64_t>> sets;
-  for (std::int64_t c = 0; c < k; ++c) {
-    std::vector<std::int64_t> set{c % 4 == 0 ? 0 : (c * 37 + 11) % n};
-    for (std::int64_t extra = 0; extra < c % 3; ++extra) set.push_back((c * 91 + 1000 * (extra + 1)) % n);
-    std::sort(set.begin(), set.end());
-    set.erase(std::unique(set.begin(), set.end()), set.end());
-    sets.push_back(set);
-  }
-  return make_sets(sets);
-}
-
-io::Graph random_graph() {
-  trustprop::testing::RandomGraphShape shape;
-  shape.agents = 3000;
-  shape.trusted_by = 800;
-  shape.trusting = 300;
-  shape.seed = 5;
-  return trustprop::testing::random_trust_graph(shape);
-}
-
-// An Executor of either kind with a fixed amount of free memory; allocating is never reached.
-class FakeExecutor final : public kernels::Executor {
- public:
-  FakeExecutor(kernels::BackendKind kind, std::size_t free_bytes) : kind_(kind), free_(free_bytes) {}
-  kernels::BackendKind kind() const override { return kind_; }
-  std::string description() const override { return name() + " fake"; }
-  std::string name() const override { return kind_ == kernels::BackendKind::cuda ? "cuda:0" : "cpu"; }
-  std::string device_name() const override { return "fake"; }
-  void* allocate(std::size_t) const override { throw InternalError("the fake executor allocates nothing"); }
-  void deallocate(void*) const noexcept override {}
-  void copy_from_host(void*, const void*, std::size_t) const override {}
-  void copy_to_host(void*, const void*, std::size_t) const override {}
-  void copy(void*, const void*, std::size_t) const override {}
-  void synchronize() const override {}
-  std::size_t available_memory() const override { return free_; }
-
- private:
-  kernels::BackendKind kind_;
-  std::size_t free_;
-};
 
 std::string write_file(const TempPath& path, const std::string& text) {
   std::ofstream(path.str()) << text;
