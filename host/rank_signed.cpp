@@ -1,8 +1,10 @@
 // `trustprop rank --model signed`: signed trust and distrust propagation of
 // Guha, Kumar, Raghavan, Tomkins (WWW 2004) for a list of source agents
 // (DESIGN §3, docs/signed.md). Output: /trust/signed float64[k, n], the
-// belief row of each source, and /trust/signed_sources int64[k], the
-// sources' ids in row order.
+// belief row of each source (with --top-per-source, only with --full), the
+// K most trusted and most distrusted agents of each source with
+// --top-per-source K, and /trust/signed_sources int64[k], the sources' ids
+// in row order. Rows go to the file batch by batch as they are computed.
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -52,6 +54,15 @@ class SignedModel final : public RankModel {
     rank.add_option("--sources-file", sources_file_, "signed: file of source agent ids, one per line");
     rank.add_option("--source-batch", options_.batch, "signed: sources propagated together (memory: 4 x n x batch doubles)")
         ->capture_default_str();
+    rank.add_option("--top-per-source", top_per_source_,
+                    "signed: store the K most trusted and the K most distrusted agents of every source (then the "
+                    "whole [k, n] block only with --full)")
+        ->check(CLI::NonNegativeNumber);
+    full_ = rank.get_option_no_throw("--full");
+    if (full_)
+      full_->description(full_->get_description() + "; signed: with --top-per-source, store the block as well");
+    else
+      full_ = rank.add_flag("--full", "signed: with --top-per-source, store the whole [k, n] block as well");
   }
 
   toml::table config(const RankSettings&) const override {
@@ -64,6 +75,7 @@ class SignedModel final : public RankModel {
                        {"alpha", alpha},                    {"gamma", o.gamma},
                        {"steps", o.steps},                  {"sources", ids},
                        {"sources_file", sources_file_},     {"source_batch", o.batch},
+                       {"top_per_source", top_per_source_}, {"full", block()},
                        {"normalisation", normalisation}};
   }
 
@@ -91,27 +103,52 @@ class SignedModel final : public RankModel {
     validate(o);
     const std::vector<std::int64_t> sources = resolve_sources(g, run.settings.graph);
     auto out = open_results(run);
-    Rows rows(out, static_cast<std::int64_t>(sources.size()), g.n);
+    Rows rows(out, static_cast<std::int64_t>(sources.size()), g.n, top_per_source_, block());
     const SignedTrustResult r = run_signed_trust(run.exec, g, sources, o, run.settings.graph, rows.sink());
     write_and_report(run, o, sources, r, rows, out);
   }
 
  private:
-  // The belief block in the results file, written batch by batch as the
-  // rows come, and the first source's row for the summary.
+  // What the results file keeps of the belief rows, written or ranked batch
+  // by batch as the rows come: the block, each source's most trusted and
+  // most distrusted agents, and the first source's row for the summary.
   struct Rows {
-    io::h5::RowBlock block;
+    std::int64_t n = 0, top = 0;
+    std::optional<io::h5::RowBlock> block;
+    std::vector<std::int64_t> trusted_agent, distrusted_agent;  // [k, top]
+    std::vector<double> trusted_belief, distrusted_belief;
     std::vector<double> first;
 
-    Rows(io::ResultsWriter& out, std::int64_t sources, std::int64_t n) {
+    Rows(io::ResultsWriter& out, std::int64_t sources, std::int64_t agents, std::int64_t top_per_source, bool full)
+        : n(agents), top(std::min(top_per_source, agents)) {
       out.ensure_group("/trust");
-      block = io::h5::RowBlock(out.file(), "/trust/signed", io::h5::native_type<double>(), sources, n);
+      if (full) block.emplace(out.file(), "/trust/signed", io::h5::native_type<double>(), sources, n);
+      const auto cells = static_cast<std::size_t>(sources * top);
+      trusted_agent.resize(cells);
+      distrusted_agent.resize(cells);
+      trusted_belief.resize(cells);
+      distrusted_belief.resize(cells);
     }
     SignedRowSink sink() {
-      return [this](std::int64_t at, std::int64_t count, const double* rows) {
-        block.write_rows(at, count, rows);
-        if (at == 0 && count > 0) first.assign(rows, rows + block.cols());
-      };
+      return [this](std::int64_t at, std::int64_t count, const double* rows) { keep(at, count, rows); };
+    }
+    void keep(std::int64_t at, std::int64_t count, const double* rows) {
+      if (block) block->write_rows(at, count, rows);
+      if (at == 0 && count > 0) first.assign(rows, rows + n);
+      std::vector<double> row(static_cast<std::size_t>(top > 0 ? n : 0));
+      for (std::int64_t s = 0; s < count && top > 0; ++s) {
+        const auto cell = static_cast<std::size_t>((at + s) * top);
+        row.assign(rows + s * n, rows + (s + 1) * n);
+        const auto most = top_agents(row, static_cast<int>(top));
+        for (auto& v : row) v = -v;  // the most distrusted: the lowest belief first
+        const auto least = top_agents(row, static_cast<int>(top));
+        for (std::size_t i = 0; i < static_cast<std::size_t>(top); ++i) {
+          trusted_agent[cell + i] = most[i].agent;
+          trusted_belief[cell + i] = most[i].value;
+          distrusted_agent[cell + i] = least[i].agent;
+          distrusted_belief[cell + i] = -least[i].value;
+        }
+      }
     }
   };
 
@@ -128,7 +165,7 @@ class SignedModel final : public RankModel {
       sources = resolve_sources(run.graph, run.settings.graph);
       if (!run.writes_output()) return;
       out.emplace(run.settings.output, results_provenance(run));
-      rows.emplace(*out, static_cast<std::int64_t>(sources.size()), run.graph.n);
+      rows.emplace(*out, static_cast<std::int64_t>(sources.size()), run.graph.n, top_per_source_, block());
     });
     const SignedTrustResult r =
         run_signed_trust(run.exec, comm, run.graph, sources, o, run.settings.graph, rows ? rows->sink() : SignedRowSink());
@@ -144,12 +181,25 @@ class SignedModel final : public RankModel {
     std::vector<std::int64_t> source_ids(sources.size());
     for (std::size_t s = 0; s < sources.size(); ++s) source_ids[s] = g.id.empty() ? sources[s] : g.id[sources[s]];
     auto& f = out.file();
-    f.write_attr("/trust/signed", "mode", to_string(o.mode));
-    f.write_attr("/trust/signed", "iteration", to_string(o.iteration));
-    f.write_attr("/trust/signed", "steps", static_cast<std::int64_t>(o.steps));
-    f.write_attr("/trust/signed", "gamma", o.gamma);
-    f.write_attr("/trust/signed", "alpha", alpha_text(o));
-    f.write_attr("/trust/signed", "normalisation", std::string(normalisation));
+    std::vector<std::string> described;  // what the model's parameters are written on
+    if (rows.block) described.push_back("/trust/signed");
+    if (rows.top > 0) {
+      const std::string group = "/trust/signed_top";
+      out.ensure_group(group);
+      f.write_2d(group + "/trusted_agent", rows.trusted_agent.data(), k, rows.top);
+      f.write_2d(group + "/trusted_belief", rows.trusted_belief.data(), k, rows.top);
+      f.write_2d(group + "/distrusted_agent", rows.distrusted_agent.data(), k, rows.top);
+      f.write_2d(group + "/distrusted_belief", rows.distrusted_belief.data(), k, rows.top);
+      described.push_back(group);
+    }
+    for (const auto& object : described) {
+      f.write_attr(object, "mode", to_string(o.mode));
+      f.write_attr(object, "iteration", to_string(o.iteration));
+      f.write_attr(object, "steps", static_cast<std::int64_t>(o.steps));
+      f.write_attr(object, "gamma", o.gamma);
+      f.write_attr(object, "alpha", alpha_text(o));
+      f.write_attr(object, "normalisation", std::string(normalisation));
+    }
     out.write("/trust/signed_sources", source_ids);
     if (!g.id.empty()) out.write("/agents/id", g.id);
     out.commit();
@@ -167,6 +217,8 @@ class SignedModel final : public RankModel {
                        {"gamma", o.gamma},
                        {"steps", o.steps},
                        {"sources", k},
+                       {"top_per_source", rows.top},
+                       {"block", rows.block.has_value()},
                        {"seconds", r.seconds},
                        {"output", run.settings.output}};
       std::printf("%s\n", j.dump(2).c_str());
@@ -177,8 +229,11 @@ class SignedModel final : public RankModel {
       if (o.iteration == SignedIteration::weighted) std::printf(", gamma = %g", o.gamma);
       std::printf("\n");
       std::printf("alpha       %s (direct, co-citation, transpose, coupling)\n", alpha_text(o).c_str());
-      std::printf("sources     %lld, belief block [%lld, %lld] in %.3f s\n", static_cast<long long>(k),
+      std::printf("sources     %lld, belief rows [%lld, %lld] in %.3f s\n", static_cast<long long>(k),
                   static_cast<long long>(k), static_cast<long long>(g.n), r.seconds);
+      if (rows.top > 0)
+        std::printf("stored      the %lld most trusted and most distrusted agents of each source%s\n",
+                    static_cast<long long>(rows.top), rows.block ? ", and the whole block" : "");
       if (k > 0) {
         std::printf("most trusted by the first source (id %lld):\n", static_cast<long long>(source_ids[0]));
         print_top_agents(g, top_agents(rows.first, run.settings.top), "belief");
@@ -228,7 +283,13 @@ class SignedModel final : public RankModel {
   std::string mode_ = "one-step", iteration_ = "eventual", sources_file_;
   std::vector<double> alpha_ = {0.4, 0.4, 0.1, 0.1};
   std::vector<std::int64_t> sources_;
+  std::int64_t top_per_source_ = 0;  // 0: no top tables, the whole block
   CLI::Option* steps_ = nullptr;
+  CLI::Option* full_ = nullptr;
+
+  // Whether the whole [k, n] block is stored: always, unless top tables
+  // are asked for without --full.
+  bool block() const { return top_per_source_ == 0 || full_->count() > 0; }
 };
 
 }  // namespace

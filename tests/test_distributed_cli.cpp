@@ -269,7 +269,7 @@ TEST_F(DistributedRank, SignedTrustIsTheSameForOneTwoAndThreeProcesses) {
                         " --model signed --sources 1,2,3,7,13,35,905 --source-batch 2 --steps 6 "
                         "--iteration weighted --json -o ");
   // Fewer sources than processes: process 0 of three has none of its own.
-  expect_as_one_process("rank " + shell_quoted(path("otc.h5")) + " --model signed --sources 905,1 --steps 3 --json -o ");
+  expect_as_one_process("rank " + shell_quoted(path("otc.h5")) + " --model signed --sources 905,1 --steps 3 --top-per-source 3 --full --json -o ");
   // A distrust mode on a graph without distrust: exit 65, said once, no output.
   ASSERT_EQ(run("generate city --agents 2000 -o " + shell_quoted(path("city.h5")), dir.path()).rc, 0);
   expect_fails_once(2,

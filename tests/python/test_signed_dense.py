@@ -140,6 +140,51 @@ class SignedAgainstDense(unittest.TestCase):
             self.assertEqual(p.returncode, 65, p.stderr)
             self.assertIn(f"{listing}:2", p.stderr)
 
+    def test_top_tables_rank_the_dense_rows(self):
+        """--top-per-source K: each source's K highest and K lowest beliefs
+        of the dense formulas (ties: lower agent index first), in a file
+        without the block unless --full; with --full the block as well."""
+        rng = np.random.default_rng(4)
+        with tempdir() as d:
+            csv = os.path.join(d, "g.csv")
+            g = os.path.join(d, "g.h5")
+            write_edges(csv, random_signed_edges(rng, 40, 120, 0.3))
+            run("import", csv, "--signed", "-o", g)
+            w = read_csr(g).toarray().astype(np.float64)
+            want = dense_signed(w, "propagated", "eventual", (0.4, 0.4, 0.1, 0.1), 0.9, 5)
+            agent = {int(i): a for a, i in enumerate(read_ids(g))}
+            ids = [105, 100, 131, 117, 139]
+            rows = want[[agent[i] for i in ids]]
+            k = 6
+            args = ("--device", "cpu", "rank", g, "--model", "signed", "--mode", "propagated", "--steps", 5,
+                    "--sources", ",".join(map(str, ids)), "--source-batch", 2, "--top-per-source", k)
+            tops = os.path.join(d, "tops.h5")
+            run(*args, "-o", tops)
+            full = os.path.join(d, "full.h5")
+            run(*args, "--full", "-o", full)
+            for path in (tops, full):
+                with h5py.File(path, "r") as f:
+                    self.assertEqual("trust/signed" in f, path == full)
+                    t = f["trust/signed_top"]
+                    self.assertEqual(t.attrs["mode"], "propagated")
+                    for s, row in enumerate(rows):
+                        index = np.arange(len(row))
+                        # Beliefs equal to within rounding may rank either way: compare values,
+                        # and agents where the gap to the next value is clear.
+                        high = np.lexsort((index, -row))[:k]
+                        low = np.lexsort((index, row))[:k]
+                        np.testing.assert_allclose(t["trusted_belief"][s], row[high], rtol=1e-12, atol=1e-14)
+                        np.testing.assert_allclose(t["distrusted_belief"][s], row[low], rtol=1e-12, atol=1e-14)
+                        for got, want_agents, order in ((t["trusted_agent"][s], high, -row),
+                                                        (t["distrusted_agent"][s], low, row)):
+                            for i in range(k):
+                                clear = np.sort(np.abs(order - order[want_agents[i]]))[1] > 1e-9
+                                if clear:
+                                    self.assertEqual(got[i], want_agents[i], (s, i))
+                    self.assertTrue((t["distrusted_belief"][:, 0] < 0).all())
+                    if path == full:
+                        np.testing.assert_allclose(f["trust/signed"][:], rows, rtol=1e-12, atol=1e-14)
+
     def test_distrust_modes_on_an_unsigned_graph_exit_65(self):
         with tempdir() as d:
             csv = os.path.join(d, "u.csv")
