@@ -167,13 +167,17 @@ using SplitObserver =
 // columns, so nothing is exchanged while iterating unless `observe` is
 // given: then the processes meet once per iteration. `resume`, given on
 // process 0 only, is the whole state to go on from (a checkpoint's; its
-// block is released once shared). Collective: an error on any process (the
-// memory check, a non-finite residual) ends all of them with its exit code
-// (host::collectively).
+// block is released once shared). With `sink`, process 0 does not hold the
+// whole block: it receives the columns one process's share at a time and
+// hands each to `sink` (r.trust stays empty), so beside its own run it
+// needs room for the largest share only (without checkpoints, which gather
+// the whole block). Collective: an error on any process (the memory check,
+// a non-finite residual, the sink's write) ends all of them with its exit
+// code (host::collectively).
 PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
                                     const io::Graph& graph, const SeedSets& seeds, const EigenTrustOptions& options,
                                     const std::string& graph_name = "graph", const SplitObserver& observe = {},
-                                    PersonalizedResume* resume = nullptr);
+                                    PersonalizedResume* resume = nullptr, const PersonalizedRoundSink& sink = {});
 
 // Sets [first, last) of `seeds`, renumbered from 0.
 SeedSets slice(const SeedSets& seeds, std::int64_t first, std::int64_t last);

@@ -152,17 +152,20 @@ SeedSets slice(const SeedSets& seeds, std::int64_t first, std::int64_t last) {
 PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executor>& exec, const Communicator& comm,
                                     const io::Graph& g, const SeedSets& seeds, const EigenTrustOptions& options,
                                     const std::string& graph_name, const SplitObserver& observe,
-                                    PersonalizedResume* resume) {
+                                    PersonalizedResume* resume, const PersonalizedRoundSink& sink) {
   const std::int64_t k = seeds.count(), n = g.n;
   const auto me = static_cast<std::size_t>(comm.rank());
   const std::vector<std::int64_t> sets = even_bounds(k, comm.size());
   const SeedSets mine = slice(seeds, sets[me], sets[me + 1]);
   const std::int64_t own = mine.count();
+  std::int64_t widest = 0;  // the most seed sets a process has
+  for (std::size_t p = 0; p + 1 < sets.size(); ++p) widest = std::max(widest, sets[p + 1] - sets[p]);
   collectively(comm, [&] {  // before a process without seed sets waits for the others
     validate(options);
-    // Process 0 gathers the whole result (and, for checkpoints, the whole block) beside its own run.
+    // Process 0 receives the result one process's columns at a time (for
+    // checkpoints, or without a sink, the whole block) beside its own run.
     if (comm.rank() == 0)
-      require_result_room(n, k,
+      require_result_room(n, observe || !sink ? k : widest,
                           own == 0 ? 0
                           : exec->kind() == kernels::BackendKind::cpu
                               ? personalized_bytes(exec->kind(), n, g.nnz(), own, mine.entries())
@@ -231,12 +234,34 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
     if (failure) std::rethrow_exception(failure);
   });
 
-  // Process 0 assembles what one process would have computed.
+  // Process 0 assembles what one process would have computed, the columns
+  // handed to `sink` one process's at a time (or put in r.trust).
   PersonalizedResult r;
   r.n = n;
   r.k = k;
-  if (comm.rank() == 0) r.trust.resize(static_cast<std::size_t>(k * n));
-  if (n > 0) comm.gatherv(local.trust.data(), r.trust.data(), sets, static_cast<std::size_t>(n) * sizeof(double));
+  const PersonalizedRoundSink whole = [&](std::int64_t first, const PersonalizedResult& part) {
+    if (r.trust.empty()) r.trust.resize(static_cast<std::size_t>(k * n));
+    std::copy(part.trust.begin(), part.trust.end(), r.trust.begin() + first * n);
+  };
+  const PersonalizedRoundSink& deliver = sink ? sink : whole;
+  PersonalizedResult part;  // process 0: another process's columns
+  part.n = n;
+  for (int p = 0; p < comm.size(); ++p) {
+    const std::int64_t first = sets[static_cast<std::size_t>(p)], count = sets[static_cast<std::size_t>(p) + 1] - first;
+    if (count == 0) continue;
+    if (p > 0 && n > 0) {
+      std::vector<std::int64_t> bounds(static_cast<std::size_t>(comm.size()) + 1, 0);
+      for (int q = p + 1; q <= comm.size(); ++q) bounds[static_cast<std::size_t>(q)] = count;
+      part.k = count;
+      if (comm.rank() == 0) part.trust.resize(static_cast<std::size_t>(count * n));
+      comm.gatherv(comm.rank() == p ? local.trust.data() : nullptr, part.trust.data(), bounds,
+                   static_cast<std::size_t>(n) * sizeof(double));
+    }
+    collectively(comm, [&] {
+      if (comm.rank() == 0) deliver(first, p == 0 ? local : part);
+    });
+  }
+  part = PersonalizedResult();
   r.column_iterations = comm.gatherv(local.column_iterations, sets);
   r.column_residuals = comm.gatherv(local.column_residuals, sets);
   const std::vector<double> residuals = merged_residuals(comm, local.convergence.residuals);

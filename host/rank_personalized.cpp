@@ -231,8 +231,9 @@ class PersonalizedModel final : public RankModel {
   }
 
   // A distributed run (DESIGN §7): every process reads the seed sets and
-  // iterates its share of them; process 0 gathers, writes and prints. Each
-  // step that may fail is collective. With --run-dir, process 0 restores
+  // iterates its share of them; process 0 receives the columns one
+  // process's share at a time, writes and prints. Each step that may fail
+  // is collective. With --run-dir, process 0 restores
   // and writes the checkpoints, gathering the state from every process for
   // each one (host/personalized.hpp).
   void run_distributed(const RankRun& run, const EigenTrustOptions& o) const {
@@ -248,8 +249,11 @@ class PersonalizedModel final : public RankModel {
     std::optional<RankCheckpoints> checkpoints;
     open_checkpoints(run, seeds, o, checkpoints, resume);
     std::optional<io::ResultsWriter> out;
+    Columns kept;  // process 0's
     collectively(comm, [&] {
-      if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
+      if (!run.writes_output()) return;
+      out.emplace(run.settings.output, results_provenance(run));
+      keep_columns(kept, run, seeds.count(), *out);
     });
     PersonalizedResume whole;  // process 0: the state gathered for a checkpoint
     SplitObserver observe;
@@ -261,13 +265,11 @@ class PersonalizedModel final : public RankModel {
             [&] { whole = gather(); });
         whole = PersonalizedResume();
       };
-    const PersonalizedResult r = run_personalized(run.exec, comm, run.graph, seeds, o, run.settings.graph, observe,
-                                                  resume ? &*resume : nullptr);
+    const PersonalizedResult r =
+        run_personalized(run.exec, comm, run.graph, seeds, o, run.settings.graph, observe, resume ? &*resume : nullptr,
+                         [&kept](std::int64_t first, const PersonalizedResult& part) { kept.keep(first, part); });
     collectively(comm, [&] {
       if (!out) return;
-      Columns kept;
-      keep_columns(kept, run, seeds.count(), *out);
-      kept.keep(0, r);
       write_and_report(run, o, seeds, r, kept.tops, seeds.count(), *out);
       check_convergence(run, r.convergence, o.tolerance);
     });
