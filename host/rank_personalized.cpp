@@ -1,8 +1,10 @@
 // `trustprop rank --model personalized`: batched personalized trust
 // (DESIGN §3, docs/personalized.md). Seed sets from --seeds or --seeds-file;
 // writes the top agents of every seed set (default 100) or, with --full, the
-// whole [k, n] block, plus the seed sets and per-column convergence. With
-// --run-dir it checkpoints (host/rank_checkpointing.hpp,
+// whole [k, n] block, plus the seed sets and per-column convergence. Seed
+// sets past what memory holds run in rounds (--seed-batch, or as many as
+// fit), each round's columns ranked and written as it ends. With --run-dir
+// it checkpoints, in one round (host/rank_checkpointing.hpp,
 // host/rank_personalized_checkpoint.hpp).
 //
 // Options shared with other models (host/rank_options.hpp): --seeds and
