@@ -200,7 +200,11 @@ class PersonalizedModel final : public RankModel {
                            std::min<std::int64_t>(std::max(run.settings.top, 0), kept.n));
     kept.tops.resize(static_cast<std::size_t>(k));
     out.ensure_group(group);
-    if (full()) kept.block.emplace(out.file(), group + "/trust", io::h5::native_type<double>(), k, kept.n);
+    if (!full()) return;
+    out.require_room(8.0 * static_cast<double>(k) * static_cast<double>(kept.n),
+                     "the [" + std::to_string(k) + ", " + std::to_string(kept.n) +
+                         "] block of personalized trust (--full, 8 B per agent per seed set)");
+    kept.block.emplace(out.file(), group + "/trust", io::h5::native_type<double>(), k, kept.n);
   }
 
   // Seed sets per batch: --seed-batch, else as many as a backend of `kind`

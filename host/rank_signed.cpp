@@ -122,7 +122,12 @@ class SignedModel final : public RankModel {
     Rows(io::ResultsWriter& out, std::int64_t sources, std::int64_t agents, std::int64_t top_per_source, bool full)
         : n(agents), top(std::min(top_per_source, agents)) {
       out.ensure_group("/trust");
-      if (full) block.emplace(out.file(), "/trust/signed", io::h5::native_type<double>(), sources, n);
+      if (full) {
+        out.require_room(8.0 * static_cast<double>(sources) * static_cast<double>(n),
+                         "the [" + std::to_string(sources) + ", " + std::to_string(n) +
+                             "] belief block of signed trust (8 B per agent per source)");
+        block.emplace(out.file(), "/trust/signed", io::h5::native_type<double>(), sources, n);
+      }
       const auto cells = static_cast<std::size_t>(sources * top);
       trusted_agent.resize(cells);
       distrusted_agent.resize(cells);

@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 
 #include "common/error.hpp"
+#include "common/size_text.hpp"
 
 namespace trustprop::io {
 
@@ -47,6 +49,16 @@ AtomicOutput::AtomicOutput(std::string target) : target_(std::move(target)) {
 
 AtomicOutput::~AtomicOutput() {
   if (!committed_) std::remove(temp_.c_str());
+}
+
+void AtomicOutput::require_room(double bytes, const std::string& what) const {
+  const std::string dir = parent_dir(target_);
+  std::error_code ec;
+  const auto space = std::filesystem::space(dir, ec);
+  if (ec || static_cast<double>(space.available) >= bytes) return;  // unknown: the write will tell
+  throw IoError(target_ + ": " + what + " needs " + size_text(bytes) + " on disk, " + dir + " has " +
+                size_text(static_cast<double>(space.available)) +
+                " available; free space there, or write the results elsewhere");
 }
 
 void AtomicOutput::commit() {

@@ -18,6 +18,11 @@ class AtomicOutput {
   AtomicOutput& operator=(const AtomicOutput&) = delete;
 
   const std::string& temp_path() const { return temp_; }
+  // Throws IoError (exit 74) when the target's file system has less than
+  // `bytes` available for `what` ("<target>: <what> needs X on disk, <dir>
+  // has Y available; ..."), so that a large output is refused before hours
+  // of computing rather than when its write fails.
+  void require_room(double bytes, const std::string& what) const;
   const std::string& target() const { return target_; }
   // fsyncs the temporary file, renames it to the target, fsyncs the directory.
   void commit();

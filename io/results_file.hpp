@@ -33,6 +33,8 @@ class ResultsWriter {
   void write(const std::string& dataset, const std::vector<double>& values);
   void write(const std::string& dataset, const std::vector<std::int64_t>& values);
   void ensure_group(const std::string& group);
+  // Refuses (exit 74) a file whose `bytes` its disk cannot take (AtomicOutput::require_room).
+  void require_room(double bytes, const std::string& what) const { out_.require_room(bytes, what); }
   void commit();
 
  private:

@@ -18,15 +18,6 @@ constexpr double workspace_per_item = 40.0 / 2048.0;  // StepWorkspace: 40 B per
 
 }  // namespace
 
-std::string size_text(double bytes) {
-  char buf[32];
-  if (bytes < double(1ull << 30))
-    std::snprintf(buf, sizeof buf, "%.1f MiB", bytes / double(1ull << 20));
-  else
-    std::snprintf(buf, sizeof buf, "%.1f GiB", bytes / double(1ull << 30));
-  return buf;
-}
-
 std::size_t with_margin(BackendKind kind, double bytes) {
   return static_cast<std::size_t>(bytes * (1.0 + margin_fraction) +
                                   (kind == BackendKind::cuda ? margin_bytes : host_margin_bytes));

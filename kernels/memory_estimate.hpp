@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/size_text.hpp"
 #include "kernels/executor.hpp"
 
 namespace trustprop::kernels {
@@ -47,8 +48,7 @@ std::size_t eigentrust_host_bytes(std::int64_t n, std::int64_t nnz);
 // The estimate for the backend of `kind`: the device's or the host's.
 std::size_t eigentrust_bytes(BackendKind kind, std::int64_t n, std::int64_t nnz);
 
-// Bytes as the memory messages say them: "3.0 GiB", or "257.0 MiB" below a GiB.
-std::string size_text(double bytes);
+using trustprop::size_text;  // common/size_text.hpp
 
 // Throws InternalError (exit 70) when `exec` has less than `bytes`
 // available: on a GPU "<what> needs X GiB of device memory, <device> has Y

@@ -1,0 +1,55 @@
+// A results block larger than its disk is refused before computing: on a
+// small tmpfs (tests/private_tmpfs.hpp), `rank --model personalized --full`
+// and `--model signed` whose [k, n] block cannot fit end at once with exit
+// 74, the bytes needed and available, and nothing left on that disk; the
+// same runs without the block (top tables only) go through there.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "cli_runner.hpp"
+#include "private_tmpfs.hpp"
+
+using namespace trustprop::testing;
+using namespace trustprop::testing::cli;
+
+namespace {
+
+std::string ids(int count, int stride) {
+  std::string list;
+  for (int s = 0; s < count; ++s) list += (s > 0 ? "," : "") + std::to_string(s * stride);
+  return list;
+}
+
+}  // namespace
+
+TEST(ResultsDiskRoom, ABlockLargerThanTheDiskIsRefusedBeforeComputing) {
+  TempDir dir;
+  PrivateTmpfs disk(dir.path() / "disk", 8 << 20);
+  if (!disk.problem().empty()) GTEST_SKIP() << "cannot mount a tmpfs to fill up: " << disk.problem();
+  const std::string graph = shell_quoted((dir.path() / "g.h5").string());
+  ASSERT_EQ(run("generate city --agents 20000 -o " + graph, dir.path()).rc, 0);
+  const std::string out = shell_quoted((dir.path() / "disk" / "out.h5").string());
+  // 60 rows of 20,000 agents: 9.2 MiB, on an 8 MiB disk.
+  const struct {
+    std::string block, tops, what;
+  } cases[] = {
+      {"--model personalized --full --seeds " + ids(60, 300), "--model personalized --seeds " + ids(60, 300),
+       "block of personalized trust"},
+      {"--model signed --mode trust-only --steps 1 --sources " + ids(60, 300),
+       "--model signed --mode trust-only --steps 1 --top-per-source 5 --sources " + ids(60, 300),
+       "belief block of signed trust"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.block);
+    const RunResult r = run("--device cpu rank " + graph + " " + c.block + " -o " + out, dir.path());
+    EXPECT_EQ(r.rc, 74) << r.err;
+    EXPECT_NE(r.err.find("the [60, 20000] " + c.what), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("needs 9.2 MiB on disk"), std::string::npos) << r.err;
+    EXPECT_TRUE(fs::is_empty(dir.path() / "disk")) << "output left behind";
+    const RunResult tops = run("--device cpu rank " + graph + " " + c.tops + " -o " + out, dir.path());
+    EXPECT_EQ(tops.rc, 0) << tops.err;
+    EXPECT_TRUE(fs::exists(dir.path() / "disk" / "out.h5"));
+    fs::remove(dir.path() / "disk" / "out.h5");
+  }
+}
