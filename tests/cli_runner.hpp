@@ -85,6 +85,13 @@ inline RunResult run(const std::string& args, const fs::path& scratch, bool pref
 
 inline std::string shell_quoted(const std::string& s) { return "'" + s + "'"; }
 
+// "0,S,2S,...": `count` agent ids `stride` apart, for --seeds and --sources.
+inline std::string id_list(int count, int stride) {
+  std::string ids;
+  for (int s = 0; s < count; ++s) ids += (s > 0 ? "," : "") + std::to_string(s * stride);
+  return ids;
+}
+
 inline const std::string kData = setting("TRUSTPROP_TEST_DATA", TRUSTPROP_TEST_DATA);
 
 // Writes DIR/limited-KIB.sh, which runs its arguments with at most `kib`

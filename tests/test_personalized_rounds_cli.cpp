@@ -24,11 +24,6 @@ void expect_same_results(const std::string& a, const std::string& b) {
   EXPECT_EQ(x, datasets(b));
 }
 
-std::string seed_ids(int count, int stride) {
-  std::string ids;
-  for (int s = 0; s < count; ++s) ids += (s > 0 ? "," : "") + std::to_string(s * stride);
-  return ids;
-}
 
 }  // namespace
 
@@ -39,7 +34,7 @@ TEST(PersonalizedRoundsCli, SeedSetsPastMemoryRunInRoundsWithTheSameResults) {
   // Many agents and few ties: 2 MiB per seed set against Cᵀ's 2.5 MiB.
   ASSERT_EQ(run("generate rmat --scale 17 --edge-factor 2 -o " + graph, dir.path()).rc, 0);
   const std::string rank = " --device cpu --threads 1 rank " + graph +
-                           " --model personalized --full --top-per-seed 20 --seeds " + seed_ids(60, 2000);
+                           " --model personalized --full --top-per-seed 20 --seeds " + id_list(60, 2000);
   ASSERT_EQ(run(rank + " -o " + shell_quoted(whole), dir.path()).rc, 0);
 
   // The room 15 seed sets ask for by their dry run, and 16 MiB: the dry run

@@ -13,16 +13,6 @@
 using namespace trustprop::testing;
 using namespace trustprop::testing::cli;
 
-namespace {
-
-std::string ids(int count, int stride) {
-  std::string list;
-  for (int s = 0; s < count; ++s) list += (s > 0 ? "," : "") + std::to_string(s * stride);
-  return list;
-}
-
-}  // namespace
-
 TEST(ResultsDiskRoom, ABlockLargerThanTheDiskIsRefusedBeforeComputing) {
   TempDir dir;
   PrivateTmpfs disk(dir.path() / "disk", 8 << 20);
@@ -34,10 +24,10 @@ TEST(ResultsDiskRoom, ABlockLargerThanTheDiskIsRefusedBeforeComputing) {
   const struct {
     std::string block, tops, what;
   } cases[] = {
-      {"--model personalized --full --seeds " + ids(60, 300), "--model personalized --seeds " + ids(60, 300),
+      {"--model personalized --full --seeds " + id_list(60, 300), "--model personalized --seeds " + id_list(60, 300),
        "block of personalized trust"},
-      {"--model signed --mode trust-only --steps 1 --sources " + ids(60, 300),
-       "--model signed --mode trust-only --steps 1 --top-per-source 5 --sources " + ids(60, 300),
+      {"--model signed --mode trust-only --steps 1 --sources " + id_list(60, 300),
+       "--model signed --mode trust-only --steps 1 --top-per-source 5 --sources " + id_list(60, 300),
        "belief block of signed trust"},
   };
   for (const auto& c : cases) {
