@@ -33,6 +33,14 @@ CLI::Option* shared_rank_option(CLI::App& rank, const std::string& name, const s
   return rank.add_option(name, CLI::callback_t{}, help)->type_name(type_name)->expected(1);
 }
 
+CLI::Option* shared_rank_flag(CLI::App& rank, const std::string& name, const std::string& help) {
+  if (CLI::Option* existing = rank.get_option_no_throw(name)) {
+    existing->description(existing->get_description() + "; " + help);
+    return existing;
+  }
+  return rank.add_flag(name, help);
+}
+
 std::vector<std::int64_t> parse_id_list(const std::string& text, const std::string& option) {
   std::vector<std::int64_t> ids;
   std::size_t begin = 0;

@@ -21,6 +21,9 @@ namespace trustprop::host {
 CLI::Option* shared_rank_option(CLI::App& rank, const std::string& name, const std::string& type_name,
                                 const std::string& help);
 
+// The same for a flag (`--full`): read it with option->count() > 0.
+CLI::Option* shared_rank_flag(CLI::App& rank, const std::string& name, const std::string& help);
+
 // The ids of a comma-separated list ("3,17,42"). Throws UsageError naming
 // `option` and the token that is not an integer.
 std::vector<std::int64_t> parse_id_list(const std::string& text, const std::string& option);

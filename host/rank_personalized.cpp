@@ -52,11 +52,7 @@ class PersonalizedModel final : public RankModel {
     rank.add_option("--top-per-seed", top_per_seed_,
                     "personalized: store the K most trusted agents of each seed set (default 100 unless --full)")
         ->check(CLI::PositiveNumber);
-    full_ = rank.get_option_no_throw("--full");
-    if (full_)
-      full_->description(full_->get_description() + "; personalized: store the whole [k, n] block");
-    else
-      full_ = rank.add_flag("--full", "personalized: store the whole [k, n] block of trust (8 B per agent per seed set)");
+    full_ = shared_rank_flag(rank, "--full", "personalized: store the whole [k, n] block of trust (8 B per agent per seed set)");
     rank.add_option("--seed-batch", seed_batch_,
                     "personalized: seed sets propagated together (default: as many as memory holds, the rest in "
                     "further rounds)")

@@ -58,11 +58,7 @@ class SignedModel final : public RankModel {
                     "signed: store the K most trusted and the K most distrusted agents of every source (then the "
                     "whole [k, n] block only with --full)")
         ->check(CLI::NonNegativeNumber);
-    full_ = rank.get_option_no_throw("--full");
-    if (full_)
-      full_->description(full_->get_description() + "; signed: with --top-per-source, store the block as well");
-    else
-      full_ = rank.add_flag("--full", "signed: with --top-per-source, store the whole [k, n] block as well");
+    full_ = shared_rank_flag(rank, "--full", "signed: with --top-per-source, store the whole [k, n] block as well");
   }
 
   toml::table config(const RankSettings&) const override {

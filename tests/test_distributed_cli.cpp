@@ -116,6 +116,23 @@ class DistributedRank : public MpiTest {
     EXPECT_FALSE(fs::exists(path("out.h5")));
   }
 
+  // `args` ("rank GRAPH ... -o ", a batch model whose whole result has
+  // `cells` float64 entries) on `processes` processes, process 0 left room
+  // for its own run and half the result: it holds a share or a batch at a
+  // time, so the run goes through, with every dataset as one process's.
+  void expect_process0_streams(int processes, const std::string& args, double cells) {
+    const auto room = process0_room(processes, args + shell_quoted(path("out.h5")));
+    if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
+    const double own = room->plan["partition"][0]["memory_bytes_estimate"].get<double>();
+    const RunResult r = run(mpiexec_launch() + limited(room->limit_kib(own + 8.0 * cells / 2)) + args +
+                                shell_quoted(path("out.h5")) + " : -n " + std::to_string(processes - 1) + " " +
+                                kBinary + " --threads 1 " + args + shell_quoted(path("out.h5")),
+                            dir.path(), false);
+    ASSERT_EQ(r.rc, 0) << r.err;
+    ASSERT_EQ(run(args + shell_quoted(path("one.h5")), dir.path()).rc, 0);
+    EXPECT_EQ(datasets(path("out.h5")), datasets(path("one.h5")));
+  }
+
   // `processes` processes rank a 5000-agent city with `model` options and
   // --max-walltime 1s, never converging: all exit 75 after one message,
   // write no results, and leave a valid checkpoint of `kind`.
@@ -512,18 +529,10 @@ TEST_F(DistributedRank, APersonalizedResultLargerThanProcess0sMemoryIsWrittenAsI
     std::ofstream sets(path("sets.txt"));
     for (int set = 0; set < 800; ++set) sets << set * 61 << "\n";
   }
-  const std::string args = "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
-                           shell_quoted(path("sets.txt")) + " --max-iterations 1 --full --top-per-seed 5 -o ";
-  const auto room = process0_room(3, args + shell_quoted(path("out.h5")));
-  if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
-  const double own = room->plan["partition"][0]["memory_bytes_estimate"].get<double>();
-  const RunResult r = run(mpiexec_launch() + limited(room->limit_kib(own + 8.0 * 50000 * 800 / 2)) + args +
-                              shell_quoted(path("out.h5")) + " : -n 2 " + kBinary + " --threads 1 " + args +
-                              shell_quoted(path("out.h5")),
-                          dir.path(), false);
-  ASSERT_EQ(r.rc, 0) << r.err;
-  ASSERT_EQ(run("--threads 2 " + args + shell_quoted(path("one.h5")), dir.path()).rc, 0);
-  EXPECT_EQ(datasets(path("out.h5")), datasets(path("one.h5")));
+  expect_process0_streams(3,
+                          "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
+                              shell_quoted(path("sets.txt")) + " --max-iterations 1 --full --top-per-seed 5 -o ",
+                          50000 * 800);
 }
 
 TEST_F(DistributedRank, ARowModelShareOneProcessCannotHoldEndsEveryProcessOnce) {
@@ -549,16 +558,8 @@ TEST_F(DistributedRank, ASignedResultLargerThanProcess0sMemoryIsWrittenAsItComes
     std::ofstream sources(path("sources.txt"));
     for (int s = 0; s < 400; ++s) sources << s * 113 << "\n";
   }
-  const std::string args = "rank " + shell_quoted(path("g.h5")) + " --model signed --mode trust-only --steps 2 " +
-                           "--source-batch 64 --sources-file " + shell_quoted(path("sources.txt")) + " -o ";
-  const auto room = process0_room(2, args + shell_quoted(path("out.h5")));
-  if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
-  const double own = room->plan["partition"][0]["memory_bytes_estimate"].get<double>();
-  const RunResult r = run(mpiexec_launch() + limited(room->limit_kib(own + 8.0 * 50000 * 400 / 2)) + args +
-                              shell_quoted(path("out.h5")) + " : -n 1 " + kBinary + " --threads 1 " + args +
-                              shell_quoted(path("out.h5")),
-                          dir.path(), false);
-  ASSERT_EQ(r.rc, 0) << r.err;
-  ASSERT_EQ(run(args + shell_quoted(path("one.h5")), dir.path()).rc, 0);
-  EXPECT_EQ(datasets(path("out.h5")), datasets(path("one.h5")));
+  expect_process0_streams(2,
+                          "rank " + shell_quoted(path("g.h5")) + " --model signed --mode trust-only --steps 2 " +
+                              "--source-batch 64 --sources-file " + shell_quoted(path("sources.txt")) + " -o ",
+                          50000 * 400);
 }

@@ -63,6 +63,15 @@ def write_edges(path, edges):
             f.write(f"{s},{t},{w:g}\n")
 
 
+def signed_graph(d, seed, n, edges):
+    """random_signed_edges imported into d/g.h5: its path and dense W."""
+    csv = os.path.join(d, "g.csv")
+    g = os.path.join(d, "g.h5")
+    write_edges(csv, random_signed_edges(np.random.default_rng(seed), n, edges, 0.3))
+    run("import", csv, "--signed", "-o", g)
+    return g, read_csr(g).toarray().astype(np.float64)
+
+
 def read_ids(graph):
     with h5py.File(graph, "r") as f:
         return f["agents/id"][:]
@@ -75,13 +84,8 @@ def read_signed(path):
 
 class SignedAgainstDense(unittest.TestCase):
     def check_graph(self, seed, n, edges, alpha, gamma, steps):
-        rng = np.random.default_rng(seed)
         with tempdir() as d:
-            csv = os.path.join(d, "g.csv")
-            g = os.path.join(d, "g.h5")
-            write_edges(csv, random_signed_edges(rng, n, edges, 0.3))
-            run("import", csv, "--signed", "-o", g)
-            w = read_csr(g).toarray().astype(np.float64)
+            g, w = signed_graph(d, seed, n, edges)
             for mode in MODES:
                 for iteration in ITERATIONS:
                     with self.subTest(seed=seed, mode=mode, iteration=iteration):
@@ -106,13 +110,8 @@ class SignedAgainstDense(unittest.TestCase):
         self.check_graph(seed=2, n=40, edges=90, alpha=(0.7, 0.0, 0.2, 0.1), gamma=0.5, steps=15)
 
     def test_sources_in_order_from_list_and_file(self):
-        rng = np.random.default_rng(3)
         with tempdir() as d:
-            csv = os.path.join(d, "g.csv")
-            g = os.path.join(d, "g.h5")
-            write_edges(csv, random_signed_edges(rng, 20, 60, 0.3))
-            run("import", csv, "--signed", "-o", g)
-            w = read_csr(g).toarray().astype(np.float64)
+            g, w = signed_graph(d, 3, 20, 60)
             want = dense_signed(w, "one-step", "eventual", (0.4, 0.4, 0.1, 0.1), 0.9, 20)
             agent = {int(i): a for a, i in enumerate(read_ids(g))}
             ids = [117, 100, 105, 117]
@@ -144,13 +143,8 @@ class SignedAgainstDense(unittest.TestCase):
         """--top-per-source K: each source's K highest and K lowest beliefs
         of the dense formulas (ties: lower agent index first), in a file
         without the block unless --full; with --full the block as well."""
-        rng = np.random.default_rng(4)
         with tempdir() as d:
-            csv = os.path.join(d, "g.csv")
-            g = os.path.join(d, "g.h5")
-            write_edges(csv, random_signed_edges(rng, 40, 120, 0.3))
-            run("import", csv, "--signed", "-o", g)
-            w = read_csr(g).toarray().astype(np.float64)
+            g, w = signed_graph(d, 4, 40, 120)
             want = dense_signed(w, "propagated", "eventual", (0.4, 0.4, 0.1, 0.1), 0.9, 5)
             agent = {int(i): a for a, i in enumerate(read_ids(g))}
             ids = [105, 100, 131, 117, 139]
