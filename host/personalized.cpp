@@ -330,22 +330,34 @@ PersonalizedResult iterate(const std::shared_ptr<const kernels::Executor>& exec,
   c.residual = *std::max_element(r.column_residuals.begin(), r.column_residuals.end());
   r.iterate_seconds = seconds_since(t1);
 
-  // Free T' first: the host copy and the [k, n] result then need no more
-  // memory than the iteration did (on the CPU, T is host memory and is read
-  // where it lies).
+  // Free T' first: the [k, n] result then needs no more memory than the
+  // iteration did. On the CPU, T is host memory and is read where it lies;
+  // from a GPU it comes band by band of agents (a band of the agent-major T
+  // is contiguous) through a staging buffer of at most 64 MiB and 4% of
+  // the result, within the 5% the host checks allow beside it.
   t_next = kernels::Array<double>();
-  std::vector<double> copied;
-  if (exec->kind() != kernels::BackendKind::cpu) copied = t.to_host();
-  const double* agent_major = copied.empty() ? t.data() : copied.data();
   r.trust.resize(static_cast<std::size_t>(n) * columns);
-  constexpr std::int64_t tile = 256;
+  const bool on_host = exec->kind() == kernels::BackendKind::cpu;
+  const std::int64_t band =
+      on_host ? n
+              : std::max<std::int64_t>(1, std::min<std::int64_t>((std::int64_t{64} << 20) / (8 * static_cast<std::int64_t>(columns)), n / 25));
+  std::vector<double> staging(on_host ? 0 : static_cast<std::size_t>(std::min(band, n)) * columns);
+  for (std::int64_t b0 = 0; b0 < n; b0 += band) {
+    const std::int64_t b1 = std::min(n, b0 + band);
+    const double* agent_major = t.data() + static_cast<std::size_t>(b0) * columns;
+    if (!on_host) {
+      exec->copy_to_host(staging.data(), agent_major, static_cast<std::size_t>(b1 - b0) * columns * sizeof(double));
+      agent_major = staging.data();
+    }
+    constexpr std::int64_t tile = 256;
 #pragma omp parallel for schedule(static)
-  for (std::int64_t j0 = 0; j0 < n; j0 += tile) {
-    const std::int64_t j1 = std::min(n, j0 + tile);
-    for (std::size_t col = 0; col < columns; ++col)
-      for (std::int64_t j = j0; j < j1; ++j)
-        r.trust[col * static_cast<std::size_t>(n) + static_cast<std::size_t>(j)] =
-            agent_major[static_cast<std::size_t>(j) * columns + col];
+    for (std::int64_t j0 = b0; j0 < b1; j0 += tile) {
+      const std::int64_t j1 = std::min(b1, j0 + tile);
+      for (std::size_t col = 0; col < columns; ++col)
+        for (std::int64_t j = j0; j < j1; ++j)
+          r.trust[col * static_cast<std::size_t>(n) + static_cast<std::size_t>(j)] =
+              agent_major[static_cast<std::size_t>(j - b0) * columns + col];
+    }
   }
   return r;
 }
@@ -393,12 +405,12 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
 std::int64_t personalized_round_size(kernels::BackendKind kind, std::size_t available, std::int64_t n, std::int64_t nnz,
                                      std::int64_t k, std::int64_t entries) {
   const bool gpu = kind == kernels::BackendKind::cuda;
-  // A GPU round's block comes to the host agent-major and is turned into
-  // its [k, n] result beside it: 16 B per agent per set, plus 5%.
+  // A GPU round's [k, n] result is held on the host: 8 B per agent per set,
+  // plus 5% (the staging of its copy from the device, host/personalized.cpp).
   const std::size_t host = gpu ? kernels::cpu::host_memory_available() : 0;
   const auto fits = [&](std::int64_t sets) {
     return personalized_bytes(kind, n, nnz, sets, entries) <= available &&
-           (!gpu || 16.0 * 1.05 * static_cast<double>(n) * static_cast<double>(sets) <= static_cast<double>(host));
+           (!gpu || 8.0 * 1.05 * static_cast<double>(n) * static_cast<double>(sets) <= static_cast<double>(host));
   };
   if (fits(k)) return k;
   std::int64_t fit = 0, hi = k;

@@ -122,7 +122,7 @@ PersonalizedResult run_personalized(const std::shared_ptr<const kernels::Executo
 
 // The most of k seed sets (`seed_entries` seeds in all) a backend of `kind`
 // with `available` bytes free holds in one batch (personalized_bytes with
-// all the seeds; on a GPU also the host room for the batch's block and result): k when
+// all the seeds; on a GPU also the host room for the batch's result): k when
 // they all fit, 0 when not even one does.
 std::int64_t personalized_round_size(kernels::BackendKind kind, std::size_t available, std::int64_t n, std::int64_t nnz,
                                      std::int64_t k, std::int64_t seed_entries);
