@@ -776,14 +776,19 @@ GenerateStats generate_city(const std::string& path, const CityParams& params, c
       kinds, stats.layout, &json);
   writer.set_kinds(kinds);
   writer.set_attribute("generator", json);
-  stats.agents = params.agents;
+  commit_generated(writer, params.agents, t0, stats);
+  return stats;
+}
+
+void commit_generated(GraphWriter& writer, std::int64_t agents, std::chrono::steady_clock::time_point started,
+                      GenerateStats& stats) {
+  stats.agents = agents;
   stats.edges = writer.nnz_written();
   const auto t1 = std::chrono::steady_clock::now();
   writer.commit();
   const auto t2 = std::chrono::steady_clock::now();
-  stats.seconds = std::chrono::duration<double>(t2 - t0).count();
+  stats.seconds = std::chrono::duration<double>(t2 - started).count();
   stats.seconds_commit = std::chrono::duration<double>(t2 - t1).count();
-  return stats;
 }
 
 Graph generate_city_graph(const CityParams& params, CityLayout* layout) {

@@ -15,6 +15,7 @@
 // a file is streamed with O(n + block) memory: the graph is never held.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -53,6 +54,11 @@ struct GenerateStats {
   double seconds_commit = 0;  // of which: commit (attributes, flush, fsync, rename)
   CityLayout layout;
 };
+
+// Commits a generated graph file and records its agents, ties and times
+// in `stats` (`started`: when the generation began).
+void commit_generated(GraphWriter& writer, std::int64_t agents, std::chrono::steady_clock::time_point started,
+                      GenerateStats& stats);
 
 // Receives consecutive row blocks: `rows` row lengths, then their columns
 // and weights concatenated (the arguments of GraphWriter::append_rows).

@@ -377,13 +377,7 @@ GenerateStats generate_rmat(const std::string& path, const RmatParams& params, c
   });
   writer.set_attribute("generator", generator_json(params, g, c.nnz));
   GenerateStats stats;
-  stats.agents = c.n;
-  stats.edges = writer.nnz_written();
-  const auto t1 = std::chrono::steady_clock::now();
-  writer.commit();
-  const auto t2 = std::chrono::steady_clock::now();
-  stats.seconds = std::chrono::duration<double>(t2 - t0).count();
-  stats.seconds_commit = std::chrono::duration<double>(t2 - t1).count();
+  commit_generated(writer, c.n, t0, stats);
   return stats;
 }
 

@@ -310,4 +310,29 @@ CsrBuildResult build_csr(RawEdges&& e, const CsrBuildOptions& o, const std::stri
   return res;
 }
 
+CsrBuildOptions csr_build_options(const ImportOptions& o) {
+  CsrBuildOptions bo;
+  bo.keep_self_loops = o.keep_self_loops;
+  bo.duplicates = o.duplicates;
+  bo.scale_weights = o.scale_weights;
+  return bo;
+}
+
+void note_parsed(ImportStats& st, const TextInput& in, const RawEdges& edges, std::int64_t parse_start_ns) {
+  st.lines = in.line_number();
+  st.bytes = in.bytes_read();
+  st.compressed = in.compressed();
+  st.edges_read = static_cast<std::int64_t>(edges.size());
+  st.parse_seconds = seconds_since(parse_start_ns);
+}
+
+void note_built(ImportStats& st, const CsrBuildResult& res, std::int64_t build_start_ns) {
+  st.self_loops_dropped = res.self_loops_dropped;
+  st.duplicates_merged = res.duplicates_merged;
+  st.weight_scale = res.weight_scale;
+  st.weight_min = res.weight_min;
+  st.weight_max = res.weight_max;
+  st.build_seconds = seconds_since(build_start_ns);
+}
+
 }  // namespace trustprop::io::detail

@@ -36,4 +36,15 @@ struct CsrBuildResult {
 // DataError when the agents do not fit 32-bit indices; `where` names the input.
 CsrBuildResult build_csr(RawEdges&& edges, const CsrBuildOptions& options, const std::string& where);
 
+// The build options an import's options ask for (fixed_n left at -1).
+CsrBuildOptions csr_build_options(const ImportOptions& o);
+
+// Records in `st` what reading `in` gave (lines, bytes, compression, the
+// edges read, the seconds since `parse_start_ns`), for every format.
+void note_parsed(ImportStats& st, const TextInput& in, const RawEdges& edges, std::int64_t parse_start_ns);
+
+// Records in `st` what the build did (self-loops, merges, weight scale and
+// range, the seconds since `build_start_ns`).
+void note_built(ImportStats& st, const CsrBuildResult& res, std::int64_t build_start_ns);
+
 }  // namespace trustprop::io::detail

@@ -133,18 +133,10 @@ Graph import_edge_list(const std::string& path, ImportFormat format, const Impor
   std::int64_t block_line = 0;
   while (in.next_block(block, block_line)) st.entries += parse_block(block, block_line, r, path, edges, scratch);
   scratch = {};
-  st.lines = in.line_number();
-  st.bytes = in.bytes_read();
-  st.compressed = in.compressed();
-  st.edges_read = static_cast<std::int64_t>(edges.size());
-  st.parse_seconds = seconds_since(t0);
+  note_parsed(st, in, edges, t0);
 
   const std::int64_t t1 = now_ns();
-  CsrBuildOptions bo;
-  bo.keep_self_loops = o.keep_self_loops;
-  bo.duplicates = o.duplicates;
-  bo.scale_weights = o.scale_weights;
-  CsrBuildResult res = build_csr(std::move(edges), bo, path);
+  CsrBuildResult res = build_csr(std::move(edges), csr_build_options(o), path);
   if (res.duplicate_found) {
     const auto lines = find_edge_lines(path, r, first_data_line, res.duplicate_source, res.duplicate_target, false, 2);
     const std::string at = lines.size() == 2 ? std::to_string(lines[1]) : "?";
@@ -153,12 +145,7 @@ Graph import_edge_list(const std::string& path, ImportFormat format, const Impor
                     std::to_string(res.duplicate_target) + before +
                     "; --duplicates error forbids repeats (last, first, sum, max or mean merge them)");
   }
-  st.self_loops_dropped = res.self_loops_dropped;
-  st.duplicates_merged = res.duplicates_merged;
-  st.weight_scale = res.weight_scale;
-  st.weight_min = res.weight_min;
-  st.weight_max = res.weight_max;
-  st.build_seconds = seconds_since(t1);
+  note_built(st, res, t1);
   return std::move(res.graph);
 }
 

@@ -127,17 +127,10 @@ Graph import_matrix_market(const std::string& path, const ImportOptions& o, Impo
     }
   }
   st.weighted = !pattern;
-  st.lines = in.line_number();
-  st.bytes = in.bytes_read();
-  st.compressed = in.compressed();
-  st.edges_read = static_cast<std::int64_t>(edges.size());
-  st.parse_seconds = seconds_since(t0);
+  note_parsed(st, in, edges, t0);
 
   const std::int64_t t1 = now_ns();
-  CsrBuildOptions bo;
-  bo.keep_self_loops = o.keep_self_loops;
-  bo.duplicates = o.duplicates;
-  bo.scale_weights = o.scale_weights;
+  CsrBuildOptions bo = csr_build_options(o);
   bo.fixed_n = rows;
   CsrBuildResult res = build_csr(std::move(edges), bo, path);
   if (res.duplicate_found) {
@@ -149,12 +142,7 @@ Graph import_matrix_market(const std::string& path, const ImportOptions& o, Impo
                     std::to_string(res.duplicate_target) + before +
                     "; --duplicates error forbids repeats (last, first, sum, max or mean merge them)");
   }
-  st.self_loops_dropped = res.self_loops_dropped;
-  st.duplicates_merged = res.duplicates_merged;
-  st.weight_scale = res.weight_scale;
-  st.weight_min = res.weight_min;
-  st.weight_max = res.weight_max;
-  st.build_seconds = seconds_since(t1);
+  note_built(st, res, t1);
   return std::move(res.graph);
 }
 
