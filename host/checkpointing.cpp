@@ -162,18 +162,20 @@ std::optional<io::CheckpointReader> select_checkpoint(const std::string& resume,
 
 void check_compatible(const io::CheckpointHeader& h, const std::string& path, const RunIdentity& run,
                       bool allow_change) {
+  // The graph first: inputs derived from it (a pre-trust distribution) are
+  // part of the configuration's hash and differ with it.
+  if (h.graph_hash != run.graph_hash) {
+    const std::string what = path + ": the graph differs from the checkpoint's (content hash " + run.graph_hash +
+                             ", the checkpoint's " + h.graph_hash + ": " + h.graph + ")";
+    if (!allow_change) throw DataError(what + "; pass --allow-config-change to continue on this graph");
+    spdlog::warn("{}; continuing on this graph (--allow-config-change)", what);
+  }
   if (h.config_hash != run.config_hash) {
     const std::string what =
         path + ": the configuration differs from the checkpoint's (" + run.difference(h.config_text) + ")";
     if (!allow_change)
       throw ConfigError(what + "; pass --allow-config-change to continue under the new configuration");
     spdlog::warn("{}; continuing under the new configuration (--allow-config-change)", what);
-  }
-  if (h.graph_hash != run.graph_hash) {
-    const std::string what = path + ": the graph differs from the checkpoint's (content hash " + run.graph_hash +
-                             ", the checkpoint's " + h.graph_hash + ": " + h.graph + ")";
-    if (!allow_change) throw DataError(what + "; pass --allow-config-change to continue on this graph");
-    spdlog::warn("{}; continuing on this graph (--allow-config-change)", what);
   }
   if (h.epoch > run.steps)
     throw ConfigError(path + ": the checkpoint is at " + run.step + " " + std::to_string(h.epoch) +

@@ -165,6 +165,11 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
   } else {
     specs = split(o.backends, "--backends");
   }
+  // An unusable output path fails before any work.
+  if (!o.out.empty()) {
+    io::AtomicOutput probe(o.out);
+    if (!o.graph.empty()) io::require_output_is_not_input(o.out, o.graph);
+  }
   // Every backend is opened before any work: a GPU that is not there fails now (exit 70).
   std::vector<std::shared_ptr<const kernels::Executor>> execs;
   for (const auto& spec : specs) execs.push_back(kernels::make_executor(spec, global.threads));
@@ -181,6 +186,7 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
     g = io::read_graph(o.graph);
     graph_text = o.graph;
   }
+  if (g.n == 0) throw DataError(graph_text + ": the graph has no agents: nothing to benchmark");
   const Pretrust pre = build_pretrust(g, "institutions");
   SeedSets seeds;
   {

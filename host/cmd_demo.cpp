@@ -41,11 +41,12 @@ void make_dir(const std::string& path) {
 }
 
 void run_demo(const DemoOptions& o, const GlobalOptions& global) {
-  make_dir(o.run_dir);
-  const std::string graph_path = o.run_dir + "/city.h5", results_path = o.run_dir + "/results.h5";
   io::CityParams params;
   params.agents = o.agents;
   params.seed = o.seed;
+  io::validate_city_params(params);  // before the run directory is made
+  make_dir(o.run_dir);
+  const std::string graph_path = o.run_dir + "/city.h5", results_path = o.run_dir + "/results.h5";
   const auto gen = io::generate_city(graph_path, params);
   std::printf("generated   %s: %lld agents (%lld institutions, %lld enterprises), %lld edges in %.2f s\n",
               graph_path.c_str(), static_cast<long long>(gen.agents), static_cast<long long>(gen.layout.institutions),

@@ -18,6 +18,7 @@
 #include "io/import_edges.hpp"
 #include "io/reorder.hpp"
 #include "io/text_input.hpp"
+#include "kernels/cpu/host_memory.hpp"
 
 namespace trustprop::host {
 
@@ -55,9 +56,11 @@ void run_import(const ImportCli& c, const GlobalOptions& global) {
   o.signed_weights = c.signed_weights;
   o.scale_weights = c.scale_weights;
   o.keep_self_loops = c.keep_self_loops;
+  o.memory_available = kernels::cpu::host_memory_available();
   // Fail on a missing input or an unusable output path before any work.
-  { io::TextInput probe(c.input, 4096); }
+  io::TextInput::require_readable(c.input);
   { io::AtomicOutput probe(c.output); }
+  io::require_output_is_not_input(c.output, c.input);
 
   spdlog::info("importing {} as {}", c.input,
                io::to_string(o.format == io::ImportFormat::auto_detect ? io::detect_format(c.input) : o.format));

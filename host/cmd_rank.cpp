@@ -14,6 +14,7 @@
 #include "host/partition.hpp"
 #include "host/rank_model.hpp"
 #include "host/world.hpp"
+#include "io/atomic_output.hpp"
 #include "io/graph_file.hpp"
 
 namespace trustprop::host {
@@ -113,6 +114,7 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
   collectively(comm, [&] {
     require_checkpoints(s, model);
     if (s.output.empty()) throw UsageError("rank: -o/--output is required");
+    io::require_output_is_not_input(s.output, s.graph);
     exec = global.executor();
     if (d == Distribution::rows)
       share = read_graph_share(comm, s.graph);
@@ -134,6 +136,7 @@ void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& glob
   require_checkpoints(s, model);
   if (s.dry_run) return print_plan(s, model, global);
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
+  io::require_output_is_not_input(s.output, s.graph);
   const io::Graph g = io::read_graph(s.graph);
   spdlog::info("{}: {} agents, {} edges", s.graph, g.n, g.nnz());
   model.run({s, g, global.executor(), command_line(), resolved_config(s, model), global.progress, g.nnz()});
@@ -155,7 +158,8 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
                   "Stop when the L1 change of an iteration is below this (fairness-goodness: of both vectors)")
       ->capture_default_str();
   cmd->add_option("--max-iterations", s->max_iterations,
-                  "Iteration limit (default: 1000 for eigentrust, 100 for fairness-goodness)");
+                  "Iteration limit (default: 1000 for eigentrust, 100 for fairness-goodness)")
+      ->check(CLI::Range(0, 1000000000));
   cmd->add_option("--top", s->top, "How many of the most trusted agents to print")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();

@@ -39,6 +39,7 @@ void run_reorder(const ReorderCli& c, const GlobalOptions& global) {
   const io::GraphHeader header = io::read_graph_header(c.input);
   // Fail on an unusable output path before reading the edges.
   { io::AtomicOutput probe(c.output); }
+  io::require_output_is_not_input(c.output, c.input);
 
   const io::Graph g = io::read_graph(c.input);
   const double read_seconds = seconds_since(start);

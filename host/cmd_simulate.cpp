@@ -265,18 +265,15 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
     if (run.checkpoint)
       check_compatible(run.checkpoint->header(), run.checkpoint->path(), identity, o.allow_config_change);
   });
-  // Only now, with the checkpoint accepted, does anything in the run directory change.
   const std::string config_text = resolved_toml(c);
   const std::string device =
       exec->device_name() + (comm.size() > 1 ? " (each of " + std::to_string(comm.size()) + " MPI processes)" : "");
   std::optional<io::ResultsWriter> out;
   std::unique_ptr<Simulation> sim;
   collectively(comm, [&] {
-    if (writer) {
-      write_text_atomically(dir + "/config.toml", config_text);
+    if (writer)
       out.emplace(dir + "/results.h5", io::Provenance{command_line(), config_text, graph, g.content_hash, c.seed,
                                                       exec->name(), device});
-    }
     sim = rg.share.comm ? std::make_unique<Simulation>(exec, rg.share, c.model, c.seed)
                         : std::make_unique<Simulation>(exec, rg.whole, c.model, c.seed);
   });
@@ -297,6 +294,9 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
     spdlog::info("resumed from {} after epoch {}", run.checkpoint->path(), record.metrics.size());
     run.checkpoint.reset();
   }
+  // Only now, with the checkpoint accepted and restored, does anything in the
+  // run directory change (results.h5 is still a temporary file until the end).
+  if (writer) write_text_atomically(dir + "/config.toml", config_text);
   spdlog::info("setup: {:.2f} s; {} providers registered with an institution", seconds_since(t0),
                sim->registered_count());
 

@@ -25,6 +25,10 @@ EpochMetrics parse_line(const std::string& line) {
     const std::size_t why = what.find(": ", what.find("column"));
     throw DataError(
         fmt::format("not JSON at column {}: {}", e.byte, why == std::string::npos ? what : what.substr(why + 2)));
+  } catch (const nlohmann::json::out_of_range& e) {
+    const std::string what = e.what();  // "[json.exception.out_of_range.406] number overflow parsing '1e400'"
+    const std::size_t why = what.find("] ");
+    throw DataError(why == std::string::npos ? what : what.substr(why + 2));
   }
   if (!j.is_object()) throw DataError(std::string("not a JSON object but ") + j.type_name());
   EpochMetrics m;

@@ -8,6 +8,7 @@
 #include <numeric>
 
 #include "common/error.hpp"
+#include "io/text_input.hpp"
 
 namespace trustprop::host {
 
@@ -33,6 +34,7 @@ std::vector<std::int64_t> agents_of_ids(const io::Graph& g, const std::vector<st
 namespace {
 
 std::vector<std::int64_t> read_id_file(const io::Graph& g, const std::string& path) {
+  io::TextInput::require_readable(path);  // a directory opens, and reads as empty
   std::ifstream in(path);
   if (!in) throw NoInputError(path + ": cannot open pre-trust file: " + std::strerror(errno));
   std::vector<std::int64_t> ids, lines;

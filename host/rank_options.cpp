@@ -11,6 +11,7 @@
 
 #include "common/error.hpp"
 #include "host/pretrust.hpp"
+#include "io/text_input.hpp"
 
 namespace trustprop::host {
 
@@ -66,6 +67,7 @@ std::vector<std::int64_t> agents_from_ids(const io::Graph& g, const std::vector<
 }
 
 IdFile ids_from_file(const std::string& path, const std::string& option) {
+  io::TextInput::require_readable(path);  // a directory opens, and reads as empty
   std::ifstream in(path);
   if (!in) throw NoInputError(path + ": cannot open the " + option + " file: " + std::strerror(errno));
   IdFile f;

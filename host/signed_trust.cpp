@@ -12,6 +12,8 @@
 #include <cmath>
 #include <optional>
 
+#include <fmt/format.h>
+
 #include "common/error.hpp"
 #include "host/partition.hpp"
 #include "host/resident_graph.hpp"
@@ -138,6 +140,11 @@ void validate(const SignedTrustOptions& o) {
   if (!(o.gamma > 0.0) || !std::isfinite(o.gamma))
     throw ConfigError("--gamma = " + std::to_string(o.gamma) + ": must be a positive number");
   if (o.steps < 1) throw ConfigError("--steps = " + std::to_string(o.steps) + ": must be at least 1");
+  // Every weighted term is a unit row times γʲ: past 1e300 the sum is no longer a float64.
+  if (o.iteration == SignedIteration::weighted && static_cast<double>(o.steps) * std::log10(o.gamma) > 300.0)
+    throw ConfigError("--gamma = " + fmt::format("{:g}", o.gamma) + " with --steps = " + std::to_string(o.steps) +
+                      ": gamma^steps = 1e" + fmt::format("{:.0f}", static_cast<double>(o.steps) * std::log10(o.gamma)) +
+                      " is past float64's range (the weighted sum would be infinite); choose gamma^steps <= 1e300");
   // The CUDA grid holds 32 sources per block row, at most 65535 block rows.
   if (o.batch < 1 || o.batch > 65535 * 32)
     throw ConfigError("--source-batch = " + std::to_string(o.batch) + ": must be in 1 .. 2097120");

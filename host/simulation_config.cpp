@@ -5,6 +5,7 @@
 // (so it lists every key, in the documented order).
 #include "host/simulation_config.hpp"
 
+
 #include <toml++/toml.h>
 
 #include <cmath>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "io/text_input.hpp"
 
 namespace trustprop::host {
 
@@ -131,6 +133,9 @@ Field choice(std::string key, std::string& target, std::vector<std::string> opti
 }
 
 constexpr double inf = std::numeric_limits<double>::infinity();
+// Payoff amounts (b, c, F, ρ): up to 1e12 units, an epoch's payoff (at most
+// a few such amounts per tie of an agent, plus ρ·n) stays a finite float64.
+constexpr double max_payoff_unit = 1e12;
 constexpr std::int64_t max_epochs = std::numeric_limits<std::uint32_t>::max();
 
 // The resolved spellings of registration and of the gather precision.
@@ -158,8 +163,11 @@ std::vector<Section> schema(SimulationConfig& c, Names& names) {
                {text(
                     "name",
                     [&c](const std::string& v, const std::string& name) {
-                      if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..")
-                        throw ConfigError(name + ": must be a plain directory name (no '/')");
+                      const bool control = std::any_of(v.begin(), v.end(), [](char ch) {
+                        return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f;
+                      });
+                      if (v.empty() || v.find('/') != std::string::npos || v == "." || v == ".." || control)
+                        throw ConfigError(name + ": must be a plain directory name (no '/', no control characters)");
                       c.name = v;
                     },
                     [&c] { return c.name; }),
@@ -182,21 +190,21 @@ std::vector<Section> schema(SimulationConfig& c, Names& names) {
   for (std::size_t k = 1; k < graph.fields.size(); ++k) graph.fields[k].present = generated;
   s.push_back(std::move(graph));
   s.push_back({"interaction",
-               {number("rate", m.interaction_rate, 0.0, inf), number("benefit", m.benefit, 0.0, inf),
-                number("cost", m.cost, 0.0, inf), number("avoid_below", m.avoid_below, 0.0, 1.0),
+               {number("rate", m.interaction_rate, 0.0, inf), number("benefit", m.benefit, 0.0, max_payoff_unit),
+                number("cost", m.cost, 0.0, max_payoff_unit), number("avoid_below", m.avoid_below, 0.0, 1.0),
                 number("initial_cooperation", m.initial_cooperation, 0.0, 1.0)}});
   s.push_back({"evidence", {number("forgetting", m.forgetting, 0.0, 1.0)}});
   s.push_back({"platform",
                {choice("registration", names.registration, {"graph", "random", "none"}),
                 number("registered_share", m.registered_share, 0.0, 1.0),
-                number("supervision", m.supervision, 0.0, 1.0), number("fine", m.fine, 0.0, inf),
+                number("supervision", m.supervision, 0.0, 1.0), number("fine", m.fine, 0.0, max_payoff_unit),
                 boolean("pooled_feedback", m.pooled_feedback)}});
   s.push_back({"propagation",
                {number("restart_probability", m.propagation.restart, 0.0, 1.0, true),
                 number("tolerance", m.propagation.tolerance, 0.0, inf),
                 integer("max_iterations", m.propagation.max_iterations, 1, 1000000),
                 choice("gather_precision", names.gather_precision, {"float32", "float64"})}});
-  s.push_back({"recognition", {number("reward", m.reward, 0.0, inf), number("sharing", m.sharing, 0.0, 1.0)}});
+  s.push_back({"recognition", {number("reward", m.reward, 0.0, max_payoff_unit), number("sharing", m.sharing, 0.0, 1.0)}});
   s.push_back({"adaptation", {number("noise", m.noise, 0.0, inf, true), number("revision", m.revision, 0.0, 1.0)}});
   s.push_back({"output", {integer("trust_every", c.trust_every, 0, max_epochs)}});
   s.push_back({"checkpoint",
@@ -312,6 +320,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
 }
 
 SimulationConfig load_simulation_config(const std::string& path) {
+  io::TextInput::require_readable(path);  // a directory opens, and reads as an empty configuration
   std::ifstream in(path, std::ios::binary);
   if (!in) throw NoInputError(path + ": cannot read the configuration file");
   std::ostringstream text;

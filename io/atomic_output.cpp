@@ -40,11 +40,19 @@ AtomicOutput::AtomicOutput(std::string target) : target_(std::move(target)) {
   if (stat(target_.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     throw IoError(target_ + ": is a directory; give a file name for the output");
   const std::string dir = parent_dir(target_);
-  if (stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-    throw IoError(target_ + ": output directory " + dir + " does not exist");
+  if (stat(dir.c_str(), &st) != 0) throw IoError(target_ + ": output directory " + dir + " does not exist");
+  if (!S_ISDIR(st.st_mode)) throw IoError(target_ + ": " + dir + " is not a directory");
   if (access(dir.c_str(), W_OK) != 0)
     throw IoError(target_ + ": output directory " + dir + " is not writable");
   temp_ = target_ + ".tmp-" + std::to_string(getpid());
+}
+
+void require_output_is_not_input(const std::string& output, const std::string& input) {
+  struct stat out {}, in {};
+  if (lstat(output.c_str(), &out) != 0 || stat(input.c_str(), &in) != 0) return;
+  if (out.st_dev == in.st_dev && out.st_ino == in.st_ino)
+    throw UsageError(output + ": the output is the input " + input +
+                     "; writing it would replace the input: give another output file");
 }
 
 AtomicOutput::~AtomicOutput() {

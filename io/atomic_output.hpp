@@ -32,4 +32,10 @@ class AtomicOutput {
   bool committed_ = false;
 };
 
+// Throws UsageError (exit 64) when `output` names the file `input` names
+// (the same path, or another name of the same file): committing the output
+// would replace the input it is computed from. An output that is a symbolic
+// link is not followed, since the commit replaces the link, not its target.
+void require_output_is_not_input(const std::string& output, const std::string& input);
+
 }  // namespace trustprop::io

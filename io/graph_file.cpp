@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 
 #include "common/error.hpp"
 #include "common/version.hpp"
@@ -241,6 +242,18 @@ void check_agents(const Graph& g, const std::string& where) {
   if (!g.id.empty() && static_cast<std::int64_t>(g.id.size()) != n)
     throw DataError(where + ": dataset /agents/id has " + std::to_string(g.id.size()) + " elements, expected " +
                     std::to_string(n));
+  // Original ids name agents: each once. Imported graphs hold them in
+  // ascending order (one pass); a reordered graph's are sorted first.
+  if (!std::is_sorted(g.id.begin(), g.id.end()) || std::adjacent_find(g.id.begin(), g.id.end()) != g.id.end()) {
+    std::vector<std::int64_t> order(g.id.size());
+    std::iota(order.begin(), order.end(), std::int64_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) { return g.id[a] < g.id[b]; });
+    for (std::size_t k = 1; k < order.size(); ++k)
+      if (g.id[order[k]] == g.id[order[k - 1]])
+        throw DataError(where + ": dataset /agents/id: id " + std::to_string(g.id[order[k]]) + " appears at agents " +
+                        std::to_string(order[k - 1]) + " and " + std::to_string(order[k]) +
+                        "; original ids must be unique");
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 // Every malformed line is a DataError naming the file and the line.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -36,6 +37,10 @@ struct ImportOptions {
   bool scale_weights = false;    // divide every weight by max |w|
   bool keep_self_loops = false;  // keep i -> i edges (fairness-goodness wants them)
   DuplicateRule duplicates = DuplicateRule::last;
+  // Bytes the import may take (host memory available); 0: not checked. A
+  // Matrix Market size line whose agents and entries need more is refused
+  // before anything is allocated.
+  std::size_t memory_available = 0;
 };
 
 struct ImportStats {

@@ -4,9 +4,11 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <limits>
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/size_text.hpp"
 #include "io/import_csr.hpp"
 #include "io/import_parse.hpp"
 
@@ -75,6 +77,15 @@ Graph import_matrix_market(const std::string& path, const ImportOptions& o, Impo
     if (rows != cols)
       throw DataError(at + "the matrix is " + std::to_string(rows) + " x " + std::to_string(cols) +
                       "; a trust graph needs a square matrix (rows = columns = agents)");
+    // Every 1..rows is an agent, whatever the entries: refuse a size the
+    // memory cannot hold before allocating for it (24 B per agent of row
+    // offsets, ids and counts, 32 B per entry read and built).
+    const double need = 24.0 * static_cast<double>(rows) + 32.0 * static_cast<double>(nnz);
+    if (o.memory_available > 0 && rows <= std::numeric_limits<std::int32_t>::max() &&
+        need > static_cast<double>(o.memory_available))
+      throw InternalError(at + "a matrix of " + std::to_string(rows) + " agents and " + std::to_string(nnz) +
+                          " entries needs about " + size_text(need) + " of memory, " +
+                          size_text(static_cast<double>(o.memory_available)) + " available");
     break;
   }
   if (size_line == 0)

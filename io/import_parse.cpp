@@ -127,6 +127,7 @@ std::vector<std::int64_t> find_edge_lines(const std::string& path, const LineRul
                                           std::int64_t source, std::int64_t target, bool mirrored,
                                           std::size_t max_hits) {
   std::vector<std::int64_t> hits;
+  if (!TextInput::rereadable(path)) return hits;  // a pipe's lines are gone
   TextInput in(path, 1u << 20);
   std::string_view line;
   std::string error;

@@ -158,7 +158,7 @@ std::int64_t parse_block(std::string_view block, std::int64_t first_line, const 
 
 // Line numbers (at most `max_hits`) of the edge lines from `first_data_line`
 // on that read source -> target, or target -> source when `mirrored` as well.
-// For messages about duplicates; rereads the file.
+// For messages about duplicates; rereads the file (none from a pipe, which cannot be reread).
 std::vector<std::int64_t> find_edge_lines(const std::string& path, const LineRules& r, std::int64_t first_data_line,
                                           std::int64_t source, std::int64_t target, bool mirrored,
                                           std::size_t max_hits);

@@ -1,6 +1,7 @@
 #include "io/text_input.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -18,14 +19,24 @@ gzFile as_gz(void* p) { return static_cast<gzFile>(p); }
 
 TextInput::TextInput(std::string path, std::size_t block_bytes)
     : path_(std::move(path)), block_bytes_(std::max<std::size_t>(block_bytes, 4096)) {
-  struct stat st {};
-  if (stat(path_.c_str(), &st) != 0) throw NoInputError(path_ + ": cannot open: " + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw NoInputError(path_ + ": is a directory, not an input file");
+  require_readable(path_);
   errno = 0;
   gzFile gz = gzopen(path_.c_str(), "rb");
   if (!gz) throw NoInputError(path_ + ": cannot open: " + std::strerror(errno ? errno : EIO));
   gz_ = gz;
   gzbuffer(gz, 1u << 20);
+}
+
+void TextInput::require_readable(const std::string& path) {
+  struct stat st {};
+  if (stat(path.c_str(), &st) != 0) throw NoInputError(path + ": cannot open: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) throw NoInputError(path + ": is a directory, not an input file");
+  if (access(path.c_str(), R_OK) != 0) throw NoInputError(path + ": cannot open: " + std::strerror(errno));
+}
+
+bool TextInput::rereadable(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
 }
 
 TextInput::~TextInput() {

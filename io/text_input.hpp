@@ -21,6 +21,10 @@ class TextInput {
   // unreadable. `block_bytes` is the size of the blocks next_block returns
   // (a single longer line makes one block larger).
   explicit TextInput(std::string path, std::size_t block_bytes = 32u << 20);
+  // The same checks without opening it: a named pipe can be read only once.
+  static void require_readable(const std::string& path);
+  // Whether `path` can be read a second time (a regular file, not a pipe).
+  static bool rereadable(const std::string& path);
   ~TextInput();
   TextInput(const TextInput&) = delete;
   TextInput& operator=(const TextInput&) = delete;

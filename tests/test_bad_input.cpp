@@ -263,7 +263,7 @@ TEST_F(BadOutput, OutputIsADirectory) {
 
 TEST_F(BadOutput, ParentIsAFile) {
   std::ofstream(tmp.path() / "plain") << "x";
-  expect_io_error((tmp.path() / "plain" / "out.h5").string(), "does not exist");
+  expect_io_error((tmp.path() / "plain" / "out.h5").string(), "plain is not a directory");
   EXPECT_EQ(tmp.entries(), std::set<std::string>{"plain"});
 }
 

@@ -1,0 +1,199 @@
+// Bad input to the commands beyond the malformed-file corpus
+// (test_bad_input.cpp), each case one that an audit of DESIGN §9 found
+// handled wrongly: an output that is the input, a named pipe, numbers out
+// of range, directories where files belong, a refused resume, a run
+// directory left behind. Each must give its sysexits code and message, and
+// leave the inputs and the run directory as they were.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+
+#include "cli_runner.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+using namespace trustprop::testing::cli;
+
+class BadCommandInput : public ::testing::Test {
+ protected:
+  // Runs trustprop in the test's directory.
+  RunResult tp(const std::string& args) { return run("cd " + shell_quoted(dir()) + " && " + kBinary + " " + args, tmp.path(), false); }
+  std::string dir() const { return tmp.path().string(); }
+  fs::path at(const std::string& name) const { return tmp.path() / name; }
+  void city(const std::string& name, int agents, const std::string& extra = "") {
+    const RunResult r = tp("generate city --agents " + std::to_string(agents) + " " + extra + " -o " + name);
+    ASSERT_EQ(r.rc, 0) << r.err;
+  }
+  void write(const std::string& name, const std::string& text) { std::ofstream(at(name)) << text; }
+  TempDir tmp;
+};
+
+TEST_F(BadCommandInput, AnOutputThatIsTheInputIsRefusedAndTheInputKept) {
+  city("g.h5", 300);
+  write("e.txt", "1 2\n2 3\n");
+  const std::string graph = slurp(at("g.h5")), edges = slurp(at("e.txt"));
+  fs::create_hard_link(at("g.h5"), at("same.h5"));
+  for (const std::string& cmd : {std::string("rank g.h5 -o g.h5"), std::string("rank g.h5 -o ./same.h5"),
+                                 std::string("reorder g.h5 --method degree -o g.h5"),
+                                 std::string("--device cpu bench g.h5 --models eigentrust --iterations 1 -o g.h5")}) {
+    const RunResult r = tp(cmd);
+    EXPECT_EQ(r.rc, 64) << cmd << "\n" << r.err;
+    EXPECT_NE(r.err.find("the output is the input g.h5"), std::string::npos) << cmd << "\n" << r.err;
+    EXPECT_EQ(slurp(at("g.h5")), graph) << cmd;
+  }
+  const RunResult r = tp("import e.txt -o e.txt");
+  EXPECT_EQ(r.rc, 64) << r.err;
+  EXPECT_NE(r.err.find("e.txt: the output is the input e.txt"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(at("e.txt")), edges);
+  // A symbolic link as the output is replaced, not followed: allowed.
+  fs::create_symlink("g.h5", at("link.h5"));
+  EXPECT_EQ(tp("rank g.h5 --max-iterations 3 -o link.h5").rc, 0);
+  EXPECT_EQ(slurp(at("g.h5")), graph);
+  EXPECT_FALSE(fs::is_symlink(at("link.h5")));
+}
+
+TEST_F(BadCommandInput, ANamedPipeIsImportedFromItsOnlyReading) {
+  ASSERT_EQ(mkfifo(at("edges.fifo").c_str(), 0600), 0);
+  // The writer blocks until the import opens the pipe; a second opening would wait for ever (timeout 124).
+  const RunResult r = run("cd " + shell_quoted(dir()) + " && (printf '1 2\\n2 3\\n3 1\\n' > edges.fifo &) && timeout 60 " +
+                              kBinary + " import edges.fifo --json -o g.h5",
+                          tmp.path(), false);
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find("\"agents\": 3"), std::string::npos) << r.out;
+}
+
+TEST_F(BadCommandInput, AMetricsNumberPastFloat64IsADataErrorNamingTheLine) {
+  write("c.toml", "[run]\nname = \"t\"\nepochs = 2\n[graph]\nagents = 300\n");
+  ASSERT_EQ(tp("simulate c.toml --run-dir R").rc, 0);
+  std::string lines = slurp(at("R/metrics.jsonl"));
+  lines = std::regex_replace(lines, std::regex("\"epoch\":2,"), "\"epoch\":1e400,");
+  std::ofstream(at("R/metrics.jsonl")) << lines;
+  const RunResult r = tp("report R");
+  EXPECT_EQ(r.rc, 65) << r.err;
+  EXPECT_NE(r.err.find("R/metrics.jsonl:2: number overflow parsing '1e400'"), std::string::npos) << r.err;
+}
+
+TEST_F(BadCommandInput, BenchOnAGraphWithoutAgentsNamesTheGraph) {
+  write("empty.mtx", "%%MatrixMarket matrix coordinate real general\n0 0 0\n");
+  ASSERT_EQ(tp("import empty.mtx -o zero.h5").rc, 0);
+  const RunResult r = tp("--device cpu bench zero.h5 --models personalized --iterations 2");
+  EXPECT_EQ(r.rc, 65) << r.err;
+  EXPECT_NE(r.err.find("zero.h5: the graph has no agents"), std::string::npos) << r.err;
+}
+
+TEST_F(BadCommandInput, BenchRefusesAnUnusableOutputBeforeWorking) {
+  city("g.h5", 300);
+  const RunResult r = tp("--device cpu bench g.h5 --models eigentrust --iterations 1 -o missing/b.json");
+  EXPECT_EQ(r.rc, 74) << r.err;
+  EXPECT_EQ(r.out.find("eigentrust"), std::string::npos) << "benchmarked before refusing:\n" << r.out;
+}
+
+TEST_F(BadCommandInput, ARefusedResumeLeavesTheRunsConfigurationAsItWas) {
+  write("a.toml", "[run]\nname = \"t\"\nepochs = 4\n[graph]\nagents = 300\n[checkpoint]\nevery = 1\n");
+  write("b.toml", "[run]\nname = \"t\"\nepochs = 4\n[graph]\nagents = 310\n[checkpoint]\nevery = 1\n");
+  ASSERT_EQ(tp("simulate a.toml --run-dir R --epochs 2").rc, 0);
+  const std::string config = slurp(at("R/config.toml")), metrics = slurp(at("R/metrics.jsonl"));
+  const RunResult r = tp("simulate b.toml --run-dir R --epochs 3 --allow-config-change");
+  EXPECT_EQ(r.rc, 65) << r.err;
+  EXPECT_NE(r.err.find("ckpt-e2.h5: dataset /state/r has"), std::string::npos) << r.err;
+  EXPECT_EQ(slurp(at("R/config.toml")), config);
+  EXPECT_EQ(slurp(at("R/metrics.jsonl")), metrics);
+}
+
+TEST_F(BadCommandInput, ARankResumeOnAGraphOfAnotherSizeSaysTheGraphDiffers) {
+  city("a.h5", 2000);
+  city("b.h5", 2100);
+  ASSERT_EQ(tp("rank a.h5 --run-dir RK --max-iterations 6 --tolerance 0 --checkpoint-every 3 -o ra.h5").rc, 0);
+  const RunResult r = tp("rank b.h5 --run-dir RK --max-iterations 9 --tolerance 0 -o rb.h5");
+  EXPECT_EQ(r.rc, 65) << r.err;
+  EXPECT_NE(r.err.find("the graph differs from the checkpoint's"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(at("rb.h5")));
+}
+
+TEST_F(BadCommandInput, OutOfRangeNumbersAreRefusedNamingTheOption) {
+  city("g.h5", 300, "--signed-share 0.2");
+  for (const std::string model : {"eigentrust", "fairness-goodness", "personalized"}) {
+    const RunResult r = tp("rank g.h5 --model " + model + " --max-iterations -5 -o r.h5");
+    EXPECT_EQ(r.rc, 64) << model << "\n" << r.err;
+    EXPECT_NE(r.err.find("--max-iterations"), std::string::npos) << r.err;
+  }
+  // γ^K past float64: the weighted sum would be infinite.
+  RunResult r = tp("rank g.h5 --model signed --iteration weighted --gamma 1e30 --steps 50 --sources 1,2 -o r.h5");
+  EXPECT_EQ(r.rc, 78) << r.err;
+  EXPECT_NE(r.err.find("--gamma = 1e+30 with --steps = 50: gamma^steps = 1e1500"), std::string::npos) << r.err;
+  r = tp("rank g.h5 --model signed --iteration weighted --gamma 1e30 --steps 10 --sources 1,2 -o r.h5");
+  EXPECT_EQ(r.rc, 0) << "1e300 is still finite\n" << r.err;
+  // Payoff amounts whose epoch payoffs would not be finite.
+  for (const std::string key : {"[recognition]\nreward", "[interaction]\nbenefit", "[platform]\nfine"}) {
+    write("c.toml", "[run]\nname = \"t\"\nepochs = 1\n[graph]\nagents = 300\n" + key + " = 1e308\n");
+    r = tp("simulate c.toml --run-dir R");
+    EXPECT_EQ(r.rc, 78) << key << "\n" << r.err;
+    EXPECT_NE(r.err.find("must be in [0, 1e+12]"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(at("R")));
+  }
+}
+
+TEST_F(BadCommandInput, ADirectoryWhereAFileBelongsIsNoInput) {
+  city("g.h5", 300, "--signed-share 0.2");
+  fs::create_directory(at("d"));
+  for (const std::string& args : {std::string("rank g.h5 --model signed --sources-file d -o r.h5"),
+                                  std::string("rank g.h5 --model sybilrank --seeds-file d -o r.h5"),
+                                  std::string("rank g.h5 --pretrust d -o r.h5"),
+                                  std::string("simulate d --run-dir R --epochs 1")}) {
+    const RunResult r = tp(args);
+    EXPECT_EQ(r.rc, 66) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("d: is a directory"), std::string::npos) << args << "\n" << r.err;
+  }
+  EXPECT_FALSE(fs::exists(at("R")));
+  EXPECT_FALSE(fs::exists(at("r.h5")));
+}
+
+TEST_F(BadCommandInput, AMatrixMarketSizeBeyondMemoryIsRefusedBeforeAllocating) {
+  write("big.mtx", "%%MatrixMarket matrix coordinate real general\n2147483647 2147483647 1\n1 2 1\n");
+  // 4 GiB of address space: the 2^31 - 1 agents need about 48 GiB.
+  const RunResult r = run("cd " + shell_quoted(dir()) + " && timeout 60 " + under_ulimit(tmp.path(), 4 << 20) +
+                              " import big.mtx -o g.h5",
+                          tmp.path(), false);
+  EXPECT_EQ(r.rc, 70) << r.err;
+  EXPECT_NE(r.err.find("big.mtx:2: a matrix of 2147483647 agents and 1 entries needs about 48.0 GiB of memory"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(at("g.h5")));
+}
+
+TEST_F(BadCommandInput, RepeatedOriginalIdsAreADataError) {
+  // A reordered graph's ids are a permutation; repeat one of them by hand.
+  write("e.txt", "10 20\n20 30\n30 10\n");
+  ASSERT_EQ(tp("import e.txt -o g.h5").rc, 0);
+  ASSERT_EQ(tp("reorder g.h5 --method degree -o r.h5").rc, 0);
+  EXPECT_EQ(tp("info r.h5 --verify").rc, 0);
+  const RunResult py = run("cd " + shell_quoted(dir()) +
+                               " && /usr/bin/python3 -c \"import h5py; f = h5py.File('r.h5', 'r+'); "
+                               "ids = f['agents/id'][()]; ids[1] = ids[2]; f['agents/id'][...] = ids\"",
+                           tmp.path(), false);
+  if (py.rc != 0) GTEST_SKIP() << "no python3 with h5py: " << py.err;
+  const RunResult r = tp("rank r.h5 --model sybilrank --seeds 10 -o out.h5");
+  EXPECT_EQ(r.rc, 65) << r.err;
+  EXPECT_NE(r.err.find("r.h5: dataset /agents/id: id "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" appears at agents 1 and 2; original ids must be unique"), std::string::npos) << r.err;
+}
+
+TEST_F(BadCommandInput, RefusedRunsLeaveNoRunDirectory) {
+  RunResult r = tp("demo --agents 0 --run-dir D0");
+  EXPECT_EQ(r.rc, 64) << r.err;
+  EXPECT_FALSE(fs::exists(at("D0")));
+  write("c.toml", "[run]\nname = \"t\\u0001x\"\nepochs = 1\n[graph]\nagents = 300\n");
+  r = tp("simulate c.toml");
+  EXPECT_EQ(r.rc, 78) << r.err;
+  EXPECT_NE(r.err.find("c.toml:2: [run] name: must be a plain directory name"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(at("runs")));
+}
+
+}  // namespace
