@@ -102,6 +102,12 @@ void require_checkpoints(const RankSettings& s, const RankModel& model) {
                      "fairness-goodness only, not " + s.model);
 }
 
+// A graph of no agents (a 0 × 0 Matrix Market file imports as one) has
+// nothing to rank: refused rather than answered with empty results.
+void require_agents(const std::string& graph, std::int64_t n) {
+  if (n == 0) throw DataError(graph + ": the graph has no agents: nothing to rank");
+}
+
 // An MPI launch (DESIGN §7): each process reads its share of the graph
 // (a model distributed by rows) or the whole graph (by batch), and the
 // model runs them together.
@@ -120,6 +126,7 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
       share = read_graph_share(comm, s.graph);
     else
       whole = io::read_graph(s.graph);
+    require_agents(s.graph, d == Distribution::rows ? share.agents.n : whole.n);
   });
   const std::string config = resolved_config(s, model);
   if (d == Distribution::rows) {
@@ -138,6 +145,7 @@ void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& glob
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
   io::require_output_is_not_input(s.output, s.graph);
   const io::Graph g = io::read_graph(s.graph);
+  require_agents(s.graph, g.n);
   spdlog::info("{}: {} agents, {} edges", s.graph, g.n, g.nnz());
   model.run({s, g, global.executor(), command_line(), resolved_config(s, model), global.progress, g.nnz()});
 }

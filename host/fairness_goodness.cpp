@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include <fmt/format.h>
+
 #include "common/error.hpp"
 #include "host/partition.hpp"
 #include "host/resident_graph.hpp"
@@ -38,7 +40,7 @@ double check_weight(float weight, double divisor, std::int64_t i, std::int32_t j
   const double w = static_cast<double>(weight) / divisor;
   if (!(w >= -1.0 && w <= 1.0))
     throw DataError(graph_name + ": fairness-goodness needs weights in [-1, 1]; edge " + std::to_string(i) + " -> " +
-                    std::to_string(j) + " has " + std::to_string(w) +
+                    std::to_string(j) + " has " + fmt::format("{}", w) +
                     " (import with --scale-weights, or pass --weight-divisor)");
   return w;
 }

@@ -80,12 +80,18 @@ TEST_F(BadCommandInput, AMetricsNumberPastFloat64IsADataErrorNamingTheLine) {
   EXPECT_NE(r.err.find("R/metrics.jsonl:2: number overflow parsing '1e400'"), std::string::npos) << r.err;
 }
 
-TEST_F(BadCommandInput, BenchOnAGraphWithoutAgentsNamesTheGraph) {
+TEST_F(BadCommandInput, AGraphWithoutAgentsIsRefusedNamingTheGraph) {
   write("empty.mtx", "%%MatrixMarket matrix coordinate real general\n0 0 0\n");
   ASSERT_EQ(tp("import empty.mtx -o zero.h5").rc, 0);
-  const RunResult r = tp("--device cpu bench zero.h5 --models personalized --iterations 2");
+  RunResult r = tp("--device cpu bench zero.h5 --models personalized --iterations 2");
   EXPECT_EQ(r.rc, 65) << r.err;
-  EXPECT_NE(r.err.find("zero.h5: the graph has no agents"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("zero.h5: the graph has no agents: nothing to benchmark"), std::string::npos) << r.err;
+  for (const std::string model : {"eigentrust", "fairness-goodness"}) {
+    r = tp("rank zero.h5 --model " + model + " -o r.h5");
+    EXPECT_EQ(r.rc, 65) << model << "\n" << r.err;
+    EXPECT_NE(r.err.find("zero.h5: the graph has no agents: nothing to rank"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(at("r.h5")));
+  }
 }
 
 TEST_F(BadCommandInput, BenchRefusesAnUnusableOutputBeforeWorking) {

@@ -54,4 +54,12 @@ TEST(FairnessGoodnessCpu, ConvergesAndRejectsWeightsOutsideTheUnitInterval) {
   EXPECT_NO_THROW(host::run_fairness_goodness(exec, bad, o, "bad.h5"));
   o.weight_divisor = 0.0;
   EXPECT_THROW(host::run_fairness_goodness(exec, bad, o, "bad.h5"), ConfigError);
+  // A weight just past 1 is named with the digits that put it there.
+  o.weight_divisor = 2.9999999;
+  try {
+    host::run_fairness_goodness(exec, bad, o, "bad.h5");
+    ADD_FAILURE() << "3 / 2.9999999 was accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("edge 0 -> 1 has 1.0000000333333343"), std::string::npos) << e.what();
+  }
 }
