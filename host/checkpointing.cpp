@@ -1,14 +1,18 @@
 // Checkpoint policy of simulate and rank runs (host/checkpointing.hpp).
 #include "host/checkpointing.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <regex>
 #include <sstream>
@@ -84,6 +88,24 @@ std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSerie
   const auto all = list_checkpoints(run_dir, &series);
   for (const auto& c : all) remove_file(c.path);
   return all.size();
+}
+
+RunDirectoryLock::RunDirectoryLock(const std::string& run_dir) {
+  const std::string path = run_dir + "/.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw IoError(path + ": cannot open the run directory's lock: " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
+  const int e = errno;
+  ::close(fd_);
+  fd_ = -1;
+  if (e == EWOULDBLOCK)
+    throw StoppedError(run_dir + ": another trustprop run is using this run directory; run again once it has ended, "
+                       "or give another --run-dir");
+  throw IoError(path + ": cannot lock the run directory: " + std::strerror(e));
+}
+
+RunDirectoryLock::~RunDirectoryLock() {
+  if (fd_ >= 0) ::close(fd_);  // releases the lock
 }
 
 void remove_stale_temporaries_of(const std::string& dir, const std::string& target_name) {

@@ -48,6 +48,22 @@ void prune_checkpoints(const std::string& run_dir, const CheckpointSeries& serie
 // afresh); returns how many there were. Throws IoError.
 std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSeries& series);
 
+// Holds an exclusive lock on RUN_DIR/.lock (flock) while it lives, so that
+// two runs never share a run directory: the second is refused with
+// StoppedError (exit 75: try again once the other has ended) naming the
+// directory, before it changes anything there. The lock ends with its
+// process, a killed one included.
+class RunDirectoryLock {
+ public:
+  explicit RunDirectoryLock(const std::string& run_dir);
+  ~RunDirectoryLock();
+  RunDirectoryLock(const RunDirectoryLock&) = delete;
+  RunDirectoryLock& operator=(const RunDirectoryLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 // Deletes the temporary files (NAME.tmp-<pid>, io::AtomicOutput) that a
 // killed process left in the run directory and its checkpoints directory;
 // files of processes still alive are left alone.

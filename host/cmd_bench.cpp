@@ -164,6 +164,9 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
       cuda_note = TRUSTPROP_HAVE_CUDA ? "no GPU found" : "this build has no CUDA backend";
   } else {
     specs = split(o.backends, "--backends");
+    for (const auto& spec : specs)
+      if (spec != "cpu" && spec != "cuda" && spec.rfind("cuda:", 0) != 0)
+        throw UsageError("--backends: unknown backend '" + spec + "' (cpu, cuda or cuda:N)");
   }
   // An unusable output path fails before any work.
   if (!o.out.empty()) {

@@ -83,18 +83,32 @@ class RunLog {
     logger_->set_level(std::min(level_, spdlog::level::info));
   }
   ~RunLog() {
-    sink_->flush();
+    try {
+      sink_->flush();
+    } catch (const spdlog::spdlog_ex&) {  // a full disk: the run reports its own error
+    }
     auto& sinks = logger_->sinks();
     sinks.erase(std::remove(sinks.begin(), sinks.end(), sink_), sinks.end());
     logger_->set_level(level_);
   }
   RunLog(const RunLog&) = delete;
   RunLog& operator=(const RunLog&) = delete;
-  void flush() { sink_->flush(); }
-  // Records the error a run ends with in the file (main() reports it on the terminal).
+  // Throws IoError (exit 74) when the file cannot take the log (a full disk).
+  void flush() {
+    try {
+      sink_->flush();
+    } catch (const spdlog::spdlog_ex& e) {
+      throw IoError(e.what());  // "Failed flush to file D/log.txt: No space left on device"
+    }
+  }
+  // Records the error a run ends with in the file (main() reports it on the
+  // terminal, so a file that cannot take it is let be).
   void error(const std::string& message) {
-    sink_->log(spdlog::details::log_msg(logger_->name(), spdlog::level::err, message));
-    sink_->flush();
+    try {
+      sink_->log(spdlog::details::log_msg(logger_->name(), spdlog::level::err, message));
+      sink_->flush();
+    } catch (const spdlog::spdlog_ex&) {
+    }
   }
 
  private:
@@ -419,12 +433,14 @@ void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
   // Process 0 keeps the run directory and picks the checkpoint; the others
   // open the one it picked.
   run.dir = run_dir_of(o, c);
+  std::optional<RunDirectoryLock> lock;
   std::optional<RunLog> log;
   collectively(comm, [&] {
     if (!writer) return;
     std::error_code ec;
     fs::create_directories(checkpoint_dir(run.dir), ec);
     if (ec) throw IoError(run.dir + ": cannot create the run directory: " + ec.message());
+    lock.emplace(run.dir);
     log.emplace(run.dir + "/log.txt", o.resume != "never");
     try {
       remove_stale_temporaries(run.dir);

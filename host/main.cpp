@@ -12,6 +12,7 @@
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/logging.hpp"
+#include "host/signals.hpp"
 #include "host/world.hpp"
 
 namespace {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     return static_cast<int>(e.code());
   }
   host::remember_command_line(argc, argv);
+  host::remove_outputs_on_termination();
   CLI::App app{"trustprop: GPU-accelerated trust propagation on city-scale social graphs"};
   app.set_version_flag("--version", std::string(version_string) + " (" + git_revision + ")");
   app.require_subcommand(1);

@@ -72,6 +72,7 @@ void RankCheckpoints::prepare(const RankRun& run, const RankCheckpointModel& mod
   std::error_code ec;
   std::filesystem::create_directories(checkpoint_dir(dir), ec);
   if (ec) throw IoError(dir + ": cannot create the run directory: " + ec.message());
+  lock_.emplace(dir);
   remove_stale_temporaries(dir);
   const std::filesystem::path output(run.settings.output);  // a killed run's unfinished results file
   remove_stale_temporaries_of(output.parent_path().string(), output.filename().string() + ".tmp-");

@@ -1,8 +1,13 @@
 // `trustprop rank --model eigentrust`: global trust (DESIGN §3, docs/models.md).
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <optional>
 
+#include <fmt/format.h>
+
+#include "common/error.hpp"
 #include "host/pretrust.hpp"
 #include "host/progress.hpp"
 #include "host/rank_checkpoint.hpp"
@@ -24,6 +29,20 @@ std::string transition_form(const EigenTrustResult& r) {
          " agents (CPU cache blocking)";
   if (!r.cpu_simd.empty()) s += ", SELL-8 rows (CPU, " + r.cpu_simd + ")";
   return s;
+}
+
+// An earlier run's /trust/eigentrust: n entries, each finite and >= 0, not
+// all 0 (it is scaled to sum 1). Throws DataError naming the file and entry.
+std::vector<double> read_warm_start(const std::string& path, std::int64_t n) {
+  std::vector<double> t = io::h5::File::open_read(path).read_1d<double>("/trust/eigentrust", n);
+  const std::string where = path + ": dataset /trust/eigentrust (--warm-start)";
+  for (std::size_t i = 0; i < t.size(); ++i)
+    if (!(t[i] >= 0.0) || !std::isfinite(t[i]))
+      throw DataError(where + ": entry " + std::to_string(i) + " is " + fmt::format("{}", t[i]) +
+                      "; trust must be finite and >= 0");
+  if (std::all_of(t.begin(), t.end(), [](double v) { return v == 0.0; }))
+    throw DataError(where + ": every entry is 0; a start needs some trust");
+  return t;
 }
 
 class EigenTrustModel final : public RankModel {
@@ -98,8 +117,7 @@ class EigenTrustModel final : public RankModel {
     std::vector<double> start;  // a resumed run starts from its checkpoint instead
     std::optional<io::ResultsWriter> out;
     collectively(comm, [&] {
-      if (!warm_start_.empty() && !resume)
-        start = io::h5::File::open_read(warm_start_).read_1d<double>("/trust/eigentrust", g.n);
+      if (!warm_start_.empty() && !resume) start = read_warm_start(warm_start_, g.n);
       if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
     });
 

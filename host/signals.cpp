@@ -1,9 +1,11 @@
-// Graceful stops (host/signals.hpp). The handler touches nothing but a
-// lock-free std::sig_atomic_t and, on a second signal, calls _exit, which
-// is async-signal-safe.
+// Graceful stops and clean ends (host/signals.hpp). The handlers touch
+// nothing but a lock-free std::sig_atomic_t, unlink (through
+// io::remove_unfinished_outputs), raise and _exit, all async-signal-safe.
 #include "host/signals.hpp"
 
 #include <unistd.h>
+
+#include "io/atomic_output.hpp"
 
 namespace trustprop::host {
 
@@ -14,11 +16,34 @@ constexpr int kSignals[3] = {SIGTERM, SIGINT, SIGUSR1};
 volatile std::sig_atomic_t g_requested = 0;
 
 extern "C" void on_stop_signal(int signal) {
-  if (g_requested != 0) _exit(128 + signal);  // the second signal: stop now, without a checkpoint
+  if (g_requested != 0) {  // the second signal: stop now, without a checkpoint
+    io::remove_unfinished_outputs();
+    _exit(128 + signal);
+  }
   g_requested = signal;
 }
 
+// The disposition is back to the default on entry (SA_RESETHAND), and the
+// signal raised again is delivered as the handler returns.
+extern "C" void on_termination(int signal) {
+  io::remove_unfinished_outputs();
+  raise(signal);
+}
+
 }  // namespace
+
+void remove_outputs_on_termination() {
+  struct sigaction action {};
+  action.sa_handler = on_termination;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESETHAND;
+  for (const int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+    struct sigaction inherited {};
+    sigaction(signal, nullptr, &inherited);
+    if (inherited.sa_handler == SIG_IGN) continue;  // nohup, or a shell's background job: stays ignored
+    sigaction(signal, &action, nullptr);
+  }
+}
 
 StopSignals::StopSignals() {
   g_requested = 0;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -21,6 +22,32 @@ std::string parent_dir(const std::string& path) {
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
+}
+
+// The temporaries of the live AtomicOutputs, readable from a signal
+// handler: a fixed table of paths, each slot free (0), being filled (1) or
+// holding a temporary (2). An output past the table's size is not removed
+// on a signal (the next run with --run-dir still removes it).
+constexpr int kSlots = 64;
+constexpr std::size_t kPathBytes = 4096;
+char g_paths[kSlots][kPathBytes];
+std::atomic<int> g_slots[kSlots];
+static_assert(std::atomic<int>::is_always_lock_free);
+
+int register_unfinished(const std::string& path) {
+  if (path.size() >= kPathBytes) return -1;
+  for (int k = 0; k < kSlots; ++k) {
+    int free = 0;
+    if (!g_slots[k].compare_exchange_strong(free, 1)) continue;
+    std::memcpy(g_paths[k], path.c_str(), path.size() + 1);
+    g_slots[k].store(2, std::memory_order_release);
+    return k;
+  }
+  return -1;
+}
+
+void unregister_unfinished(int slot) {
+  if (slot >= 0) g_slots[slot].store(0, std::memory_order_release);
 }
 
 // fsyncs a file or directory; returns 0 or the errno of the failure.
@@ -45,6 +72,7 @@ AtomicOutput::AtomicOutput(std::string target) : target_(std::move(target)) {
   if (access(dir.c_str(), W_OK) != 0)
     throw IoError(target_ + ": output directory " + dir + " is not writable");
   temp_ = target_ + ".tmp-" + std::to_string(getpid());
+  slot_ = register_unfinished(temp_);
 }
 
 void require_output_is_not_input(const std::string& output, const std::string& input) {
@@ -56,7 +84,13 @@ void require_output_is_not_input(const std::string& output, const std::string& i
 }
 
 AtomicOutput::~AtomicOutput() {
+  unregister_unfinished(slot_);
   if (!committed_) std::remove(temp_.c_str());
+}
+
+void remove_unfinished_outputs() noexcept {
+  for (int k = 0; k < kSlots; ++k)
+    if (g_slots[k].load(std::memory_order_acquire) == 2) ::unlink(g_paths[k]);
 }
 
 void AtomicOutput::require_room(double bytes, const std::string& what) const {
@@ -76,6 +110,8 @@ void AtomicOutput::commit() {
   if (std::rename(temp_.c_str(), target_.c_str()) != 0)
     throw IoError(target_ + ": cannot rename " + temp_ + " into place: " + std::strerror(errno));
   committed_ = true;
+  unregister_unfinished(slot_);
+  slot_ = -1;
   (void)fsync_path(parent_dir(target_), O_RDONLY | O_DIRECTORY);  // best effort: the rename is done
 }
 

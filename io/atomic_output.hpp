@@ -1,7 +1,8 @@
 // Output files appear whole or not at all (DESIGN §9): everything is written
 // to a temporary name beside the target, flushed to disk, and renamed over
 // the target only on commit(). An AtomicOutput destroyed before commit()
-// (an exception, a failed check) removes the temporary file.
+// (an exception, a failed check) removes the temporary file, and so does
+// remove_unfinished_outputs() for a process that a signal ends.
 #pragma once
 
 #include <string>
@@ -30,7 +31,14 @@ class AtomicOutput {
  private:
   std::string target_, temp_;
   bool committed_ = false;
+  int slot_ = -1;  // in the registry of unfinished outputs (-1: not in it)
 };
+
+// Removes the temporary file of every AtomicOutput neither committed nor
+// destroyed yet. Async-signal-safe (unlink and lock-free atomics only): for
+// the handlers that end the process on SIGTERM, SIGINT, SIGHUP and SIGUSR1
+// (host/signals.hpp), so that a killed run leaves no half-written file.
+void remove_unfinished_outputs() noexcept;
 
 // Throws UsageError (exit 64) when `output` names the file `input` names
 // (the same path, or another name of the same file): committing the output

@@ -2,9 +2,12 @@
 // (test_bad_input.cpp), each case one that an audit of DESIGN §9 found
 // handled wrongly: an output that is the input, a named pipe, numbers out
 // of range, directories where files belong, a refused resume, a run
-// directory left behind. Each must give its sysexits code and message, and
-// leave the inputs and the run directory as they were.
+// directory left behind or shared, a signal that left a temporary. Each
+// must give its sysexits code and message, and leave the inputs and the run
+// directory as they were.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -200,6 +203,64 @@ TEST_F(BadCommandInput, RefusedRunsLeaveNoRunDirectory) {
   EXPECT_EQ(r.rc, 78) << r.err;
   EXPECT_NE(r.err.find("c.toml:2: [run] name: must be a plain directory name"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(at("runs")));
+}
+
+TEST_F(BadCommandInput, ASignalEndsARunWithoutLeavingItsTemporary) {
+  // Each command is signalled once its temporary output exists, and must
+  // end by that signal (the shell's 128 + N) with nothing in the directory
+  // but its inputs.
+  city("g.h5", 200000);
+  const auto signalled = [&](const std::string& args, const std::string& output, const char* signal) {
+    const std::string script = "cd " + shell_quoted(dir()) + " && { " + kBinary + " " + args + " >/dev/null 2>&1 & p=$!; " +
+                               "for i in $(seq 1 400); do ls " + output + ".tmp-* >/dev/null 2>&1 && break; sleep 0.05; done; " +
+                               "sleep 0.2; kill -" + signal + " $p; wait $p; echo rc=$?; }";
+    return run("bash -c " + shell_quoted(script), tmp.path(), false);
+  };
+  RunResult r = signalled("generate city --agents 1000000 -o big.h5", "big.h5", "TERM");
+  EXPECT_NE(r.out.find("rc=143"), std::string::npos) << r.out << r.err;
+  r = signalled("rank g.h5 --max-iterations 100000 --tolerance 0 -o r.h5", "r.h5", "HUP");
+  EXPECT_NE(r.out.find("rc=129"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ(tmp.entries(), std::set<std::string>{"g.h5"});
+}
+
+TEST_F(BadCommandInput, AWarmStartWithNegativeOrNonFiniteTrustNamesTheFileAndEntry) {
+  city("g.h5", 300);
+  ASSERT_EQ(tp("rank g.h5 --max-iterations 5 -o w.h5").rc, 0);
+  for (const std::string value : {"-0.5", "float('nan')", "float('inf')"}) {
+    const RunResult py = run("cd " + shell_quoted(dir()) + " && /usr/bin/python3 -c \"import h5py; f = h5py.File('w.h5', 'r+'); " +
+                                 "t = f['trust/eigentrust'][()]; t[7] = " + value + "; f['trust/eigentrust'][...] = t\"",
+                             tmp.path(), false);
+    if (py.rc != 0) GTEST_SKIP() << "no python3 with h5py: " << py.err;
+    const RunResult r = tp("rank g.h5 --warm-start w.h5 -o r.h5");
+    EXPECT_EQ(r.rc, 65) << value << "\n" << r.err;
+    EXPECT_NE(r.err.find("w.h5: dataset /trust/eigentrust (--warm-start): entry 7 is "), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(at("r.h5")));
+  }
+}
+
+TEST_F(BadCommandInput, ARunDirectoryInUseIsRefusedBeforeAnythingChanges) {
+  city("g.h5", 300);
+  write("c.toml", "[run]\nname = \"t\"\nepochs = 2\n[graph]\nagents = 300\n");
+  fs::create_directories(at("R"));
+  // This process holds the lock, as a run in the directory would.
+  const int fd = ::open(at("R/.lock").c_str(), O_RDWR | O_CREAT, 0644);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  for (const std::string& args : {std::string("simulate c.toml --run-dir R"), std::string("rank g.h5 --run-dir R -o r.h5")}) {
+    const RunResult r = tp(args);
+    EXPECT_EQ(r.rc, 75) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("R: another trustprop run is using this run directory"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(tmp.entries(), (std::set<std::string>{"R", "c.toml", "g.h5"}));
+  ::close(fd);
+  EXPECT_EQ(tp("simulate c.toml --run-dir R").rc, 0);
+  EXPECT_EQ(tp("rank g.h5 --run-dir R -o r.h5").rc, 0);
+}
+
+TEST_F(BadCommandInput, BenchNamesAnUnknownBackendAsItsOwnOption) {
+  const RunResult r = tp("bench --agents 1000 --backends cpu,junk");
+  EXPECT_EQ(r.rc, 64) << r.err;
+  EXPECT_NE(r.err.find("--backends: unknown backend 'junk'"), std::string::npos) << r.err;
 }
 
 }  // namespace
