@@ -34,6 +34,14 @@ namespace {
 
 class DistributedRank : public MpiTest {
  protected:
+  // The 50,000-agent city g.h5 of the tests of large results, and the file
+  // `ids_name` listing `count` of its agent ids `stride` apart, one per line.
+  void large_city_and_ids(const std::string& ids_name, int count, int stride) {
+    ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
+    std::ofstream ids(path(ids_name));
+    for (int k = 0; k < count; ++k) ids << k * stride << "\n";
+  }
+
   // Runs `args` ("rank GRAPH ... --json -o") as one process of 2 threads,
   // then under mpiexec -n 2 and 3: each distributed run prints one summary
   // (process 0's) with the number of processes and one process's
@@ -508,11 +516,7 @@ TEST_F(DistributedRank, APersonalizedBatchOneProcessCannotHoldEndsEveryProcessOn
 TEST_F(DistributedRank, AResultProcess0CannotGatherEndsEveryProcessOnceBeforeIterating) {
   // 800 seed sets on a 50,000-agent city, two processes, with checkpoints:
   // process 0 gathers the whole block for each one.
-  ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  {
-    std::ofstream sets(path("sets.txt"));
-    for (int set = 0; set < 800; ++set) sets << set * 61 << "\n";
-  }
+  large_city_and_ids("sets.txt", 800, 61);
   expect_process0_cannot_gather("rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
                                     shell_quoted(path("sets.txt")) + " --max-iterations 1 --run-dir " +
                                     shell_quoted(path("run")) + " -o " + shell_quoted(path("out.h5")),
@@ -524,11 +528,7 @@ TEST_F(DistributedRank, APersonalizedResultLargerThanProcess0sMemoryIsWrittenAsI
   // 0 with room for its own run and half the [800, n] result: it receives
   // one process's 267 columns at a time, so the run goes through, with one
   // process's bits (the block with --full, the top tables).
-  ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  {
-    std::ofstream sets(path("sets.txt"));
-    for (int set = 0; set < 800; ++set) sets << set * 61 << "\n";
-  }
+  large_city_and_ids("sets.txt", 800, 61);
   expect_process0_streams(3,
                           "rank " + shell_quoted(path("g.h5")) + " --model personalized --seeds-file " +
                               shell_quoted(path("sets.txt")) + " --max-iterations 1 --full --top-per-seed 5 -o ",
@@ -553,11 +553,7 @@ TEST_F(DistributedRank, ASignedResultLargerThanProcess0sMemoryIsWrittenAsItComes
   // 400 signed-trust sources on a 50,000-agent city, two processes, process
   // 0 with room for its own run and half the [400, n] result: it holds one
   // batch of rows at a time, so the run goes through, with one process's bits.
-  ASSERT_EQ(run("generate city --agents 50000 -o " + shell_quoted(path("g.h5")), dir.path()).rc, 0);
-  {
-    std::ofstream sources(path("sources.txt"));
-    for (int s = 0; s < 400; ++s) sources << s * 113 << "\n";
-  }
+  large_city_and_ids("sources.txt", 400, 113);
   expect_process0_streams(2,
                           "rank " + shell_quoted(path("g.h5")) + " --model signed --mode trust-only --steps 2 " +
                               "--source-batch 64 --sources-file " + shell_quoted(path("sources.txt")) + " -o ",

@@ -82,27 +82,28 @@ TEST(PersonalizedRounds, ARoundIsTheMostSeedSetsThatFit) {
   }
 }
 
+// Runs the rounds on `exec` and expects the refusal before any round (exit
+// 70) with `what` in its message; `accepted` says what was let through.
+void expect_rounds_refused(const std::shared_ptr<FakeExecutor>& exec, const io::Graph& g, const host::SeedSets& sets,
+                           std::int64_t round_size, const std::string& what, const std::string& accepted) {
+  const auto never = [](std::int64_t, const host::PersonalizedResult&) { ADD_FAILURE() << "a round ran"; };
+  try {
+    host::run_personalized_rounds(exec, g, sets, {}, round_size, "g.h5", never);
+    ADD_FAILURE() << accepted << " accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code(), ExitCode::software) << e.what();
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+  }
+}
+
 TEST(PersonalizedRounds, ARoundThatDoesNotFitIsRefusedBeforeAllocating) {
   const io::Graph g = random_graph();
   const host::SeedSets sets = varied_sets(20, g.n);
   const auto kind = kernels::BackendKind::cpu;
-  const auto never = [](std::int64_t, const host::PersonalizedResult&) { ADD_FAILURE() << "a round ran"; };
   // Room for 10 seed sets with all the seeds: rounds of 15 do not fit.
-  const auto ten = std::make_shared<FakeExecutor>(kind, host::personalized_bytes(kind, g.n, g.nnz(), 10, sets.entries()));
-  try {
-    host::run_personalized_rounds(ten, g, sets, {}, 15, "g.h5", never);
-    ADD_FAILURE() << "rounds larger than memory were accepted";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::software) << e.what();
-    EXPECT_NE(std::string(e.what()).find("personalized trust for 15 seed sets on g.h5"), std::string::npos) << e.what();
-  }
+  expect_rounds_refused(std::make_shared<FakeExecutor>(kind, host::personalized_bytes(kind, g.n, g.nnz(), 10, sets.entries())),
+                        g, sets, 15, "personalized trust for 15 seed sets on g.h5", "rounds larger than memory were");
   // Room for less than one seed set: the whole run's refusal, which says so.
-  const auto none = std::make_shared<FakeExecutor>(kind, host::personalized_bytes(kind, g.n, g.nnz(), 1, 1) - 1);
-  try {
-    host::run_personalized_rounds(none, g, sets, {}, 0, "g.h5", never);
-    ADD_FAILURE() << "a run where no seed set fits was accepted";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.code(), ExitCode::software) << e.what();
-    EXPECT_NE(std::string(e.what()).find("not even one seed set fits"), std::string::npos) << e.what();
-  }
+  expect_rounds_refused(std::make_shared<FakeExecutor>(kind, host::personalized_bytes(kind, g.n, g.nnz(), 1, 1) - 1), g,
+                        sets, 0, "not even one seed set fits", "a run where no seed set fits was");
 }
