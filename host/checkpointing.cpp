@@ -221,19 +221,6 @@ RunIdentity simulation_identity(const SimulationConfig& c, const std::string& gr
   return id;
 }
 
-double parse_duration(const std::string& text, const std::string& option) {
-  static const std::regex form(R"(\s*([0-9]+(\.[0-9]*)?|\.[0-9]+)\s*([smhd]?)\s*)");
-  std::smatch m;
-  if (!std::regex_match(text, m, form))
-    throw UsageError(option + " " + text + ": expected a duration: seconds, or a number with unit s, m, h or d "
-                     "(e.g. 3600, 90m, 1.5h)");
-  const double value = std::strtod(m[1].str().c_str(), nullptr);
-  const std::string unit = m[3].str();
-  const double scale = unit == "m" ? 60.0 : unit == "h" ? 3600.0 : unit == "d" ? 86400.0 : 1.0;
-  if (!(value > 0)) throw UsageError(option + " " + text + ": must be positive");
-  return value * scale;
-}
-
 bool walltime_allows_another_step(double limit_seconds, double elapsed, double longest_step,
                                   double checkpoint_seconds) {
   return elapsed + longest_step + checkpoint_seconds <= limit_seconds;

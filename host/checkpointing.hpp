@@ -114,10 +114,6 @@ void check_compatible(const io::CheckpointHeader& h, const std::string& path, co
 // be extended (--epochs) or checkpointed differently.
 RunIdentity simulation_identity(const SimulationConfig& c, const std::string& graph_hash, const std::string& backend);
 
-// "--max-walltime" values: seconds, or a number with unit s, m, h or d
-// ("90m", "1.5h"). Throws UsageError naming the option.
-double parse_duration(const std::string& text, const std::string& option);
-
 // Whether another step (epoch, iteration) and a checkpoint after it still
 // fit in the limit: the time used, plus the longest step so far, plus the
 // last checkpoint's write time.

@@ -165,8 +165,8 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
   } else {
     specs = split(o.backends, "--backends");
     for (const auto& spec : specs)
-      if (spec != "cpu" && spec != "cuda" && spec.rfind("cuda:", 0) != 0)
-        throw UsageError("--backends: unknown backend '" + spec + "' (cpu, cuda or cuda:N)");
+      if (spec == "auto" || !kernels::device_spec_problem(spec).empty())
+        throw UsageError("--backends: unknown backend '" + spec + "' (cpu, cuda or cuda:N, comma-separated; or auto alone)");
   }
   // An unusable output path fails before any work.
   if (!o.out.empty()) {

@@ -3,11 +3,13 @@
 // (host/rank_<model>.cpp) adds its own options and does its own run.
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "common/error.hpp"
+#include "host/cli_checks.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/graph_share.hpp"
@@ -117,8 +119,10 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
   GraphShare share;
   io::Graph whole;
   std::shared_ptr<const kernels::Executor> exec;
+  std::string config;
   collectively(comm, [&] {
     require_checkpoints(s, model);
+    config = resolved_config(s, model);  // the model's checks of its options, before any file is read
     if (s.output.empty()) throw UsageError("rank: -o/--output is required");
     io::require_output_is_not_input(s.output, s.graph);
     exec = global.executor();
@@ -128,7 +132,6 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
       whole = io::read_graph(s.graph);
     require_agents(s.graph, d == Distribution::rows ? share.agents.n : whole.n);
   });
-  const std::string config = resolved_config(s, model);
   if (d == Distribution::rows) {
     spdlog::info("{}: {} agents, {} edges; process {} of {} has rows {}..{} of W ({} edges)", s.graph, share.agents.n,
                  share.nnz, comm.rank(), comm.size(), share.rows.first, share.rows.last, share.rows.nnz());
@@ -141,13 +144,14 @@ void run_distributed(const RankSettings& s, RankModel& model, const GlobalOption
 void run_rank(const RankSettings& s, RankModel& model, const GlobalOptions& global) {
   if (world().size() > 1 && !s.dry_run) return run_distributed(s, model, global);
   require_checkpoints(s, model);
+  const std::string config = resolved_config(s, model);  // the model's checks of its options, before any file is read
   if (s.dry_run) return print_plan(s, model, global);
   if (s.output.empty()) throw UsageError("rank: -o/--output is required");
   io::require_output_is_not_input(s.output, s.graph);
   const io::Graph g = io::read_graph(s.graph);
   require_agents(s.graph, g.n);
   spdlog::info("{}: {} agents, {} edges", s.graph, g.n, g.nnz());
-  model.run({s, g, global.executor(), command_line(), resolved_config(s, model), global.progress, g.nnz()});
+  model.run({s, g, global.executor(), command_line(), config, global.progress, g.nnz()});
 }
 
 }  // namespace
@@ -164,6 +168,7 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--model", s->model, "Trust model (docs/models.md)")->check(CLI::IsMember(names))->capture_default_str();
   cmd->add_option("--tolerance", s->tolerance,
                   "Stop when the L1 change of an iteration is below this (fairness-goodness: of both vectors)")
+      ->check(finite_number_in(0.0, false, HUGE_VAL))
       ->capture_default_str();
   cmd->add_option("--max-iterations", s->max_iterations,
                   "Iteration limit (default: 1000 for eigentrust, 100 for fairness-goodness)")
@@ -192,6 +197,7 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--max-walltime", ck.max_walltime,
                   "With --run-dir: stop with a checkpoint and exit 75 before another iteration would pass this time "
                   "since the start (seconds, or e.g. 90m, 1.5h)")
+      ->check(duration_check())
       ->needs(run_dir);
   cmd->add_option("--resume", ck.resume,
                   "With --run-dir: auto (from the newest valid checkpoint, if any), never (start afresh, deleting "

@@ -28,6 +28,7 @@
 
 #include "common/error.hpp"
 #include "host/checkpointing.hpp"
+#include "host/cli_checks.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/dynamics.hpp"
@@ -496,7 +497,8 @@ void add_simulate(CLI::App& app, GlobalOptions& global) {
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{1000000}));
   cmd->add_option("--max-walltime", o->max_walltime,
                   "Stop with a checkpoint and exit 75 before another epoch would pass this time since the start "
-                  "(seconds, or e.g. 90m, 1.5h)");
+                  "(seconds, or e.g. 90m, 1.5h)")
+      ->check(duration_check());
   cmd->add_flag("--allow-config-change", o->allow_config_change,
                 "Resume from a checkpoint of another configuration or graph (same agents and ties) instead of "
                 "refusing");

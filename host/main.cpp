@@ -9,6 +9,7 @@
 
 #include "common/error.hpp"
 #include "common/version.hpp"
+#include "host/cli_checks.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/logging.hpp"
@@ -45,7 +46,9 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(version_string) + " (" + git_revision + ")");
   app.require_subcommand(1);
   host::GlobalOptions global;
-  app.add_option("--device", global.device, "Backend: auto, cpu, cuda or cuda:N")->capture_default_str();
+  app.add_option("--device", global.device, "Backend: auto, cpu, cuda or cuda:N")
+      ->check(host::device_check())
+      ->capture_default_str();
   app.add_option("--threads", global.threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "common/error.hpp"
+#include "host/cli_checks.hpp"
 #include "host/rank_model.hpp"
 #include "host/world.hpp"
 #include "io/graph_file.hpp"

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "common/error.hpp"
+#include "host/cli_checks.hpp"
 #include "host/pretrust.hpp"
 #include "host/progress.hpp"
 #include "host/rank_checkpoint.hpp"
@@ -52,6 +53,7 @@ class EigenTrustModel final : public RankModel {
   void add_options(CLI::App& rank) override {
     rank.add_option("--restart-probability", options_.restart,
                     "eigentrust: probability a of restarting at the pre-trust distribution (PageRank damping = 1 - a)")
+        ->check(finite_number_in(0.0, true, 1.0))
         ->capture_default_str();
     rank.add_option("--pretrust", pretrust_,
                     "eigentrust: pre-trusted agents: institutions (all agents if none), all, or a file of agent ids")

@@ -1,8 +1,10 @@
 // `trustprop rank --model fairness-goodness`: Kumar et al. ICDM 2016
 // (DESIGN §3, docs/models.md).
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
+#include "host/cli_checks.hpp"
 #include "host/fairness_goodness.hpp"
 #include "host/progress.hpp"
 #include "host/rank_checkpointing.hpp"
@@ -22,6 +24,7 @@ class FairnessGoodnessModel final : public RankModel {
   void add_options(CLI::App& rank) override {
     rank.add_option("--weight-divisor", options_.weight_divisor,
                     "fairness-goodness: divide weights by this in float64 first (10 for raw Bitcoin OTC ratings)")
+        ->check(finite_number_in(0.0, true, HUGE_VAL))
         ->capture_default_str();
   }
 

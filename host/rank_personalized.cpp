@@ -21,6 +21,7 @@
 #include <optional>
 
 #include "common/error.hpp"
+#include "host/cli_checks.hpp"
 #include "host/partition.hpp"
 #include "host/personalized.hpp"
 #include "host/rank_model.hpp"
@@ -58,7 +59,8 @@ class PersonalizedModel final : public RankModel {
                     "further rounds)")
         ->check(CLI::PositiveNumber);
     restart_ = shared_rank_option(rank, "--restart-probability", "FLOAT",
-                                  "personalized: the same restart probability a for every seed set (default 0.15)");
+                                  "personalized: the same restart probability a for every seed set (default 0.15)")
+                   ->check(finite_number_in(0.0, true, 1.0));
     graph_ = rank.get_option("graph");
   }
 

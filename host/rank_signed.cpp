@@ -6,11 +6,14 @@
 // --top-per-source K, and /trust/signed_sources int64[k], the sources' ids
 // in row order. Rows go to the file batch by batch as they are computed.
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdio>
 #include <optional>
 #include <sstream>
 
 #include "common/error.hpp"
+#include "host/cli_checks.hpp"
 #include "host/partition.hpp"
 #include "host/rank_model.hpp"
 #include "host/rank_options.hpp"
@@ -44,15 +47,19 @@ class SignedModel final : public RankModel {
                     "signed: weights of the direct, co-citation, transpose and coupling propagations, as a1,a2,a3,a4")
         ->delimiter(',')
         ->expected(4)
+        ->check(finite_number_in(0.0, false, HUGE_VAL))
         ->default_str("0.4,0.4,0.1,0.1");
     rank.add_option("--gamma", options_.gamma, "signed: weighted iteration: step j counts gamma^j")
+        ->check(finite_number_in(0.0, true, HUGE_VAL))
         ->capture_default_str();
-    steps_ = shared_rank_option(rank, "--steps", "INT", "signed: propagation steps K (default 20)");
+    steps_ = shared_rank_option(rank, "--steps", "INT", "signed: propagation steps K (default 20)")
+                 ->check(CLI::Range(0, std::numeric_limits<int>::max()));
     rank.add_option("--sources", sources_,
                     "signed: source agents (original ids, comma-separated); default: all agents if at most 4096")
         ->delimiter(',');
     rank.add_option("--sources-file", sources_file_, "signed: file of source agent ids, one per line");
     rank.add_option("--source-batch", options_.batch, "signed: sources propagated together (memory: 4 x n x batch doubles)")
+        ->check(CLI::Range(1, 65535 * 32))
         ->capture_default_str();
     rank.add_option("--top-per-source", top_per_source_,
                     "signed: store the K most trusted and the K most distrusted agents of every source (then the "
@@ -257,6 +264,7 @@ class SignedModel final : public RankModel {
     TRUSTPROP_ASSERT(alpha_.size() == 4, "--alpha holds " + std::to_string(alpha_.size()) + " values");  // CLI11: expected(4)
     std::copy(alpha_.begin(), alpha_.end(), o.alpha.begin());
     if (steps_->count() > 0) o.steps = steps_->as<int>();
+    if (o.steps < 1) throw UsageError("--steps 0: signed trust needs at least one propagation step");
     return o;
   }
 

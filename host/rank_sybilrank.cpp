@@ -4,9 +4,11 @@
 // degree-normalised trust (docs/sybilrank.md). Outputs /trust/sybilrank
 // (t/deg, the ranking score) and /trust/sybilrank_raw (t).
 #include <cstdio>
+#include <limits>
 #include <optional>
 
 #include "common/error.hpp"
+#include "host/cli_checks.hpp"
 #include "host/rank_model.hpp"
 #include "host/rank_options.hpp"
 #include "host/sybilrank.hpp"
@@ -27,7 +29,8 @@ class SybilRankModel final : public RankModel {
                                 "(the default)");
     seeds_file_ = shared_rank_option(rank, "--seeds-file", "FILE",
                                      "sybilrank: a file of verified seed ids (separated by spaces, commas or lines)");
-    steps_ = shared_rank_option(rank, "--steps", "INT", "sybilrank: propagation steps (default ceil(log2 n))");
+    steps_ = shared_rank_option(rank, "--steps", "INT", "sybilrank: propagation steps (default ceil(log2 n))")
+                 ->check(CLI::Range(0, std::numeric_limits<int>::max()));
   }
 
   toml::table config(const RankSettings&) const override {

@@ -214,7 +214,7 @@ void write_checkpoint(const std::string& path, const CheckpointHeader& header,
   h.git_revision = git_revision;
   h.created = utc_iso8601();
   {
-    h5::File f = h5::File::create(out.temp_path());
+    h5::File f = h5::File::create(out.temp_path(), out.target());
     const WriteBehind write_behind(f);
     const bool any_fill = std::any_of(datasets.begin(), datasets.end(), [](const auto& d) { return !d.host_data; });
     std::vector<unsigned char> buffer(any_fill ? static_cast<std::size_t>(checkpoint_block_bytes) : 0);

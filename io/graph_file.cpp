@@ -21,7 +21,7 @@ std::int64_t chunk_elems(std::int64_t chunk_bytes, std::size_t elem, std::int64_
 
 GraphWriter::GraphWriter(const std::string& path, std::int64_t n, const std::string& source,
                          const GraphWriteOptions& options)
-    : out_(path), file_(h5::File::create(out_.temp_path())), n_(n), source_(source) {
+    : out_(path), file_(h5::File::create(out_.temp_path(), out_.target())), n_(n), source_(source) {
   if (n < 0 || n > std::numeric_limits<std::int32_t>::max())
     throw DataError(path + ": " + std::to_string(n) + " agents do not fit 32-bit column indices");
   file_.create_group("/graph");

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "common/error.hpp"
@@ -41,6 +42,21 @@ void silence_hdf5_errors() {
 
 namespace {
 
+// Why the last HDF5 call failed, as the system told its file driver
+// ("errno = 28" in the driver's message on the error stack): ": <strerror>",
+// or "" when no system call failed. Must be called before the next HDF5 call
+// clears the stack.
+std::string system_cause() {
+  int code = 0;
+  const auto find = [](unsigned, const H5E_error2_t* e, void* found) -> herr_t {
+    if (const char* at = e->desc ? std::strstr(e->desc, "errno = ") : nullptr)
+      *static_cast<int*>(found) = std::atoi(at + 8);
+    return 0;
+  };
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, find, &code);
+  return code > 0 ? std::string(": ") + std::strerror(code) : "";
+}
+
 std::string type_name(hid_t t) {
   switch (H5Tget_class(t)) {
     case H5T_INTEGER:
@@ -71,20 +87,26 @@ File File::open_read(const std::string& path) {
   return f;
 }
 
-File File::create(const std::string& path) {
+File File::create(const std::string& path, const std::string& shown) {
   silence_hdf5_errors();
   File f;
-  f.path_ = path;
+  f.path_ = shown.empty() ? path : shown;
   f.h_ = Handle(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
   if (!f.h_.valid()) {
     const int e = errno;
-    throw IoError(path + ": cannot create file" + (e ? std::string(": ") + std::strerror(e) : ""));
+    throw IoError(f.path_ + ": cannot create file" + (e ? std::string(": ") + std::strerror(e) : ""));
   }
   return f;
 }
 
 void File::flush() {
-  if (H5Fflush(h_.get(), H5F_SCOPE_GLOBAL) < 0) throw IoError(path_ + ": flush failed");
+  if (H5Fflush(h_.get(), H5F_SCOPE_GLOBAL) < 0) throw IoError(path_ + ": cannot flush to the disk" + system_cause());
+}
+
+void File::close() {
+  if (!h_.valid()) return;
+  const herr_t rc = H5Fclose(h_.release());
+  if (rc < 0) throw IoError(path_ + ": cannot close" + system_cause());
 }
 
 bool File::exists(const std::string& object) const {
@@ -107,7 +129,7 @@ void File::create_group(const std::string& name) {
   Handle gcpl(H5Pcreate(H5P_GROUP_CREATE));
   H5Pset_obj_track_times(gcpl.get(), false);
   Handle g(H5Gcreate2(h_.get(), name.c_str(), H5P_DEFAULT, gcpl.get(), H5P_DEFAULT));
-  if (!g.valid()) throw IoError(path_ + ": cannot create group " + name);
+  if (!g.valid()) throw IoError(path_ + ": cannot create group " + name + system_cause());
 }
 
 namespace {
@@ -124,7 +146,7 @@ void write_attr_raw(const std::string& path, hid_t file, const std::string& obje
   if (H5Aexists(o.get(), name.c_str()) > 0) H5Adelete(o.get(), name.c_str());
   Handle a(H5Acreate2(o.get(), name.c_str(), type, space, H5P_DEFAULT, H5P_DEFAULT));
   if (!a.valid() || H5Awrite(a.get(), type, value) < 0)
-    throw IoError(path + ": cannot write attribute " + object + "@" + name);
+    throw IoError(path + ": cannot write attribute " + object + "@" + name + system_cause());
 }
 
 }  // namespace
@@ -289,7 +311,7 @@ void File::write_2d(const std::string& name, const T* values, std::int64_t rows,
   Handle ds(H5Dcreate2(h_.get(), name.c_str(), native_type<T>(), space.get(), H5P_DEFAULT, dcpl.get(),
                        H5P_DEFAULT));
   if (!ds.valid() || H5Dwrite(ds.get(), native_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, values) < 0)
-    throw IoError(path_ + ": cannot write dataset " + name);
+    throw IoError(path_ + ": cannot write dataset " + name + system_cause());
 }
 
 AppendableDataset::AppendableDataset(File& file, const std::string& name, hid_t type, std::size_t,
@@ -306,19 +328,19 @@ AppendableDataset::AppendableDataset(File& file, const std::string& name, hid_t 
     H5Pset_deflate(dcpl.get(), static_cast<unsigned>(deflate));
   }
   ds_ = Handle(H5Dcreate2(file.id(), name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
-  if (!ds_.valid()) throw IoError(file_path_ + ": cannot create dataset " + name);
+  if (!ds_.valid()) throw IoError(file_path_ + ": cannot create dataset " + name + system_cause());
 }
 
 void AppendableDataset::append(const void* values, std::int64_t count) {
   if (count <= 0) return;
   const hsize_t new_size[1] = {static_cast<hsize_t>(size_ + count)};
-  if (H5Dset_extent(ds_.get(), new_size) < 0) throw IoError(file_path_ + ": cannot extend dataset " + name_);
+  if (H5Dset_extent(ds_.get(), new_size) < 0) throw IoError(file_path_ + ": cannot extend dataset " + name_ + system_cause());
   Handle fspace(H5Dget_space(ds_.get()));
   const hsize_t start[1] = {static_cast<hsize_t>(size_)}, cnt[1] = {static_cast<hsize_t>(count)};
   H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr);
   Handle mspace(H5Screate_simple(1, cnt, nullptr));
   if (H5Dwrite(ds_.get(), type_, mspace.get(), fspace.get(), H5P_DEFAULT, values) < 0)
-    throw IoError(file_path_ + ": cannot write dataset " + name_ + " (disk full?)");
+    throw IoError(file_path_ + ": cannot write dataset " + name_ + system_cause());
   size_ += count;
 }
 
@@ -329,7 +351,7 @@ RowBlock::RowBlock(File& file, const std::string& name, hid_t type, std::int64_t
   Handle dcpl(H5Pcreate(H5P_DATASET_CREATE));
   H5Pset_obj_track_times(dcpl.get(), false);
   ds_ = Handle(H5Dcreate2(file.id(), name.c_str(), type, space.get(), H5P_DEFAULT, dcpl.get(), H5P_DEFAULT));
-  if (!ds_.valid()) throw IoError(file_path_ + ": cannot create dataset " + name);
+  if (!ds_.valid()) throw IoError(file_path_ + ": cannot create dataset " + name + system_cause());
 }
 
 void RowBlock::write_rows(std::int64_t first, std::int64_t count, const void* values) {
@@ -343,7 +365,7 @@ void RowBlock::write_rows(std::int64_t first, std::int64_t count, const void* va
   H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr);
   Handle mspace(H5Screate_simple(2, cnt, nullptr));
   if (H5Dwrite(ds_.get(), type_, mspace.get(), fspace.get(), H5P_DEFAULT, values) < 0)
-    throw IoError(file_path_ + ": cannot write dataset " + name_ + " (disk full?)");
+    throw IoError(file_path_ + ": cannot write dataset " + name_ + system_cause());
 }
 
 #define TRUSTPROP_H5_INSTANTIATE(T)                                                                      \

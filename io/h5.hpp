@@ -33,6 +33,12 @@ class Handle {
   hid_t get() const { return id_; }
   bool valid() const { return id_ >= 0; }
   void reset();
+  // Gives up ownership: the caller closes the id.
+  hid_t release() {
+    const hid_t id = id_;
+    id_ = H5I_INVALID_HID;
+    return id;
+  }
 
  private:
   hid_t id_ = H5I_INVALID_HID;
@@ -42,14 +48,20 @@ class Handle {
 template <class T> hid_t native_type();
 
 // An open HDF5 file, for reading or writing; `path` is used in messages.
+// A write that fails says why when the system does (HDF5's file driver
+// reports the errno: "No space left on device").
 class File {
  public:
   static File open_read(const std::string& path);
-  static File create(const std::string& path);  // truncates
+  // Creates (truncates) `path`; messages name `shown` where given: the
+  // output a temporary file becomes (io/atomic_output.hpp).
+  static File create(const std::string& path, const std::string& shown = "");
   const std::string& path() const { return path_; }
   hid_t id() const { return h_.get(); }
   void flush();
-  void close() { h_.reset(); }
+  // Closes the file; a close that fails (the last metadata did not reach
+  // the disk) is an IoError.
+  void close();
 
   bool exists(const std::string& object) const;
   void create_group(const std::string& name);

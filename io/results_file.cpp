@@ -6,7 +6,7 @@
 namespace trustprop::io {
 
 ResultsWriter::ResultsWriter(const std::string& path, const Provenance& p)
-    : out_(path), file_(h5::File::create(out_.temp_path())) {
+    : out_(path), file_(h5::File::create(out_.temp_path(), out_.target())) {
   file_.write_attr("/", "trustprop.format", std::string("results"));
   file_.write_attr("/", "trustprop.format_version", static_cast<std::int64_t>(results_format_version));
   file_.write_attr("/", "trustprop.version", std::string(version_string));

@@ -1,6 +1,6 @@
 #include "kernels/executor.hpp"
 
-#include <cstdlib>
+#include <algorithm>
 
 #include "common/error.hpp"
 #include "kernels/cpu/executor.hpp"
@@ -8,23 +8,24 @@
 
 namespace trustprop::kernels {
 
+std::string device_spec_problem(const std::string& spec) {
+  if (spec == "auto" || spec == "cpu" || spec == "cuda") return "";
+  const std::size_t digits = spec.size() - std::min<std::size_t>(spec.size(), 5);
+  if (spec.rfind("cuda:", 0) == 0 && digits >= 1 && digits <= 4 &&
+      std::all_of(spec.begin() + 5, spec.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return "";
+  return "'" + spec + "' is not a backend: expected auto, cpu, cuda or cuda:N (N the GPU's number)";
+}
+
 std::shared_ptr<const Executor> make_executor(const std::string& spec, int threads) {
+  if (const std::string problem = device_spec_problem(spec); !problem.empty())
+    throw UsageError("--device: " + problem);
   if (spec == "cpu") return std::make_shared<cpu::CpuExecutor>(threads);
   if (spec == "auto") {
     if (cuda_device_count() > 0) return cuda::make_cuda_executor(0);
     return std::make_shared<cpu::CpuExecutor>(threads);
   }
-  if (spec == "cuda" || spec.rfind("cuda:", 0) == 0) {
-    int device = 0;
-    if (spec.size() > 5) {
-      char* end = nullptr;
-      const long d = std::strtol(spec.c_str() + 5, &end, 10);
-      if (*end != '\0' || d < 0) throw UsageError("--device " + spec + ": expected cuda:N with N >= 0");
-      device = static_cast<int>(d);
-    }
-    return cuda::make_cuda_executor(device);
-  }
-  throw UsageError("--device " + spec + ": expected auto, cpu, cuda or cuda:N");
+  return cuda::make_cuda_executor(spec == "cuda" ? 0 : std::stoi(spec.substr(5)));
 }
 
 }  // namespace trustprop::kernels

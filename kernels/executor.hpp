@@ -33,6 +33,10 @@ class Executor : public std::enable_shared_from_this<Executor> {
   virtual std::size_t available_memory() const = 0;
 };
 
+// Why `spec` is not one of "auto", "cpu", "cuda" or "cuda:N" (N a device
+// number, 0 to 9999); "" when it is one.
+std::string device_spec_problem(const std::string& spec);
+
 // Chooses a backend from "auto", "cpu", "cuda" or "cuda:N" (DESIGN §1).
 // "auto" takes GPU 0 when one is present, else the CPU. Throws UsageError for
 // an unknown spec, InternalError (exit 70) when CUDA is asked for but this

@@ -15,6 +15,8 @@
 #include <fstream>
 #include <regex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli_runner.hpp"
 
@@ -147,6 +149,35 @@ TEST_F(BadCommandInput, OutOfRangeNumbersAreRefusedNamingTheOption) {
     EXPECT_NE(r.err.find("must be in [0, 1e+12]"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(at("R")));
   }
+}
+
+TEST_F(BadCommandInput, OptionValuesOutOfRangeAreUsageErrorsBeforeAnyFileIsRead) {
+  // The graph does not exist: a value checked only once the run starts
+  // would be reported as missing input (66) or as configuration (78).
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--device junk rank none.h5 -o r.h5", "--device: 'junk' is not a backend"},
+      {"--device cuda: info none.h5", "--device: 'cuda:' is not a backend"},
+      {"rank none.h5 -o r.h5 --tolerance nan", "--tolerance: must be a finite number >= 0 (got nan)"},
+      {"rank none.h5 -o r.h5 --tolerance -1e-9", "--tolerance: must be a finite number >= 0"},
+      {"rank none.h5 -o r.h5 --restart-probability 0", "--restart-probability: must be a finite number in (0, 1]"},
+      {"rank none.h5 -o r.h5 --model personalized --seeds 1 --restart-probability 1.5",
+       "--restart-probability: must be a finite number in (0, 1]"},
+      {"rank none.h5 -o r.h5 --model signed --gamma 0", "--gamma: must be a finite number > 0 (got 0)"},
+      {"rank none.h5 -o r.h5 --model signed --alpha 1,inf,0,0", "--alpha: must be a finite number >= 0 (got inf)"},
+      {"rank none.h5 -o r.h5 --model signed --steps 0", "--steps 0: signed trust needs at least one"},
+      {"rank none.h5 -o r.h5 --model signed --source-batch 0", "--source-batch: Value 0 not in range"},
+      {"rank none.h5 -o r.h5 --model fairness-goodness --weight-divisor inf",
+       "--weight-divisor: must be a finite number > 0 (got inf)"},
+      {"rank none.h5 -o r.h5 --run-dir R --max-walltime ''", "--max-walltime: '': expected a duration"},
+      {"simulate none.toml --max-walltime 0", "--max-walltime: '0': must be positive"},
+      {"bench none.h5 --backends cpu,auto", "--backends: unknown backend 'auto'"},
+  };
+  for (const auto& [args, message] : cases) {
+    const RunResult r = tp(args);
+    EXPECT_EQ(r.rc, 64) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(message), std::string::npos) << args << "\n" << r.err;
+  }
+  EXPECT_FALSE(fs::exists(at("R")));
 }
 
 TEST_F(BadCommandInput, ADirectoryWhereAFileBelongsIsNoInput) {

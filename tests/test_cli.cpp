@@ -77,11 +77,11 @@ TEST_F(Cli, NonConvergenceIsReportedAndOptionallyAnError) {
   EXPECT_EQ(r.rc, 65);
 }
 
-TEST_F(Cli, BadParametersExit78AndLeaveNothing) {
+TEST_F(Cli, BadParametersExit64AndLeaveNothing) {
   const std::string out = (dir.path() / "r.h5").string();
   const auto r = run("--device cpu rank " + shell_quoted(graph) + " --restart-probability 1.5 -o " + shell_quoted(out), dir.path());
-  EXPECT_EQ(r.rc, 78);
-  EXPECT_NE(r.err.find("restart_probability"), std::string::npos);
+  EXPECT_EQ(r.rc, 64);
+  EXPECT_NE(r.err.find("--restart-probability: must be a finite number in (0, 1] (got 1.5)"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
 }
 

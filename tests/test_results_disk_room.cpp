@@ -2,7 +2,9 @@
 // small tmpfs (tests/private_tmpfs.hpp), `rank --model personalized --full`
 // and `--model signed` whose [k, n] block cannot fit end at once with exit
 // 74, the bytes needed and available, and nothing left on that disk; the
-// same runs without the block (top tables only) go through there.
+// same runs without the block (top tables only) go through there. A file
+// that outgrows the disk while it is written is exit 74 naming the output
+// (not its temporary) and the system's reason.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -42,4 +44,18 @@ TEST(ResultsDiskRoom, ABlockLargerThanTheDiskIsRefusedBeforeComputing) {
     EXPECT_TRUE(fs::exists(dir.path() / "disk" / "out.h5"));
     fs::remove(dir.path() / "disk" / "out.h5");
   }
+}
+
+TEST(ResultsDiskRoom, AFullDiskWhileWritingNamesTheOutputAndTheReason) {
+  TempDir dir;
+  PrivateTmpfs disk(dir.path() / "disk", 512 << 10);
+  if (!disk.problem().empty()) GTEST_SKIP() << "cannot mount a tmpfs to fill up: " << disk.problem();
+  // 20,000 agents: about 1 MiB of edges, on a 512 KiB disk.
+  const std::string out = (dir.path() / "disk" / "g.h5").string();
+  const RunResult r = run("generate city --agents 20000 -o " + shell_quoted(out), dir.path());
+  EXPECT_EQ(r.rc, 74) << r.err;
+  EXPECT_NE(r.err.find("trustprop: error: " + out + ": cannot "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(": No space left on device"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find(".tmp-"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(dir.path() / "disk")) << "output left behind";
 }
