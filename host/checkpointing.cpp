@@ -90,22 +90,63 @@ std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSerie
   return all.size();
 }
 
-RunDirectoryLock::RunDirectoryLock(const std::string& run_dir) {
+namespace {
+
+// Refuses a run directory that holds the run of another command.
+void require_own_run_directory(const std::string& run_dir, const CheckpointSeries& series) {
+  const std::string command = series.kind.substr(0, series.kind.find(' '));
+  const auto refuse = [&](const std::string& what) {
+    throw UsageError(run_dir + ": holds " + what + ", not a " + command + " run; give this run another --run-dir");
+  };
+  for (const CheckpointEntry& c : list_checkpoints(run_dir))
+    if (fs::path(c.path).filename().string()[5] != series.letter)
+      refuse("the checkpoints of another kind of run (" + c.path + ")");
+  std::error_code ec;
+  if (&series != &simulate_checkpoints && fs::exists(run_dir + "/config.toml", ec))
+    refuse("a simulation (config.toml)");
+}
+
+}  // namespace
+
+RunDirectory::RunDirectory(const std::string& run_dir, const CheckpointSeries& series) : dir_(run_dir) {
+  std::error_code ec;
+  for (fs::path p = fs::path(run_dir).lexically_normal(); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    created_ = p.string();
+    if (p == p.parent_path()) break;
+  }
+  if (created_.empty()) require_own_run_directory(run_dir, series);
+  created_checkpoints_ = !fs::exists(checkpoint_dir(run_dir), ec);
+  fs::create_directories(checkpoint_dir(run_dir), ec);
+  if (ec) throw IoError(run_dir + ": cannot create the run directory: " + ec.message());
   const std::string path = run_dir + "/.lock";
+  created_lock_ = !fs::exists(path, ec);
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(path + ": cannot open the run directory's lock: " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return;
   const int e = errno;
   ::close(fd_);
   fd_ = -1;
+  created_.clear();  // another run's: left alone
+  created_checkpoints_ = created_lock_ = false;
   if (e == EWOULDBLOCK)
     throw StoppedError(run_dir + ": another trustprop run is using this run directory; run again once it has ended, "
                        "or give another --run-dir");
   throw IoError(path + ": cannot lock the run directory: " + std::strerror(e));
 }
 
-RunDirectoryLock::~RunDirectoryLock() {
-  if (fd_ >= 0) ::close(fd_);  // releases the lock
+RunDirectory::~RunDirectory() {
+  if (fd_ < 0) return;
+  if (!started_ && std::uncaught_exceptions() > exceptions_) {
+    // A refused run: what opening created goes (the lock file while still held).
+    std::error_code ec;
+    if (!created_.empty()) {
+      fs::remove_all(created_, ec);
+    } else {
+      if (created_checkpoints_) fs::remove(checkpoint_dir(dir_), ec);  // only while empty
+      if (created_lock_) fs::remove(dir_ + "/.lock", ec);
+    }
+  }
+  ::close(fd_);  // releases the lock
 }
 
 void remove_stale_temporaries_of(const std::string& dir, const std::string& target_name) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -48,20 +49,32 @@ void prune_checkpoints(const std::string& run_dir, const CheckpointSeries& serie
 // afresh); returns how many there were. Throws IoError.
 std::size_t remove_checkpoints(const std::string& run_dir, const CheckpointSeries& series);
 
-// Holds an exclusive lock on RUN_DIR/.lock (flock) while it lives, so that
-// two runs never share a run directory: the second is refused with
-// StoppedError (exit 75: try again once the other has ended) naming the
-// directory, before it changes anything there. The lock ends with its
-// process, a killed one included.
-class RunDirectoryLock {
+// The run directory of one run whose checkpoints are of `series`, held
+// while the run lives. Opening it creates RUN_DIR and RUN_DIR/checkpoints
+// where missing (IoError) and takes an exclusive lock on RUN_DIR/.lock
+// (flock), so that two runs never share a run directory: the second is
+// refused with StoppedError (exit 75: try again once the other has ended).
+// A directory that holds another command's run (checkpoints of another
+// letter; for rank, a simulation's config.toml) is refused with UsageError
+// (64). Both refusals come before anything there changes. Until started()
+// a run that ends by an exception removes what opening created, so that a
+// refused run (a bad graph, a bad --resume) leaves no run directory behind.
+// The lock ends with its process, a killed one included.
+class RunDirectory {
  public:
-  explicit RunDirectoryLock(const std::string& run_dir);
-  ~RunDirectoryLock();
-  RunDirectoryLock(const RunDirectoryLock&) = delete;
-  RunDirectoryLock& operator=(const RunDirectoryLock&) = delete;
+  RunDirectory(const std::string& run_dir, const CheckpointSeries& series);
+  ~RunDirectory();
+  RunDirectory(const RunDirectory&) = delete;
+  RunDirectory& operator=(const RunDirectory&) = delete;
+  // The run has begun changing the directory: it stays, whatever follows.
+  void started() { started_ = true; }
 
  private:
+  std::string dir_;
+  std::string created_;  // the outermost directory opening created ("": none)
   int fd_ = -1;
+  bool created_checkpoints_ = false, created_lock_ = false, started_ = false;
+  int exceptions_ = std::uncaught_exceptions();  // those in flight when it was opened
 };
 
 // Deletes the temporary files (NAME.tmp-<pid>, io::AtomicOutput) that a

@@ -216,6 +216,7 @@ struct RunContext {
   double walltime = 0;                            // seconds; 0: no limit
   const StopSignals* signals = nullptr;
   std::optional<io::CheckpointReader> checkpoint;  // the one to resume from
+  RunDirectory* directory = nullptr;                // process 0's
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
@@ -234,8 +235,12 @@ struct RunGraph {
 
 RunGraph load_run_graph(const SimulationConfig& c, const Communicator& comm) {
   RunGraph g;
+  const auto require_agents = [&c](std::int64_t n) {  // a 0 x 0 Matrix Market file imports as such a graph
+    if (n == 0) throw DataError(c.graph.path + ": the graph has no agents: nothing to simulate");
+  };
   if (comm.size() == 1) {
     g.whole = load_graph(c);
+    require_agents(g.whole.n);
     if (g.whole.content_hash.empty()) g.whole.content_hash = io::compute_content_hash(g.whole);
     g.nnz = g.whole.nnz();
     return g;
@@ -245,6 +250,7 @@ RunGraph load_run_graph(const SimulationConfig& c, const Communicator& comm) {
     g.share.agents.source = city_description(c.graph.city);
   } else {
     g.share = read_graph_share(comm, c.graph.path);
+    require_agents(g.share.agents.n);
     if (g.share.agents.content_hash.empty())  // no process holds the whole graph to hash
       throw DataError(c.graph.path + ": the file has no trustprop.content_hash attribute, which a distributed "
                       "simulation's checkpoints need; rewrite it with trustprop import or generate, or run one process");
@@ -311,7 +317,10 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
   }
   // Only now, with the checkpoint accepted and restored, does anything in the
   // run directory change (results.h5 is still a temporary file until the end).
-  if (writer) write_text_atomically(dir + "/config.toml", config_text);
+  if (writer) {
+    run.directory->started();
+    write_text_atomically(dir + "/config.toml", config_text);
+  }
   spdlog::info("setup: {:.2f} s; {} providers registered with an institution", seconds_since(t0),
                sim->registered_count());
 
@@ -434,14 +443,11 @@ void run_simulate(const SimulateOptions& o, const GlobalOptions& global) {
   // Process 0 keeps the run directory and picks the checkpoint; the others
   // open the one it picked.
   run.dir = run_dir_of(o, c);
-  std::optional<RunDirectoryLock> lock;
+  std::optional<RunDirectory> directory;
   std::optional<RunLog> log;
   collectively(comm, [&] {
     if (!writer) return;
-    std::error_code ec;
-    fs::create_directories(checkpoint_dir(run.dir), ec);
-    if (ec) throw IoError(run.dir + ": cannot create the run directory: " + ec.message());
-    lock.emplace(run.dir);
+    run.directory = &directory.emplace(run.dir, simulate_checkpoints);
     log.emplace(run.dir + "/log.txt", o.resume != "never");
     try {
       remove_stale_temporaries(run.dir);

@@ -45,6 +45,9 @@ int main(int argc, char** argv) {
   CLI::App app{"trustprop: GPU-accelerated trust propagation on city-scale social graphs"};
   app.set_version_flag("--version", std::string(version_string) + " (" + git_revision + ")");
   app.require_subcommand(1);
+  app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
+    return "trustprop: error: " + CLI::FailureMessage::simple(failed, e);
+  });
   host::GlobalOptions global;
   app.add_option("--device", global.device, "Backend: auto, cpu, cuda or cuda:N")
       ->check(host::device_check())
@@ -88,6 +91,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // --help and --version exit 0; every other parse error is a usage error.
+    // Every process of an MPI launch parses the same line: process 0 tells.
+    if (host::world().rank() != 0) return e.get_exit_code() == 0 ? 0 : static_cast<int>(ExitCode::usage);
     const int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(ExitCode::usage);
   } catch (const Error& e) {

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 #include <cmath>
 #include <fstream>
 #include <limits>
@@ -38,6 +40,8 @@ EpochMetrics parse_line(const std::string& line) {
     if constexpr (std::is_same_v<std::decay_t<decltype(field)>, std::int64_t>) {
       if (!it->is_number_integer())
         throw DataError(fmt::format("field '{}' must be an integer, not {}", name, it->dump()));
+      if (it->is_number_unsigned() && it->get<std::uint64_t>() > std::uint64_t{INT64_MAX})
+        throw DataError(fmt::format("field '{}' is {}, beyond a 64-bit integer", name, it->dump()));
       field = it->get<std::int64_t>();
     } else {
       if (!it->is_number() && !it->is_null())

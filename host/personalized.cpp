@@ -3,13 +3,11 @@
 #include "host/personalized.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <optional>
 
 #include <spdlog/spdlog.h>
@@ -18,6 +16,7 @@
 #include "host/pretrust.hpp"
 #include "host/resident_graph.hpp"
 #include "host/result_room.hpp"
+#include "io/text_input.hpp"
 #include "kernels/cpu/host_memory.hpp"
 #include "kernels/dispatch.hpp"
 #include "kernels/eigentrust.hpp"
@@ -47,18 +46,18 @@ struct SeedFile {
 };
 
 SeedFile parse_seed_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw NoInputError(path + ": cannot open the --seeds-file: " + std::strerror(errno));
+  io::TextInput in(path, 1u << 20);
   SeedFile f;
-  std::string line;
-  for (std::int64_t lineno = 1; std::getline(in, line); ++lineno) {
-    line = line.substr(0, line.find('#'));
+  std::string_view text;
+  while (in.next_line(text)) {
+    const std::int64_t lineno = in.line_number();
+    const std::string line(text.substr(0, text.find('#')));
     std::vector<std::int64_t> ids;
     std::size_t pos = 0;
     while (true) {
-      pos = line.find_first_not_of(" \t\r,", pos);
+      pos = line.find_first_not_of(" \t,", pos);
       if (pos == std::string::npos) break;
-      const std::size_t end = std::min(line.find_first_of(" \t\r,", pos), line.size());
+      const std::size_t end = std::min(line.find_first_of(" \t,", pos), line.size());
       const std::string token = line.substr(pos, end - pos);
       const auto id = parse_id(token);
       if (!id) throw DataError(path + ":" + std::to_string(lineno) + ": '" + token + "' is not an agent id");
@@ -69,7 +68,6 @@ SeedFile parse_seed_file(const std::string& path) {
     f.sets.push_back(std::move(ids));
     f.lines.push_back(lineno);
   }
-  if (in.bad()) throw NoInputError(path + ": cannot read the --seeds-file: " + std::strerror(errno));
   return f;
 }
 

@@ -1,10 +1,8 @@
 #include "host/pretrust.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <numeric>
 
 #include "common/error.hpp"
@@ -34,15 +32,14 @@ std::vector<std::int64_t> agents_of_ids(const io::Graph& g, const std::vector<st
 namespace {
 
 std::vector<std::int64_t> read_id_file(const io::Graph& g, const std::string& path) {
-  io::TextInput::require_readable(path);  // a directory opens, and reads as empty
-  std::ifstream in(path);
-  if (!in) throw NoInputError(path + ": cannot open pre-trust file: " + std::strerror(errno));
+  io::TextInput in(path, 1u << 20);
   std::vector<std::int64_t> ids, lines;
-  std::string line;
-  for (std::int64_t lineno = 1; std::getline(in, line); ++lineno) {
-    const auto first = line.find_first_not_of(" \t\r");
+  std::string_view line;
+  while (in.next_line(line)) {
+    const std::int64_t lineno = in.line_number();
+    const auto first = line.find_first_not_of(" \t");
     if (first == std::string::npos || line[first] == '#') continue;
-    const auto last = line.find_last_not_of(" \t\r");
+    const auto last = line.find_last_not_of(" \t");
     std::int64_t id = 0;
     const char* b = line.data() + first;
     const char* e = line.data() + last + 1;

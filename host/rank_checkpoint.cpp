@@ -37,6 +37,7 @@ EigenTrustResume restore_eigentrust_checkpoint(const io::CheckpointReader& r, st
   s.convergence = restore_rank_record(r, "EigenTrust");
   s.trust = to_vector<double>(r, "/state/trust", n);
   check_nonnegative(r, "/state/trust", s.trust, "EigenTrust");
+  check_distributions(r, "/state/trust", s.trust, 1, "EigenTrust");
   const auto flag = to_vector<std::uint8_t>(r, "/state/float32_gather", 1);
   if (flag[0] > 1)
     throw DataError(r.path() + ": dataset /state/float32_gather: element 0 is " + std::to_string(flag[0]) +

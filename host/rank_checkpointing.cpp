@@ -70,10 +70,7 @@ RankCheckpoints::RankCheckpoints(const RankRun& run, const RankCheckpointModel& 
 void RankCheckpoints::prepare(const RankRun& run, const RankCheckpointModel& model, const Restore& restore) {
   if (!settings_.max_walltime.empty()) walltime_ = parse_duration(settings_.max_walltime, "--max-walltime");
   const std::string& dir = settings_.run_dir;
-  std::error_code ec;
-  std::filesystem::create_directories(checkpoint_dir(dir), ec);
-  if (ec) throw IoError(dir + ": cannot create the run directory: " + ec.message());
-  lock_.emplace(dir);
+  directory_.emplace(dir, series_);
   remove_stale_temporaries(dir);
   const std::filesystem::path output(run.settings.output);  // a killed run's unfinished results file
   remove_stale_temporaries_of(output.parent_path().string(), output.filename().string() + ".tmp-");
@@ -107,7 +104,9 @@ void RankCheckpoints::start_metrics(const std::vector<double>& residuals) {
     std::ifstream in(path);
     for (std::string line; std::getline(in, line);) {
       const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
-      if (!j.is_object() || !j.contains("iteration") || !j.contains("residual")) continue;
+      if (!j.is_object() || !j.contains("iteration") || !j.contains("residual") ||
+          !j["iteration"].is_number_integer() || !j["residual"].is_number())
+        continue;  // not a line this log writes: rebuilt from the checkpoint
       const std::int64_t i = j["iteration"].get<std::int64_t>();
       if (i >= 1 && i <= static_cast<std::int64_t>(residuals.size()) &&
           j["residual"].get<double>() == residuals[static_cast<std::size_t>(i - 1)])
@@ -143,6 +142,7 @@ void RankCheckpoints::after_iteration(std::int64_t iterations, double residual, 
   const double seconds = seconds_since(last_iteration_);
   longest_iteration_ = std::max(longest_iteration_, seconds);
   if (comm_.rank() == 0) {
+    directory_->started();
     metrics_ << nlohmann::json{{"iteration", iterations}, {"residual", residual}, {"seconds", seconds}}.dump() << "\n";
     metrics_.flush();
   }

@@ -95,7 +95,7 @@ class RankCheckpoints {
   int max_iterations_;
   const Communicator& comm_;  // the run's processes (RankRun::processes)
   StopSignals signals_;
-  std::optional<RunDirectoryLock> lock_;  // process 0: the run directory is this run's
+  std::optional<RunDirectory> directory_;  // process 0: the run directory is this run's
   std::chrono::steady_clock::time_point started_, last_iteration_;
   double walltime_ = 0, longest_iteration_ = 0, checkpoint_seconds_ = 0;
   io::CheckpointHeader header_;

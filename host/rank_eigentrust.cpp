@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <numeric>
 #include <optional>
 
 #include <fmt/format.h>
@@ -33,7 +34,8 @@ std::string transition_form(const EigenTrustResult& r) {
 }
 
 // An earlier run's /trust/eigentrust: n entries, each finite and >= 0, not
-// all 0 (it is scaled to sum 1). Throws DataError naming the file and entry.
+// all 0, of a finite sum (it is scaled to sum 1). Throws DataError naming
+// the file and entry.
 std::vector<double> read_warm_start(const std::string& path, std::int64_t n) {
   std::vector<double> t = io::h5::File::open_read(path).read_1d<double>("/trust/eigentrust", n);
   const std::string where = path + ": dataset /trust/eigentrust (--warm-start)";
@@ -43,6 +45,9 @@ std::vector<double> read_warm_start(const std::string& path, std::int64_t n) {
                       "; trust must be finite and >= 0");
   if (std::all_of(t.begin(), t.end(), [](double v) { return v == 0.0; }))
     throw DataError(where + ": every entry is 0; a start needs some trust");
+  if (const double sum = std::accumulate(t.begin(), t.end(), 0.0); !std::isfinite(sum))
+    throw DataError(where + ": the entries sum to " + fmt::format("{}", sum) +
+                    ", beyond float64; a start is scaled to sum 1 and needs a finite sum");
   return t;
 }
 

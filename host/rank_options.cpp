@@ -4,10 +4,8 @@
 #include "host/rank_options.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 
 #include "common/error.hpp"
 #include "host/pretrust.hpp"
@@ -67,15 +65,14 @@ std::vector<std::int64_t> agents_from_ids(const io::Graph& g, const std::vector<
 }
 
 IdFile ids_from_file(const std::string& path, const std::string& option) {
-  io::TextInput::require_readable(path);  // a directory opens, and reads as empty
-  std::ifstream in(path);
-  if (!in) throw NoInputError(path + ": cannot open the " + option + " file: " + std::strerror(errno));
+  io::TextInput in(path, 1u << 20);
   IdFile f;
   auto& [ids, lines] = f;
-  std::string line;
-  for (std::int64_t lineno = 1; std::getline(in, line); ++lineno) {
-    const std::string text = line.substr(0, line.find('#'));
-    const char* separators = " \t\r,";
+  std::string_view line;
+  while (in.next_line(line)) {
+    const std::int64_t lineno = in.line_number();
+    const std::string text(line.substr(0, line.find('#')));
+    const char* separators = " \t,";
     for (auto b = text.find_first_not_of(separators); b != std::string::npos;) {
       const auto e = std::min(text.find_first_of(separators, b), text.size());
       std::int64_t id = 0;

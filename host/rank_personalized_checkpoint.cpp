@@ -46,6 +46,7 @@ PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r
   PersonalizedResume s;
   s.trust = to_vector<double>(r, "/state/trust", n * k);
   check_nonnegative(r, "/state/trust", s.trust, "personalized");
+  check_distributions(r, "/state/trust", s.trust, k, "personalized");
   s.active = to_vector<std::uint8_t>(r, "/state/active", k);
   s.column_iterations = to_vector<std::int64_t>(r, "/record/column_iterations", k);
   s.column_residuals = to_vector<double>(r, "/record/column_residuals", k);

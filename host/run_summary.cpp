@@ -144,6 +144,9 @@ void summarise_simulation(RunSummary& s, const std::string& metrics_path) {
   s.asked = c.epochs;
   const MetricsLog log = read_metrics_log(metrics_path);
   if (!log.warning.empty()) s.warnings.push_back(log.warning);
+  if (static_cast<std::int64_t>(log.epochs.size()) > c.epochs)
+    throw DataError(fmt::format("{}:{}: epoch {} is beyond the run's {} epochs ({}/config.toml)", metrics_path,
+                                c.epochs + 1, c.epochs + 1, c.epochs, s.dir));
   double seconds = 0;
   for (const EpochMetrics& m : log.epochs) {
     s.records.push_back(metrics_json(m));
@@ -171,9 +174,16 @@ nlohmann::ordered_json rank_facts(const io::CheckpointReader& r) {
   text << toml::json_formatter{t};
   nlohmann::ordered_json facts{{"file", where}};
   facts.update(nlohmann::ordered_json::parse(text.str()));
-  const std::string model = facts.value("model", "");
-  if (!facts.contains(model) || !facts[model].value("max_iterations", nlohmann::ordered_json()).is_number_integer())
-    throw ConfigError(where + ": no [" + model + "] max_iterations");
+  // Every value the report reads, of the type it reads it as.
+  if (!facts.contains("model") || !facts["model"].is_string()) throw ConfigError(where + ": model is not a string");
+  const std::string model = facts["model"].get<std::string>();
+  if (!facts.contains(model) || !facts[model].is_object()) throw ConfigError(where + ": no [" + model + "] table");
+  const nlohmann::ordered_json& options = facts[model];
+  if (!options.contains("max_iterations")) throw ConfigError(where + ": no [" + model + "] max_iterations");
+  if (!options["max_iterations"].is_number_integer())
+    throw ConfigError(where + ": [" + model + "] max_iterations is not an integer");
+  if (options.contains("tolerance") && !options["tolerance"].is_number())
+    throw ConfigError(where + ": [" + model + "] tolerance is not a finite number");
   return facts;
 }
 

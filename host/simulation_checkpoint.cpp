@@ -1,6 +1,8 @@
 // Simulation checkpoints (host/simulation_checkpoint.hpp).
 #include "host/simulation_checkpoint.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -125,6 +127,11 @@ RunRecord restore_simulation_checkpoint(const io::CheckpointReader& r, Simulatio
   visit_metrics(fields, [&](const char* name, auto value) {
     using T = decltype(value);
     const std::vector<T> column = to_vector<T>(r, std::string("/record/metrics/") + name, epoch);
+    // Rates of empty groups are NaN (null in metrics.jsonl); nothing is infinite, no count negative.
+    for (std::size_t k = 0; k < column.size(); ++k)
+      if (std::isinf(static_cast<double>(column[k])) || (std::is_integral_v<T> && column[k] < 0))
+        throw DataError(r.path() + ": dataset /record/metrics/" + name + ": element " + std::to_string(k) + " is " +
+                        fmt::format("{}", column[k]) + ", which no epoch records");
     for (std::size_t k = 0; k < column.size(); ++k)
       visit_metrics(record.metrics[k], [&](const char* field, auto& target) {
         if constexpr (std::is_same_v<std::decay_t<decltype(target)>, T>)

@@ -156,6 +156,8 @@ GraphHeader read_graph_header(const std::string& path) {
   if (nd != h.nnz)
     throw DataError(path + ": dataset /graph/data has " + std::to_string(nd) + " elements but /graph/indices has " +
                     std::to_string(h.nnz));
+  if (f.exists("/agents") && !f.is_group("/agents"))
+    throw DataError(path + ": /agents is not a group (expected the group of /agents/kind and /agents/id)");
   h.has_kinds = f.exists("/agents/kind");
   h.has_ids = f.exists("/agents/id");
   h.source = f.read_attr_string("/", "source").value_or("");

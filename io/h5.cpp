@@ -57,6 +57,26 @@ std::string system_cause() {
   return code > 0 ? std::string(": ") + std::strerror(code) : "";
 }
 
+// Why a dataset that opened does not read, when the reason is a filter it
+// was stored with that this HDF5 library lacks (h5py's LZF, Blosc, ...):
+// ": stored with HDF5 filter NAME (id N), which this HDF5 library lacks";
+// else "".
+std::string missing_filter(hid_t dataset) {
+  Handle dcpl(H5Dget_create_plist(dataset));
+  const int filters = dcpl.valid() ? H5Pget_nfilters(dcpl.get()) : 0;
+  for (int k = 0; k < filters; ++k) {
+    unsigned flags = 0, config = 0;
+    std::size_t elements = 0;
+    char name[64] = "";
+    const H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(k), &flags, &elements, nullptr,
+                                           sizeof name, name, &config);
+    if (id >= 0 && H5Zfilter_avail(id) <= 0)
+      return ": stored with HDF5 filter " + std::string(name[0] ? name : "?") + " (id " + std::to_string(id) +
+             "), which this HDF5 library lacks; rewrite the file without it (e.g. h5repack -f NONE)";
+  }
+  return "";
+}
+
 std::string type_name(hid_t t) {
   switch (H5Tget_class(t)) {
     case H5T_INTEGER:
@@ -122,6 +142,11 @@ bool File::exists(const std::string& object) const {
     pos = next;
   }
   return H5Oexists_by_name(h_.get(), object.c_str(), H5P_DEFAULT) > 0;
+}
+
+bool File::is_group(const std::string& object) const {
+  Handle o(H5Oopen(h_.get(), object.c_str(), H5P_DEFAULT));
+  return o.valid() && H5Iget_type(o.get()) == H5I_GROUP;
 }
 
 void File::create_group(const std::string& name) {
@@ -288,8 +313,11 @@ std::vector<T> File::read_1d_range(const std::string& name, std::int64_t offset,
   const hsize_t start[1] = {static_cast<hsize_t>(offset)}, cnt[1] = {static_cast<hsize_t>(count)};
   H5Sselect_hyperslab(fspace.get(), H5S_SELECT_SET, start, nullptr, cnt, nullptr);
   Handle mspace(H5Screate_simple(1, cnt, nullptr));
-  if (H5Dread(ds.get(), native_type<T>(), mspace.get(), fspace.get(), H5P_DEFAULT, out.data()) < 0)
-    throw DataError(path_ + ": dataset " + name + ": read failed (file truncated or corrupted)");
+  if (H5Dread(ds.get(), native_type<T>(), mspace.get(), fspace.get(), H5P_DEFAULT, out.data()) < 0) {
+    const std::string filter = missing_filter(ds.get());
+    throw DataError(path_ + ": dataset " + name +
+                    (filter.empty() ? ": read failed (file truncated or corrupted)" : filter));
+  }
   return out;
 }
 

@@ -64,6 +64,7 @@ class File {
   void close();
 
   bool exists(const std::string& object) const;
+  bool is_group(const std::string& object) const;  // an existing object that is a group
   void create_group(const std::string& name);
 
   // Attributes on any object (a group or dataset path; "/" for the root).

@@ -53,9 +53,17 @@ void parse_part(const char* b, const char* e, const LineRules& r, ParseScratch::
   out.w.reserve(guess);
   std::int64_t s = 0, d = 0;
   float w = 0;
+  // Lines are searched for a carriage return before their end only where
+  // the part holds one ("\r\n" files, or old Mac line ends to refuse).
+  const bool has_cr = std::memchr(b, '\r', static_cast<std::size_t>(e - b)) != nullptr;
   while (b < e) {
     const char* nl = static_cast<const char*>(std::memchr(b, '\n', static_cast<std::size_t>(e - b)));
     const char* le = nl ? nl : e;
+    if (has_cr && le - b > 1 && std::memchr(b, '\r', static_cast<std::size_t>(le - b - 1))) {
+      part.error = bare_carriage_return;
+      part.error_line = part.lines;
+      return;
+    }
     const LineKind k = parse_line(std::string_view(b, static_cast<std::size_t>(le - b)), r, s, d, w, part.error);
     if (k == LineKind::edge) {
       out.src.push_back(s);

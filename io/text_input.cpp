@@ -97,6 +97,8 @@ bool TextInput::next_line(std::string_view& line) {
       if (line_ == 0 && e - b >= 3 && std::memcmp(b, "\xEF\xBB\xBF", 3) == 0) b += 3;  // UTF-8 byte order mark
       line = std::string_view(b, static_cast<std::size_t>(e - b));
       ++line_;
+      if (std::memchr(b, '\r', line.size()))
+        throw DataError(path_ + ":" + std::to_string(line_) + ": " + bare_carriage_return);
       return true;
     }
     if (!fill()) return false;

@@ -15,6 +15,11 @@
 
 namespace trustprop::io {
 
+// Why a line holding a carriage return before its end is refused.
+inline constexpr const char* bare_carriage_return =
+    "a carriage return inside the line: line ends must be \\n or \\r\\n (convert old Mac line ends with "
+    "tr '\\r' '\\n')";
+
 class TextInput {
  public:
   // Opens `path`. Throws NoInputError when it is missing, a directory or
@@ -31,8 +36,10 @@ class TextInput {
 
   const std::string& path() const { return path_; }
 
-  // The next line without its "\n" or "\r\n"; false at the end of the input.
-  // Its number is line_number() afterwards.
+  // The next line without its "\n" or "\r\n" (and, on line 1, without a
+  // UTF-8 byte order mark); false at the end of the input. Its number is
+  // line_number() afterwards. A carriage return inside the line (old Mac
+  // line ends, which would merge lines) is a DataError naming the line.
   bool next_line(std::string_view& line);
   // The next block of whole lines (each ending in "\n" except possibly the
   // input's last); false at the end. `first_line` is the number of the

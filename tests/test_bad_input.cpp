@@ -68,6 +68,7 @@ const ImportCase kImportCases[] = {
     {"mtx_integer_fraction.mtx", "", 65, 4, "value '1.5' is not an integer"},
     {"mtx_nan.mtx", "", 65, 3, "weight 'NaN' is not a finite number"},
     {"mtx_extra_field.mtx", "", 65, 4, "expected 3 fields (row column value), found 4"},
+    {"cr_line_ends.txt", "", 65, 1, "a carriage return inside the line"},
 };
 
 class BadImport : public ::testing::TestWithParam<ImportCase> {};
@@ -135,6 +136,8 @@ const GraphCase kGraphCases[] = {
     {"h5_shape_not_square.h5", 65, "/graph@shape"},
     {"h5_kind_out_of_range.h5", 65, "/agents/kind"},
     {"h5_ids_wrong_length.h5", 65, "/agents/id"},
+    {"h5_agents_dataset.h5", 65, "/agents is not a group"},
+    {"h5_lzf_filter.h5", 65, "stored with HDF5 filter lzf (id 32000), which this HDF5 library lacks"},
     {"h5_truncated.h5", 65, "truncated or corrupted"},
     {"h5_empty.h5", 65, "empty file"},
     {"h5_not_hdf5.h5", 65, "not an HDF5 file"},

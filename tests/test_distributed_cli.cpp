@@ -218,6 +218,12 @@ TEST_F(DistributedRank, OtherCommandsAreRefusedOnce) {
                     "trustprop generate runs as one process", "g.h5");
 }
 
+TEST_F(DistributedRank, AnOptionValueOutOfRangeIsRefusedOnce) {
+  // Every process parses the command line; process 0 alone tells.
+  expect_fails_once(2, "rank " + shell_quoted(path("none.h5")) + " --tolerance nan -o " + shell_quoted(path("out.h5")),
+                    64, "trustprop: error: --tolerance: must be a finite number >= 0 (got nan)", "out.h5");
+}
+
 TEST_F(DistributedRank, ABadRowInOneProcesssShareEndsEveryProcess) {
   // A NaN weight in the last row: process 1 reads it, process 0 does not.
   io::Graph g = trustprop::testing::graph_from_edges(
@@ -510,7 +516,7 @@ TEST_F(DistributedRank, APersonalizedBatchOneProcessCannotHoldEndsEveryProcessOn
                            shell_quoted(path("five.txt")) + " --run-dir " + shell_quoted(path("run")) + " -o " +
                            shell_quoted(path("out.h5"));
   expect_third_process_refuses(args, "trustprop[2]: error: personalized trust for 2 seed sets");
-  EXPECT_TRUE(fs::is_empty(path("run/checkpoints")));
+  EXPECT_FALSE(fs::exists(path("run")));  // refused before it began: no run directory left
 }
 
 TEST_F(DistributedRank, AResultProcess0CannotGatherEndsEveryProcessOnceBeforeIterating) {

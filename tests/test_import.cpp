@@ -97,6 +97,16 @@ TEST_F(ImportTest, SnapSeparatorsCrlfAndNoFinalNewline) {
   EXPECT_EQ(g.indices, (I32{1, 2, 2, 0}));
 }
 
+TEST_F(ImportTest, ACarriageReturnInsideALineIsRefusedNotMerged) {
+  // Old Mac line ends: read as separators, three edges would become the
+  // single edge 1 -> 2 of weight 2.
+  const std::string why = ": a carriage return inside the line: line ends must be \\n or \\r\\n";
+  EXPECT_NE(error_of("cr.txt", "1 2\r2 3\r3 1\r").find("cr.txt:1" + why), std::string::npos);
+  EXPECT_NE(error_of("cr.csv", "1,2,0.5\r2,3,0.5\r").find("cr.csv:1" + why), std::string::npos);
+  // In the parallel blocks too, where an unweighted line would have ignored its third field.
+  EXPECT_NE(error_of("mid.txt", "1 2\r\n2 3\r\n3 1 \r3 4\r\n").find("mid.txt:3" + why), std::string::npos);
+}
+
 TEST_F(ImportTest, SparseAndNegativeIdsMapInAscendingOrder) {
   const Graph g = import("g.txt", "5 -3\n1000000000000 5\n-3 1000000000000\n");
   EXPECT_EQ(g.id, (I64{-3, 5, 1000000000000}));

@@ -11,6 +11,7 @@
 // test_rank_checkpoint_kill.cpp.
 #include <gtest/gtest.h>
 
+#include "host/checkpoint_arrays.hpp"
 #include "io/checkpoint_file.hpp"
 #include "rank_checkpoint_test_support.hpp"
 
@@ -178,6 +179,27 @@ TEST(RankCheckpoint, ACheckpointOfAnotherKindOfRunIsRefused) {
   EXPECT_EQ(r.rank({"--resume", (sim / "checkpoints" / "ckpt-e1.h5").string()}), 65);
   EXPECT_NE(r.err().find("a checkpoint of simulate"), std::string::npos) << r.err();
   EXPECT_EQ(r.rank({"--resume", (sim / "missing.h5").string()}), 66);
+}
+
+TEST(RankCheckpoint, ATrustVectorThatIsNoDistributionIsRefused) {
+  RankRun r;
+  Iteration short_run;
+  short_run.max_iterations = "20";
+  ASSERT_EQ(r.rank({}, short_run), 0) << r.err();
+  const io::CheckpointReader good(r.checkpoint(20).string());
+  auto trust = host::to_vector<double>(good, "/state/trust", good.size("/state/trust"));
+  for (double& t : trust) t *= 1000;  // still finite and >= 0
+  const fs::path bad = r.dir.path() / "bad.h5";
+  io::write_checkpoint(bad.string(), good.header(),
+                       {host::from_vector("/state/trust", trust),
+                        host::from_vector("/state/float32_gather", host::to_vector<std::uint8_t>(good, "/state/float32_gather", 1)),
+                        host::from_vector("/record/residuals", host::to_vector<double>(good, "/record/residuals", 20))});
+  fs::remove(r.out);
+  Iteration longer;
+  longer.max_iterations = "30";
+  EXPECT_EQ(r.rank({"--resume", bad.string()}, longer), 65);
+  EXPECT_NE(r.err().find(bad.string() + ": dataset /state/trust: the vector sums to 1000"), std::string::npos) << r.err();
+  EXPECT_FALSE(fs::exists(r.out));
 }
 
 TEST(RankCheckpoint, OptionsNeedARunDirectoryAndAModelThatCheckpoints) {

@@ -176,6 +176,7 @@ TEST(RankCheckpointPersonalized, AStateNoIterationProducesIsRefusedNamingTheData
   const std::vector<Case> cases{
       {"/state/trust", [](auto& t, auto&, auto&) { t[77] = -1.0; }},
       {"/state/trust", [](auto& t, auto&, auto&) { t[3] = std::nan(""); }},
+      {"/state/trust: column 0 sums to 999.99", [](auto& t, auto&, auto&) { for (auto& v : t) v *= 1000; }},
       {"/state/active", [](auto&, auto& a, auto&) { a[2] = 2; }},
       {"/record/column_iterations", [](auto&, auto&, auto& i) { i[1] = 21; }},
       {"/record/column_iterations", [](auto&, auto&, auto& i) { i[0] = 19; }},  // active, yet stopped early

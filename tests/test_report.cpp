@@ -272,6 +272,24 @@ TEST_F(Report, MalformedMetricsLineExit65NamingFileAndLine) {
   EXPECT_EQ(r.rc, 65);
   EXPECT_NE(r.err.find(metrics.string() + ":4: epoch 5 where epoch 4 was due"), std::string::npos) << r.err;
 
+  r = spoil(2, R"({"epoch": 18446744073709551615})");  // not read as epoch -1
+  EXPECT_EQ(r.rc, 65);
+  EXPECT_NE(r.err.find(metrics.string() + ":2: field 'epoch' is 18446744073709551615, beyond a 64-bit integer"),
+            std::string::npos) << r.err;
+
+  // An epoch beyond the run's: the file is of another run, or edited.
+  auto extra = original;
+  j = nlohmann::json::parse(original.back());
+  const std::int64_t epochs = j["epoch"].get<std::int64_t>();
+  j["epoch"] = epochs + 1;
+  extra.push_back(j.dump());
+  write_lines(metrics, extra);
+  r = report(run);
+  EXPECT_EQ(r.rc, 65) << r.out;
+  EXPECT_NE(r.err.find(metrics.string() + ":" + std::to_string(epochs + 1) + ": epoch " + std::to_string(epochs + 1) +
+                       " is beyond the run's " + std::to_string(epochs) + " epochs"),
+            std::string::npos) << r.err;
+
   // A spoilt last line that ends with its newline is an error too: only an unfinished one is forgiven.
   r = spoil(original.size(), original.back().substr(0, original.back().size() / 2));
   EXPECT_EQ(r.rc, 65) << r.err;

@@ -22,7 +22,7 @@ BASE = dict(
 )
 
 
-def write(name, n=3, drop=(), attrs=None, graph_attrs=None, **override):
+def write(name, n=3, drop=(), attrs=None, graph_attrs=None, agents_dataset=False, compression=None, **override):
     arrays = dict(BASE)
     arrays.update(override)
     path = os.path.join(HERE, name)
@@ -41,7 +41,11 @@ def write(name, n=3, drop=(), attrs=None, graph_attrs=None, **override):
                 g.attrs[k] = v
             for k in ("indptr", "indices", "data"):
                 if k not in drop:
-                    g.create_dataset(k, data=arrays[k], track_times=False)
+                    g.create_dataset(k, data=arrays[k], track_times=False,
+                                     compression=compression if k == "data" else None)
+        if agents_dataset:
+            f.create_dataset("agents", data=arrays["kind"], track_times=False)
+            return path
         a = f.create_group("agents")
         for k in ("kind", "id"):
             if k not in drop:
@@ -72,6 +76,8 @@ def main():
     write("h5_hash_mismatch.h5", attrs={"trustprop.content_hash": "xxh3:0000000000000000"})
     write("h5_kind_out_of_range.h5", kind=np.array([0, 7, 2], dtype=np.uint8))
     write("h5_ids_wrong_length.h5", id=np.array([10, 20], dtype=np.int64))
+    write("h5_agents_dataset.h5", agents_dataset=True)
+    write("h5_lzf_filter.h5", compression="lzf")  # h5py's own filter, absent from libhdf5
 
     with open(valid, "rb") as f:
         whole = f.read()
