@@ -97,7 +97,7 @@ SeedSets institution_seeds(const io::Graph& g, const std::string& graph_name) {
     s.offsets.push_back(s.entries());
   }
   if (s.count() == 0)
-    throw DataError(graph_name + ": the graph has no institutions" + (g.kind.empty() ? " (no /agents/kind)" : "") +
+    throw UsageError(graph_name + ": the graph has no institutions" + (g.kind.empty() ? " (no /agents/kind)" : "") +
                     " to make seed sets of (one set per institution is the default: give --seeds or --seeds-file)");
   s.description = "one set per institution";
   return s;

@@ -43,7 +43,8 @@ struct SeedSets {
 
 // `--seeds LIST`: "institutions", or comma-separated original ids (one set
 // per id). Throws UsageError naming --seeds for a malformed or unknown id,
-// DataError naming `graph_name` for "institutions" on a graph without any.
+// and naming `graph_name` for "institutions" on a graph without any (as
+// sybilrank: the seeds are then the user's to give).
 SeedSets seeds_from_list(const io::Graph& graph, const std::string& list, const std::string& graph_name);
 // `--seeds-file PATH`: one seed set per line, ids separated by spaces, tabs
 // or commas, '#' starts a comment. Throws NoInputError for an unreadable

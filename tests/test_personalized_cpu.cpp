@@ -229,7 +229,7 @@ TEST(PersonalizedCpu, SeedErrorsNameTheOptionOrFileAndLine) {
   EXPECT_NE(m.find("--seeds"), std::string::npos) << m;
   m = message_of<UsageError>([&] { host::seeds_from_list(g, "100,999", "g.h5"); });
   EXPECT_NE(m.find("agent id 999 is not in the graph g.h5"), std::string::npos) << m;
-  m = message_of<DataError>([&] { host::seeds_from_list(g, "institutions", "g.h5"); });
+  m = message_of<UsageError>([&] { host::seeds_from_list(g, "institutions", "g.h5"); });
   EXPECT_NE(m.find("g.h5: the graph has no institutions"), std::string::npos) << m;
 
   TempPath unknown("unknown.txt");
