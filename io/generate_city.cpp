@@ -703,8 +703,11 @@ void generate_city_rows(const CityParams& params, const RowSink& sink, std::vect
     return std::make_pair(r0, std::min(n, r0 + chunk_rows));
   };
 
+  // The master thread hands the rows to the sink (it writes the file):
+  // a thread-safe HDF5 keeps its error settings per thread, and only this
+  // one has them silenced (io/h5.hpp).
 #pragma omp parallel
-#pragma omp single
+#pragma omp master
   {
     for (std::int64_t b = 0; b <= blocks; ++b) {
       bool stop;

@@ -137,9 +137,11 @@ class RowBlock {
   std::int64_t rows_ = 0, cols_ = 0;
 };
 
-// Silences HDF5's own error printing for the whole process (trustprop
-// reports errors itself) and switches off its exit handler (h5.cpp says
-// why). Called by every entry point that opens files.
+// Silences HDF5's own error printing (trustprop reports errors itself) and
+// switches off its exit handler (h5.cpp says why). Called by every entry
+// point that opens files. Debian's HDF5 is thread-safe and keeps the
+// printing setting per thread: files are written from the thread that
+// opened them (io/generate_city.cpp hands its rows out on the master thread).
 void silence_hdf5_errors();
 
 }  // namespace trustprop::io::h5
