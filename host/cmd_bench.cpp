@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -149,6 +150,8 @@ std::string time_text(double s) {
 }
 
 void run_bench(const BenchOptions& o, const GlobalOptions& global) {
+  // With --json, stdout holds the JSON document alone; the table goes to stderr.
+  std::FILE* table = o.json_stdout ? stderr : stdout;
   const std::vector<std::string> models = split(o.models, "--models");
   for (const auto& m : models)
     if (std::find(kModels.begin(), kModels.end(), m) == kModels.end())
@@ -166,7 +169,8 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
     specs = split(o.backends, "--backends");
     for (const auto& spec : specs)
       if (spec == "auto" || !kernels::device_spec_problem(spec).empty())
-        throw UsageError("--backends: unknown backend '" + spec + "' (cpu, cuda or cuda:N, comma-separated; or auto alone)");
+        throw UsageError("--backends: unknown backend '" + spec +
+                         "' (cpu, cuda or cuda:N, comma-separated; or auto alone)");
   }
   // An unusable output path fails before any work.
   if (!o.out.empty()) {
@@ -221,14 +225,15 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
   doc["backends"] = backends;
   if (!cuda_note.empty()) doc["cuda"] = cuda_note;
 
-  std::printf("bench  %s: %lld agents, %lld ties; %d iterations per model, %d dynamics epochs\n", graph_text.c_str(),
-              static_cast<long long>(g.n), static_cast<long long>(g.nnz()), o.iterations, o.epochs);
-  for (const auto& e : execs) std::printf("  %-8s %s\n", e->name().c_str(), e->description().c_str());
-  if (!cuda_note.empty()) std::printf("  cuda     not measured: %s\n", cuda_note.c_str());
-  std::printf("\n%-20s", "model");
-  for (const auto& e : execs) std::printf(" %16s", (e->name() + " / step").c_str());
-  for (std::size_t b = 1; b < execs.size(); ++b) std::printf(" %9s %12s", "speed-up", "L1 vs first");
-  std::printf("\n");
+  std::fprintf(table, "bench  %s: %lld agents, %lld ties; %d iterations per model, %d dynamics epochs\n",
+               graph_text.c_str(), static_cast<long long>(g.n), static_cast<long long>(g.nnz()), o.iterations,
+               o.epochs);
+  for (const auto& e : execs) std::fprintf(table, "  %-8s %s\n", e->name().c_str(), e->description().c_str());
+  if (!cuda_note.empty()) std::fprintf(table, "  cuda     not measured: %s\n", cuda_note.c_str());
+  std::fprintf(table, "\n%-20s", "model");
+  for (const auto& e : execs) std::fprintf(table, " %16s", (e->name() + " / step").c_str());
+  for (std::size_t b = 1; b < execs.size(); ++b) std::fprintf(table, " %9s %12s", "speed-up", "L1 vs first");
+  std::fprintf(table, "\n");
 
   json results = json::object();
   for (const auto& model : models) {
@@ -241,8 +246,9 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
     per["unit"] = model == "dynamics" ? "epoch" : "iteration";
     per["steps"] = ms[0].steps;
     json runs = json::array();
-    std::printf("%-20s", (model == "personalized" ? fmt::format("personalized k={}", seeds.count()) : model).c_str());
-    for (const auto& m : ms) std::printf(" %16s", time_text(m.seconds_per_step).c_str());
+    std::fprintf(table, "%-20s",
+                 (model == "personalized" ? fmt::format("personalized k={}", seeds.count()) : model).c_str());
+    for (const auto& m : ms) std::fprintf(table, " %16s", time_text(m.seconds_per_step).c_str());
     for (std::size_t b = 0; b < execs.size(); ++b) {
       json r = {{"backend", execs[b]->name()}, {"seconds_per_step", ms[b].seconds_per_step}};
       if (b > 0) {
@@ -255,11 +261,11 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
           for (std::size_t k = 0; k < ms[0].outcomes.size(); ++k) differ += ms[b].outcomes[k] != ms[0].outcomes[k];
           r["edge_outcomes_differing_from_first"] = differ;
         }
-        std::printf(" %8.2fx %12.2e", speedup, diff);
+        std::fprintf(table, " %8.2fx %12.2e", speedup, diff);
       }
       runs.push_back(r);
     }
-    std::printf("\n");
+    std::fprintf(table, "\n");
     per["runs"] = runs;
     results[model] = per;
   }
@@ -273,7 +279,7 @@ void run_bench(const BenchOptions& o, const GlobalOptions& global) {
       if (!f) throw IoError(out.temp_path() + ": cannot write the bench results");
     }
     out.commit();
-    std::printf("results  %s\n", o.out.c_str());
+    std::fprintf(table, "results  %s\n", o.out.c_str());
   }
 }
 
@@ -285,7 +291,7 @@ void add_bench(CLI::App& app, GlobalOptions& global) {
       "bench", "Run the same workload on the CPU and the GPU side by side: time per iteration, speed-up, agreement");
   cmd->add_option("graph", o->graph, "Graph file (HDF5; default: a generated city of --agents)");
   cmd->add_option("--agents", o->agents, "Agents of the generated city")
-      ->check(CLI::Range(std::int64_t{10}, std::int64_t{1} << 31))
+      ->check(CLI::Range(std::int64_t{10}, std::int64_t{std::numeric_limits<std::int32_t>::max()}))
       ->capture_default_str();
   cmd->add_option("--seed", o->seed, "Seed of the generated city and of the dynamics")->capture_default_str();
   cmd->add_option("--models", o->models,
@@ -303,7 +309,7 @@ void add_bench(CLI::App& app, GlobalOptions& global) {
   cmd->add_option("--epochs", o->epochs, "dynamics: epochs (the median one is reported)")
       ->check(CLI::Range(1, 10000))
       ->capture_default_str();
-  cmd->add_flag("--json", o->json_stdout, "Also print the results as JSON");
+  cmd->add_flag("--json", o->json_stdout, "Print the results as JSON on stdout, alone (the table goes to stderr)");
   cmd->add_option("-o,--out", o->out, "Write the results as JSON here (for benchmarks/results/)");
   cmd->callback([o, &global] { run_bench(*o, global); });
 }

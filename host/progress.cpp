@@ -30,6 +30,9 @@ void Progress::update(long long done, long long total, const std::string& status
                  elapsed);
     return;
   }
+  // At most ten redraws a second (a fast loop would write megabytes), and the last step always.
+  if (drawn_ && done < total && std::chrono::duration<double>(now - last_).count() < 0.1) return;
+  last_ = now;
   constexpr int width = 30;
   const int filled = total > 0 ? static_cast<int>(width * std::min(1.0, static_cast<double>(done) / total)) : 0;
   std::fprintf(stderr, "\r%s [%.*s%*s] %lld/%lld %s %.1fs ", label_.c_str(), filled,

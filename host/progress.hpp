@@ -1,5 +1,6 @@
-// Progress of long loops (DESIGN §5): a bar on a terminal, a plain line every
-// few seconds in a batch log, or nothing. Written to stderr so stdout keeps
+// Progress of long loops (DESIGN §5): a bar on a terminal (redrawn at most
+// ten times a second), a plain line every few seconds in a batch log, or
+// nothing. Written to stderr so stdout keeps
 // only results. Mode "auto" picks the bar when stderr is a terminal.
 #pragma once
 

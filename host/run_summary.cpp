@@ -235,7 +235,10 @@ void summarise_rank(RunSummary& s, const std::vector<CheckpointEntry>& entries) 
 
 RunSummary summarise_run(const std::string& dir) {
   std::error_code ec;
-  if (!fs::is_directory(dir, ec)) throw NoInputError(dir + ": no such run directory");
+  if (!fs::is_directory(dir, ec))
+    throw NoInputError(dir + (fs::exists(dir, ec) ? ": not a directory; give the run directory (--run-dir) of a "
+                                                    "simulate or rank run"
+                                                  : ": no such run directory"));
   RunSummary s;
   s.dir = dir;
   const std::string metrics = dir + "/metrics.jsonl";

@@ -11,7 +11,7 @@ namespace trustprop::host {
 
 namespace {
 
-constexpr int kSignals[3] = {SIGTERM, SIGINT, SIGUSR1};
+constexpr int kSignals[4] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 
 volatile std::sig_atomic_t g_requested = 0;
 
@@ -51,11 +51,15 @@ StopSignals::StopSignals() {
   action.sa_handler = on_stop_signal;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESTART;  // system calls in progress (file writes) carry on
-  for (int k = 0; k < 3; ++k) sigaction(kSignals[k], &action, &previous_[k]);
+  for (int k = 0; k < 4; ++k) {
+    sigaction(kSignals[k], nullptr, &previous_[k]);
+    // One ignored since the start (nohup's SIGHUP) stays ignored.
+    if (previous_[k].sa_handler != SIG_IGN) sigaction(kSignals[k], &action, nullptr);
+  }
 }
 
 StopSignals::~StopSignals() {
-  for (int k = 0; k < 3; ++k) sigaction(kSignals[k], &previous_[k], nullptr);
+  for (int k = 0; k < 4; ++k) sigaction(kSignals[k], &previous_[k], nullptr);
 }
 
 int StopSignals::requested() const { return g_requested; }
@@ -64,6 +68,7 @@ const char* StopSignals::name(int signal) {
   switch (signal) {
     case SIGTERM: return "SIGTERM";
     case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
     case SIGUSR1: return "SIGUSR1";
     default: return "a signal";
   }

@@ -1,5 +1,6 @@
 // Graceful stops for batch jobs (DESIGN §5, docs/checkpoint.md): while a
-// StopSignals is alive, SIGTERM, SIGINT and SIGUSR1 only set a flag, which
+// StopSignals is alive, SIGTERM, SIGINT, SIGHUP (a closed terminal or ssh
+// session) and SIGUSR1 only set a flag, which
 // the epoch loop polls to finish the current epoch, write a checkpoint and
 // exit 75. A second of these signals ends the process at once (exit status
 // 128 + the signal's number, as a shell reports a process killed by it),
@@ -26,11 +27,11 @@ class StopSignals {
 
   // The first signal received, or 0.
   int requested() const;
-  // "SIGTERM", "SIGINT" or "SIGUSR1".
+  // "SIGTERM", "SIGINT", "SIGHUP" or "SIGUSR1".
   static const char* name(int signal);
 
  private:
-  struct sigaction previous_[3];
+  struct sigaction previous_[4];
 };
 
 }  // namespace trustprop::host

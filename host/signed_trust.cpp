@@ -165,6 +165,18 @@ std::size_t signed_trust_bytes(kernels::BackendKind kind, std::int64_t n, std::i
 
 namespace {
 
+// The weights times the power of two that brings the largest into
+// [0.5, 1). Every row is normalised after each step, so a common positive
+// factor changes nothing, and a power of two not even a bit; without it,
+// weights near float64's limits (4e307, or 4e-324) overflow or vanish in
+// C's products, and the beliefs come out NaN or zero.
+kernels::SignedAlpha scaled_alpha(const std::array<double, 4>& a) {
+  int exponent = 0;
+  std::frexp(*std::max_element(a.begin(), a.end()), &exponent);
+  return {std::ldexp(a[0], -exponent), std::ldexp(a[1], -exponent), std::ldexp(a[2], -exponent),
+          std::ldexp(a[3], -exponent)};
+}
+
 // Refuses a GPU batch whose host staging (the agent-major block from the
 // device and its belief rows, 16 B per agent per source) the host cannot
 // take beside `beside` bytes.
@@ -246,7 +258,7 @@ class SignedBatches {
     if (!on_host_) exec_->copy_from_host(x_.data(), y0, cells * sizeof(double));
 
     const SignedTrustOptions& o = o_;
-    const kernels::SignedAlpha alpha{o.alpha[0], o.alpha[1], o.alpha[2], o.alpha[3]};
+    const kernels::SignedAlpha alpha = scaled_alpha(o.alpha);
     const double* result = x_.data();  // F: Z_K, or the weighted sum
     double weight = 1.0;
     kernels::dispatch(*exec_, [&](const auto& e) {

@@ -1,6 +1,7 @@
 // The synthetic city generator; the model is described in docs/generators.md.
 #include "io/generate_city.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <omp.h>
 
@@ -651,16 +652,13 @@ void validate_city_params(const CityParams& p) {
   if (p.agents > std::numeric_limits<std::int32_t>::max())
     bad("--agents", std::to_string(p.agents) + " agents do not fit 32-bit column indices (at most 2147483647)");
   if (!std::isfinite(p.mean_degree) || p.mean_degree < city_min_mean_degree || p.mean_degree > city_max_mean_degree) {
-    std::ostringstream m;
-    m << "must be between " << city_min_mean_degree << " and " << city_max_mean_degree << " (got " << p.mean_degree << ")";
-    bad("--mean-degree", m.str());
+    bad("--mean-degree", fmt::format("must be between {} and {} (got {})", city_min_mean_degree, city_max_mean_degree,
+                                     p.mean_degree));
   }
   auto share = [&](const char* option, double v, double max) {
-    if (!std::isfinite(v) || v < 0 || v > max) {
-      std::ostringstream m;
-      m << "must be a share between 0 and " << max << " (got " << v << ")";
-      bad(option, m.str());
-    }
+    // The value in its shortest exact digits: 0.5000001 is not "0.5".
+    if (!std::isfinite(v) || v < 0 || v > max)
+      bad(option, fmt::format("must be a share between 0 and {} (got {})", max, v));
   };
   share("--institution-share", p.institution_share, 0.5);
   share("--enterprise-share", p.enterprise_share, 0.5);

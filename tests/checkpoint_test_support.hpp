@@ -47,6 +47,8 @@ inline pid_t spawn(const std::vector<std::string>& args, const fs::path& scratch
   if (pid == 0) {
     std::freopen(out.c_str(), "w", stdout);
     std::freopen(err.c_str(), "w", stderr);
+    // The stop signals as a batch job gets them, even under a test runner started with nohup.
+    for (const int stop : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) signal(stop, SIG_DFL);
     if (file_size_limit > 0) {
       signal(SIGXFSZ, SIG_IGN);  // EFBIG instead of a signal
       const rlimit lim{file_size_limit, file_size_limit};

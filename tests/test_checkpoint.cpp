@@ -360,7 +360,7 @@ bool wait_for_epochs(const fs::path& run, std::size_t lines) {
 }
 
 TEST(CheckpointStop, SignalsFinishTheEpochCheckpointAndExit75) {
-  for (const int sig : {SIGTERM, SIGINT, SIGUSR1}) {
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
     SCOPED_TRACE(sig);
     SimRun r(100000, 0);
     const pid_t pid = ckpt::spawn(ckpt::simulate_args(r.config, r.run), r.dir.path());

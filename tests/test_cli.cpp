@@ -172,7 +172,7 @@ TEST_F(Cli, BenchRunsEveryModelOnEachBackendSideBySide) {
   const auto r = run("bench --agents 3000 --iterations 3 --epochs 2 --backends cpu,cpu --json -o " + shell_quoted(out),
                      dir.path());
   ASSERT_EQ(r.rc, 0) << r.err;
-  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{'), r.out.rfind('}') - r.out.find('{') + 1));
+  const auto j = nlohmann::json::parse(r.out);  // --json: stdout is the document alone
   EXPECT_EQ(nlohmann::json::parse(slurp(out)), j);
   EXPECT_EQ(j["graph"]["agents"], 3000);
   ASSERT_EQ(j["backends"].size(), 2u);
@@ -185,13 +185,13 @@ TEST_F(Cli, BenchRunsEveryModelOnEachBackendSideBySide) {
     EXPECT_EQ(m["runs"][1]["l1_vs_first"].get<double>(), 0.0) << model;
   }
   EXPECT_EQ(j["models"]["dynamics"]["runs"][1]["edge_outcomes_differing_from_first"], 0);
-  EXPECT_NE(r.out.find("speed-up"), std::string::npos);
+  EXPECT_NE(r.err.find("speed-up"), std::string::npos);  // the table, on stderr
 }
 
 TEST_F(Cli, BenchTakesTheGpuWhenThereIsOneAndSaysWhyNot) {
   const auto r = run("bench " + shell_quoted(graph) + " --models eigentrust --iterations 2 --json", dir.path());
   ASSERT_EQ(r.rc, 0) << r.err;
-  const auto j = nlohmann::json::parse(r.out.substr(r.out.find('{'), r.out.rfind('}') - r.out.find('{') + 1));
+  const auto j = nlohmann::json::parse(r.out);  // --json: stdout is the document alone
   EXPECT_EQ(j["graph"]["source"], graph);
   if (trustprop::kernels::cuda_device_count() > 0) {
     ASSERT_EQ(j["backends"].size(), 2u);
@@ -201,7 +201,7 @@ TEST_F(Cli, BenchTakesTheGpuWhenThereIsOneAndSaysWhyNot) {
     ASSERT_EQ(j["backends"].size(), 1u);
     EXPECT_EQ(j["backends"][0]["name"], "cpu");
     EXPECT_FALSE(j["cuda"].get<std::string>().empty());
-    EXPECT_NE(r.out.find("cuda     not measured: "), std::string::npos);
+    EXPECT_NE(r.err.find("cuda     not measured: "), std::string::npos);  // the table, on stderr
   }
 }
 

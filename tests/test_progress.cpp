@@ -1,6 +1,9 @@
 // Progress reports: plain lines at the interval, nothing for "none".
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 #include "host/progress.hpp"
 
 using trustprop::host::Progress;
@@ -41,4 +44,15 @@ TEST(Progress, BarRedrawsOneLine) {
   EXPECT_EQ(bar.front(), '\r');
   EXPECT_NE(bar.find("[===============               ] 5/10 ok"), std::string::npos) << bar;
   EXPECT_EQ(bar.back(), '\n');
+}
+
+TEST(Progress, ABarOfAFastLoopIsRedrawnAtMostTenTimesASecondAndShowsTheEnd) {
+  ::testing::internal::CaptureStderr();
+  {
+    Progress p("bar", "sim", 0.0);
+    for (int i = 1; i <= 100000; ++i) p.update(i, 100000, "ok");  // well under a second
+  }
+  const std::string bar = ::testing::internal::GetCapturedStderr();
+  EXPECT_LE(std::count(bar.begin(), bar.end(), '\r'), 20) << bar.size() << " bytes";
+  EXPECT_NE(bar.find("100000/100000 ok"), std::string::npos);
 }

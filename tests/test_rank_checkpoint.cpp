@@ -80,7 +80,7 @@ TEST(RankCheckpoint, ExtendingMaxIterationsAcrossTheGatherSwitchIsBitwiseIdentic
 }
 
 TEST(RankCheckpoint, SignalsFinishTheIterationCheckpointAndExit75ThenResumeIsBitwiseIdentical) {
-  for (const int sig : {SIGTERM, SIGINT, SIGUSR1}) {
+  for (const int sig : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
     SCOPED_TRACE(sig);
     RankRun r;
     const std::int64_t newest = rank_ckpt::stop_by_signal(r.args({"--checkpoint-every", "1"}), r.dir.path(), r.run, r.out, sig);

@@ -120,6 +120,30 @@ TEST(SignedCpu, BatchesGiveTheSameBitsAndKeepTheSourceOrder) {
   }
 }
 
+TEST(SignedCpu, TheScaleOfAlphaChangesNoBitEvenNearFloat64sLimits) {
+  // Rows are normalised after every step: only the ratios of the weights count.
+  trustprop::testing::RandomGraphShape shape;
+  shape.agents = 300;
+  const io::Graph g = trustprop::testing::random_trust_graph(shape);
+  const std::vector<std::int64_t> sources{0, 17, 123, 299};
+  host::SignedTrustOptions o;
+  o.mode = host::SignedMode::propagated;
+  o.steps = 6;
+  const auto paper = host::run_signed_trust(cpu(), g, sources, o).belief;
+  for (const double scale : {4.0, 0x1p1022}) {  // powers of two keep the ratios exact
+    o.alpha = {0.4 * scale, 0.4 * scale, 0.1 * scale, 0.1 * scale};
+    EXPECT_EQ(host::run_signed_trust(cpu(), g, sources, o).belief, paper) << scale;
+  }
+  o.alpha = {1, 0, 0, 0};
+  const auto direct = host::run_signed_trust(cpu(), g, sources, o).belief;
+  for (const double a : {1e308, 4.9e-324}) {  // once: all zero, and 44 of the rows' entries
+    o.alpha = {a, 0, 0, 0};
+    const auto got = host::run_signed_trust(cpu(), g, sources, o).belief;
+    ASSERT_EQ(got.size(), direct.size());
+    for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], direct[i], 1e-15) << a << ", entry " << i;
+  }
+}
+
 TEST(SignedCpu, DistrustModesNeedNegativeWeights) {
   const auto g = graph_from_edges(3, {{0, 1, 1.f}, {1, 2, 1.f}});
   host::SignedTrustOptions o;
