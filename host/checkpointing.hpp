@@ -8,9 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <optional>
-#include <exception>
 #include <string>
 #include <vector>
 

@@ -59,6 +59,11 @@ double parse_duration(const std::string& text, const std::string& option) {
   return seconds;
 }
 
+CLI::Validator directory_check() {
+  return CLI::Validator(
+      [](std::string& path) { return path.empty() ? std::string("an empty path names no directory") : ""; }, "DIR");
+}
+
 CLI::Validator device_check() {
   return CLI::Validator([](std::string& spec) { return kernels::device_spec_problem(spec); }, "DEVICE");
 }

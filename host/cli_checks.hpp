@@ -23,4 +23,7 @@ double parse_duration(const std::string& text, const std::string& option);
 // A backend: auto, cpu, cuda or cuda:N (kernels::device_spec_problem).
 CLI::Validator device_check();
 
+// A directory to write (--run-dir): not empty, which would name no directory.
+CLI::Validator directory_check();
+
 }  // namespace trustprop::host

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/error.hpp"
+#include "host/cli_checks.hpp"
 #include "host/command_line.hpp"
 #include "host/commands.hpp"
 #include "host/eigentrust.hpp"
@@ -82,7 +83,9 @@ void add_demo(CLI::App& app, GlobalOptions& global) {
   auto* cmd = app.add_subcommand("demo", "Generate a city and rank it: the quick-start job");
   cmd->add_option("--agents", o->agents, "Agents in the generated city")->capture_default_str();
   cmd->add_option("--seed", o->seed, "Random seed")->capture_default_str();
-  cmd->add_option("--run-dir", o->run_dir, "Where the graph and results go")->capture_default_str();
+  cmd->add_option("--run-dir", o->run_dir, "Where the graph and results go")
+      ->check(directory_check())
+      ->capture_default_str();
   cmd->callback([o, &global] { run_demo(*o, global); });
 }
 

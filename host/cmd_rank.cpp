@@ -184,7 +184,8 @@ void add_rank(CLI::App& app, GlobalOptions& global) {
   RankCheckpointSettings& ck = s->checkpoint;
   auto* run_dir = cmd->add_option("--run-dir", ck.run_dir,
                                   "Write checkpoints to RUN_DIR/checkpoints and resume from them (eigentrust, personalized, "
-                                  "fairness-goodness; docs/checkpoint.md)");
+                                  "fairness-goodness; docs/checkpoint.md)")
+                      ->check(directory_check());
   cmd->add_option("--checkpoint-every", ck.every, "With --run-dir: a checkpoint every N iterations, and after the last "
                                                  "(0: only after the last and on stops)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{2147483647}))

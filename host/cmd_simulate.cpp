@@ -485,7 +485,7 @@ void add_simulate(CLI::App& app, GlobalOptions& global) {
   auto o = std::make_shared<SimulateOptions>();
   auto* cmd = app.add_subcommand("simulate", "Run the city dynamics of a TOML configuration (docs/dynamics.md)");
   cmd->add_option("config", o->config, "Configuration file (TOML, e.g. configs/city.toml)")->required();
-  cmd->add_option("--run-dir", o->run_dir, "Run directory (default: runs/<[run] name>)");
+  cmd->add_option("--run-dir", o->run_dir, "Run directory (default: runs/<[run] name>)")->check(directory_check());
   cmd->add_option("--epochs", o->epochs, "Number of epochs (default: [run] epochs)")
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{4294967295}));
   cmd->add_flag("--dry-run", o->dry_run,

@@ -171,6 +171,8 @@ TEST_F(BadCommandInput, OptionValuesOutOfRangeAreUsageErrorsBeforeAnyFileIsRead)
       {"rank none.h5 -o r.h5 --model fairness-goodness --weight-divisor inf",
        "--weight-divisor: must be a finite number > 0 (got inf)"},
       {"rank none.h5 -o r.h5 --run-dir R --max-walltime ''", "--max-walltime: '': expected a duration"},
+      {"rank none.h5 -o r.h5 --run-dir ''", "--run-dir: an empty path names no directory"},
+      {"simulate none.toml --run-dir ''", "--run-dir: an empty path names no directory"},
       {"simulate none.toml --max-walltime 0", "--max-walltime: '0': must be positive"},
       {"bench none.h5 --backends cpu,auto", "--backends: unknown backend 'auto'"},
   };
