@@ -72,7 +72,7 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& run_dir, const 
     std::smatch m;
     const std::string name = e.path().filename().string();
     if (std::regex_match(name, m, kCheckpointName) && (!series || m[1].str()[0] == series->letter))
-      out.push_back({e.path().string(), std::stoll(m[2].str())});
+      out.push_back({e.path().string(), std::stoll(m[2].str()), m[1].str()[0]});
   }
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.epoch > b.epoch; });
   return out;
@@ -99,7 +99,7 @@ void require_own_run_directory(const std::string& run_dir, const CheckpointSerie
     throw UsageError(run_dir + ": holds " + what + ", not a " + command + " run; give this run another --run-dir");
   };
   for (const CheckpointEntry& c : list_checkpoints(run_dir))
-    if (fs::path(c.path).filename().string()[5] != series.letter)
+    if (c.letter != series.letter)
       refuse("the checkpoints of another kind of run (" + c.path + ")");
   std::error_code ec;
   if (&series != &simulate_checkpoints && fs::exists(run_dir + "/config.toml", ec))

@@ -35,6 +35,7 @@ std::string checkpoint_path(const std::string& run_dir, const CheckpointSeries& 
 struct CheckpointEntry {
   std::string path;
   std::int64_t epoch = 0;  // the step: epochs or iterations completed
+  char letter = 0;         // of its series (CheckpointSeries::letter)
 };
 
 // The checkpoints of a run directory of `series` (null: of every kind),

@@ -3,9 +3,8 @@
 
 #include <fmt/format.h>
 
-#include <cstdint>
-
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <sstream>

@@ -1,5 +1,4 @@
 // `trustprop rank --model eigentrust`: global trust (DESIGN §3, docs/models.md).
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -43,9 +42,9 @@ std::vector<double> read_warm_start(const std::string& path, std::int64_t n) {
     if (!(t[i] >= 0.0) || !std::isfinite(t[i]))
       throw DataError(where + ": entry " + std::to_string(i) + " is " + fmt::format("{}", t[i]) +
                       "; trust must be finite and >= 0");
-  if (std::all_of(t.begin(), t.end(), [](double v) { return v == 0.0; }))
-    throw DataError(where + ": every entry is 0; a start needs some trust");
-  if (const double sum = std::accumulate(t.begin(), t.end(), 0.0); !std::isfinite(sum))
+  const double sum = std::accumulate(t.begin(), t.end(), 0.0);  // entries >= 0: 0 only when all are
+  if (sum == 0.0) throw DataError(where + ": every entry is 0; a start needs some trust");
+  if (!std::isfinite(sum))
     throw DataError(where + ": the entries sum to " + fmt::format("{}", sum) +
                     ", beyond float64; a start is scaled to sum 1 and needs a finite sum");
   return t;

@@ -37,7 +37,7 @@ void remove_outputs_on_termination() {
   action.sa_handler = on_termination;
   sigemptyset(&action.sa_mask);
   action.sa_flags = SA_RESETHAND;
-  for (const int signal : {SIGTERM, SIGINT, SIGHUP, SIGUSR1}) {
+  for (const int signal : kSignals) {
     struct sigaction inherited {};
     sigaction(signal, nullptr, &inherited);
     if (inherited.sa_handler == SIG_IGN) continue;  // nohup, or a shell's background job: stays ignored
