@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <sstream>
 
@@ -27,6 +28,17 @@ namespace fs = std::filesystem;
 
 const std::regex kCheckpointName(R"(ckpt-([a-z])([0-9]{1,10})\.h5)");
 const std::regex kTemporaryName(R"(.+\.tmp-([0-9]+))");
+
+// Whether process `pid` may still write: it exists and is no zombie (a
+// process killed but not yet reaped, e.g. by mpirun, has stopped writing).
+bool process_may_write(long pid) {
+  if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return false;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(stat, line)) return true;  // no procfs: trust kill()
+  const auto name_end = line.rfind(')');       // "pid (name) state ...": the name may hold spaces
+  return name_end == std::string::npos || line.compare(name_end + 1, 2, " Z") != 0;
+}
 
 // The configuration with the keys that do not decide the dynamics fixed.
 std::string dynamics_text(SimulationConfig c) {
@@ -156,7 +168,7 @@ void remove_stale_temporaries_of(const std::string& dir, const std::string& targ
     const std::string name = e.path().filename().string();
     if (!std::regex_match(name, m, kTemporaryName) || name.compare(0, target_name.size(), target_name) != 0) continue;
     const long pid = std::strtol(m[1].str().c_str(), nullptr, 10);
-    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+    if (pid > 0 && !process_may_write(pid)) {
       spdlog::info("removing {}, left by an interrupted write", e.path().string());
       remove_file(e.path());
     }

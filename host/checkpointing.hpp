@@ -80,7 +80,7 @@ class RunDirectory {
 
 // Deletes the temporary files (NAME.tmp-<pid>, io::AtomicOutput) that a
 // killed process left in the run directory and its checkpoints directory;
-// files of processes still alive are left alone.
+// files of processes still alive (and not zombies) are left alone.
 void remove_stale_temporaries(const std::string& run_dir);
 // The same in one directory, for the temporaries whose name starts with
 // `target_name` (a file name; empty: all).

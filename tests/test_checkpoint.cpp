@@ -5,12 +5,16 @@
 // earlier checkpoints intact). The kill -9 test is test_checkpoint_kill.cpp.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <numeric>
 
 #include "checkpoint_test_support.hpp"
 #include "common/error.hpp"
+#include "host/checkpointing.hpp"
 #include "io/checkpoint_file.hpp"
 #include "io/h5.hpp"
 
@@ -452,6 +456,29 @@ TEST(CheckpointDisk, RunDirectoryThatCannotBeCreatedExits74) {
   std::ofstream(dir.path() / "file") << "x";
   EXPECT_EQ(ckpt::run_child(ckpt::simulate_args(config, dir.path() / "file" / "run"), dir.path()), 74);
   EXPECT_NE(ckpt::child_stderr(dir.path()).find("cannot create the run directory"), std::string::npos);
+}
+
+// The temporaries of a process that was killed but not yet reaped (a
+// zombie, as mpirun leaves them for a while) are stale: it writes no more.
+// Those of a live process, and files that are no temporaries, stay.
+TEST(CheckpointTemporaries, ThoseOfAZombieAreRemovedThoseOfALiveProcessKept) {
+  cli::TempDir dir;
+  const pid_t zombie = fork();
+  ASSERT_GE(zombie, 0);
+  if (zombie == 0) _exit(0);
+  siginfo_t info{};
+  ASSERT_EQ(waitid(P_PID, static_cast<id_t>(zombie), &info, WEXITED | WNOWAIT), 0);  // exited, not reaped
+  const auto touch = [&](const std::string& name) { std::ofstream(dir.path() / name) << "x"; };
+  const std::string of_zombie = "results.h5.tmp-" + std::to_string(zombie);
+  const std::string of_live = "results.h5.tmp-" + std::to_string(getpid());
+  touch(of_zombie);
+  touch(of_live);
+  touch("results.h5");
+  host::remove_stale_temporaries_of(dir.path().string(), "results.h5.tmp-");
+  EXPECT_FALSE(fs::exists(dir.path() / of_zombie));
+  EXPECT_TRUE(fs::exists(dir.path() / of_live));
+  EXPECT_TRUE(fs::exists(dir.path() / "results.h5"));
+  waitpid(zombie, nullptr, 0);
 }
 
 }  // namespace
