@@ -229,7 +229,7 @@ class PersonalizedModel final : public RankModel {
     m.output_keys = {"top_per_seed", "full", "seed_batch"};  // they do not decide the iterates
     m.max_iterations = o.max_iterations;
     checkpoints.emplace(run, m, [&](const io::CheckpointReader& c) {
-      resume = restore_personalized_checkpoint(c, run.graph.n, seeds.count());
+      resume = restore_personalized_checkpoint(c, run.graph.n, seeds.count(), o.tolerance);
       return resume->convergence;
     });
   }

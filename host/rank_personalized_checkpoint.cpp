@@ -1,6 +1,8 @@
 // Personalized rank checkpoints (host/rank_personalized_checkpoint.hpp).
 #include "host/rank_personalized_checkpoint.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <utility>
 
 #include "common/error.hpp"
@@ -37,7 +39,8 @@ void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader 
        s.column_residuals, s.convergence);
 }
 
-PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r, std::int64_t n, std::int64_t k) {
+PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r, std::int64_t n, std::int64_t k,
+                                                   double tolerance) {
   const Convergence record = restore_rank_record(r, "personalized");
   const std::int64_t iterations = record.iterations;
   const auto refuse = [&](const std::string& name, std::int64_t c, const std::string& problem) {
@@ -64,6 +67,20 @@ PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& r
              "is " + std::to_string(at) + ", but the column is still active (/state/active) and so iterated all " +
                  std::to_string(iterations) + " iterations");
   }
+  // Each column that has iterated is judged by this run's tolerance, as an
+  // EigenTrust resume is: one frozen above it iterates again, one still active
+  // below it is frozen (they differ only under --allow-config-change).
+  std::int64_t rejudged = 0;
+  for (std::int64_t c = 0; c < k; ++c) {
+    const auto i = static_cast<std::size_t>(c);
+    const std::uint8_t active = s.column_iterations[i] == 0 || s.column_residuals[i] >= tolerance ? 1 : 0;
+    rejudged += active != s.active[i];
+    s.active[i] = active;
+  }
+  if (rejudged > 0)
+    spdlog::warn("{}: {} of {} seed sets change state under --tolerance {}: those above it iterate again, those "
+                 "below it are converged",
+                 r.path(), rejudged, k, tolerance);
   s.convergence = record;
   return s;
 }

@@ -38,8 +38,10 @@ void save_personalized_checkpoint(const std::string& path, io::CheckpointHeader 
 // wrong type or size, corrupted, or holds values no iteration produces (a
 // negative or non-finite trust or residual, a flag other than 0 or 1, a
 // column's iterations beyond the checkpoint's, or an active column that
-// stopped before them).
+// stopped before them). Each column that has iterated is then active
+// exactly when its last residual is at least `tolerance`, this run's: under
+// --allow-config-change a tighter tolerance reopens converged columns.
 PersonalizedResume restore_personalized_checkpoint(const io::CheckpointReader& checkpoint, std::int64_t n,
-                                                   std::int64_t k);
+                                                   std::int64_t k, double tolerance);
 
 }  // namespace trustprop::host

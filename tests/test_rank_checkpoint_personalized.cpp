@@ -7,7 +7,8 @@
 // and resumed end bitwise equal to an uninterrupted run (the whole block,
 // per-column and per-iteration records); changed seed sets, given with
 // --seeds or in a changed --seeds-file, are refused (78) while a changed
-// --top-per-seed is not; a checkpoint of EigenTrust is refused (65), and so
+// --top-per-seed is not; a tighter tolerance under --allow-config-change
+// reopens converged columns; a checkpoint of EigenTrust is refused (65), and so
 // is one holding a state no iteration produces, naming the dataset.
 #include <gtest/gtest.h>
 
@@ -125,6 +126,27 @@ TEST(RankCheckpointPersonalized, SigtermCheckpointsAndExits75ThenResumeIsBitwise
   ASSERT_EQ(r.rank(with_seeds()), 0) << r.err();
   rank_ckpt::expect_same_results(r.out, reference().results, "personalized");
   rank_ckpt::expect_metrics_log(r.run, r.out, "personalized");
+}
+
+TEST(RankCheckpointPersonalized, ATighterToleranceReopensTheConvergedColumns) {
+  // Converged at 1e-8, then resumed at the reference's 1e-12 with
+  // --allow-config-change: each column iterates on from where it froze, as
+  // in one run at 1e-12, so the trust is the reference's bit for bit (the
+  // iteration counts differ: the columns froze at 1e-8 at different
+  // iterations and resumed at the last of them).
+  RankRun r;
+  Iteration loose = personalized();
+  loose.tolerance = "1e-8";
+  ASSERT_EQ(r.rank(with_seeds(), loose), 0) << r.err();
+  const std::int64_t loose_iterations = iterations_of(r.out);
+  ASSERT_LT(loose_iterations, iterations_of(reference().results));
+  EXPECT_EQ(active_of(r.checkpoint(loose_iterations)), std::vector<std::uint8_t>(kSets, 0));
+  ASSERT_EQ(r.rank(with_seeds({"--allow-config-change"})), 0) << r.err();
+  EXPECT_NE(r.err().find("4 of 4 seed sets change state under --tolerance 1e-12"), std::string::npos) << r.err();
+  const auto got = ckpt::deterministic_datasets(r.out), want = ckpt::deterministic_datasets(reference().results);
+  ASSERT_TRUE(got.count("trust/personalized/trust"));
+  EXPECT_TRUE(got.at("trust/personalized/trust") == want.at("trust/personalized/trust"));
+  EXPECT_EQ(io::h5::File::open_read(r.out.string()).read_attr_int("/convergence/personalized", "converged"), 1);
 }
 
 TEST(RankCheckpointPersonalized, ChangedSeedSetsAreRefused) {
