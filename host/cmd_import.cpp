@@ -71,6 +71,10 @@ void run_import(const ImportCli& c, const GlobalOptions& global) {
     spdlog::info("dropped {} self-loops (--keep-self-loops keeps them)", st.self_loops_dropped);
   if (st.duplicates_merged > 0)
     spdlog::info("merged {} duplicate edges by rule '{}'", st.duplicates_merged, io::to_string(o.duplicates));
+  if (st.scaled_to_zero > 0)
+    spdlog::warn("{}: {} nonzero weights became 0 when divided by the largest |weight| {:g} (below float32's "
+                 "smallest); they are stored as ties of weight 0",
+                 c.input, st.scaled_to_zero, st.weight_scale);
 
   nlohmann::json imp{{"command", command_line()},
                      {"input", c.input},
@@ -79,6 +83,7 @@ void run_import(const ImportCli& c, const GlobalOptions& global) {
                      {"signed", o.signed_weights},
                      {"scale_weights", o.scale_weights},
                      {"weight_scale", st.weight_scale},
+                     {"weights_scaled_to_zero", st.scaled_to_zero},
                      {"keep_self_loops", o.keep_self_loops},
                      {"duplicates", io::to_string(o.duplicates)},
                      {"weighted", st.weighted},

@@ -389,7 +389,7 @@ struct Simulation::Impl {
     // 4. EigenTrust on Cᵀ, warm-started from the last epoch's trust. With
     // the float32 gather (EigenTrustOptions), the first iteration gathers
     // from t and writes float32(t'), the next ones gather from that copy
-    // until ‖Δt‖₁ < float32_gather_limit, then from t again, as rank does:
+    // until float32_gather_ends (host/eigentrust.hpp), then from t again, as rank does:
     // the epoch needs no copy of t from before it, so a restored state
     // continues bit for bit.
     const auto t1 = std::chrono::steady_clock::now();
@@ -401,6 +401,7 @@ struct Simulation::Impl {
                                                        L.in.source.data(), ct_values.data()};
     const EigenTrustOptions& prop = params.propagation;
     bool float32_gather = prop.float32_gather;
+    double previous = HUGE_VAL;  // the last iteration's residual
     while (m.propagation_iterations < prop.max_iterations) {
       const kernels::GatherVectors gather{float32_gather && m.propagation_iterations > 0 ? x32.data() : nullptr,
                                           float32_gather ? x32_next.data() : nullptr,
@@ -430,7 +431,8 @@ struct Simulation::Impl {
         m.propagation_converged = 1;
         break;
       }
-      if (residual < float32_gather_limit) float32_gather = false;
+      if (float32_gather_ends(residual, previous)) float32_gather = false;
+      previous = residual;
     }
     if (!m.propagation_converged)
       spdlog::warn("epoch {}: EigenTrust did not converge in {} iterations (residual {:.3e}, tolerance {:.1e}); "

@@ -138,10 +138,11 @@ EigenTrustResult iterate(const std::shared_ptr<const kernels::Executor>& exec, k
     c.residual = res;
     c.residuals.push_back(res);
     if (!std::isfinite(res)) throw InternalError("EigenTrust iteration produced a non-finite residual");
-    // Below this residual the float32 rounding of the gathered vector is no
-    // longer small against a step: finish in float64, so that any tolerance
-    // is reachable and the result is the float64 fixed point.
-    if (float32_gather && res < float32_gather_limit && res >= options.tolerance) {
+    // Then the float32 rounding of the gathered vector is no longer small
+    // against a step: finish in float64, so that any tolerance is reachable
+    // and the result is the float64 fixed point.
+    const double previous = c.iterations > 1 ? c.residuals[c.residuals.size() - 2] : HUGE_VAL;
+    if (float32_gather && float32_gather_ends(res, previous) && res >= options.tolerance) {
       float32_gather = false;
       start_gather(t.to_host());
     }

@@ -20,12 +20,22 @@ namespace trustprop::host {
 // (EigenTrustOptions::float32_gather).
 inline constexpr double float32_gather_limit = 1e-7;
 
+// Whether the float32 gather ends after an iteration of residual ‖Δt‖₁ that
+// followed one of `previous` (+∞ for the first): below float32_gather_limit,
+// or where the residual did not shrink. The exact iteration shrinks it by at
+// least the factor 1 − a every time (Cᵀ with the dangling mass keeps L1
+// norms), so a residual that stays is float32 rounding of t as large as a
+// step, which can hold it above the limit for ever (a two-cycle of agents).
+inline bool float32_gather_ends(double residual, double previous) {
+  return residual < float32_gather_limit || residual >= previous;
+}
+
 struct EigenTrustOptions {
   double restart = 0.15;       // a: probability of jumping back to the pre-trust p (PageRank damping = 1 − a)
   double tolerance = 1e-6;     // stop when ‖t_{k+1} − t_k‖₁ < tolerance
   int max_iterations = 1000;
-  // Gather Cᵀt from a float32 copy of t (kernels/eigentrust.hpp) while
-  // ‖Δt‖₁ ≥ 1e-7, then in float64: faster, and the result differs from the
+  // Gather Cᵀt from a float32 copy of t (kernels/eigentrust.hpp) until
+  // float32_gather_ends, then in float64: faster, and the result differs from the
   // all-double iteration's by float32 rounding (≈1e-9 L1) only when the
   // tolerance stops it before the switch. false: float64 throughout.
   bool float32_gather = true;

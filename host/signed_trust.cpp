@@ -219,6 +219,19 @@ void check_signed_input(const io::Graph& g, const std::vector<std::int64_t>& sou
     throw DataError(graph_name + ": signed --mode " + to_string(o.mode) +
                     " needs distrust ties (negative weights) and the graph has none; import the ratings with "
                     "--signed, or use --mode trust-only");
+  // One-step terms are unit rows times T − D, not normalised: each belief of
+  // term j is at most γʲ·max|w|, which validate()'s bound on γᴷ leaves out.
+  if (o.mode == SignedMode::one_step && o.iteration == SignedIteration::weighted) {
+    double largest = 0.0;
+    for (const float w : g.data) largest = std::max(largest, std::abs(static_cast<double>(w)));
+    const double exponent = std::max(0.0, static_cast<double>(o.steps) * std::log10(o.gamma)) + std::log10(largest);
+    if (largest > 0.0 && exponent > 300.0)
+      throw ConfigError(fmt::format(
+          "{}: --mode one-step --iteration weighted with --gamma = {:g} and --steps = {}: the graph's largest |weight| "
+          "{:g} times gamma^steps is 1e{:.0f}, past float64's range (the beliefs would be infinite); choose "
+          "gamma^steps * |weight| <= 1e300, or scale the weights",
+          graph_name, o.gamma, o.steps, largest, exponent));
+  }
 }
 
 // The operands B, Bᵀ (and, one-step distrust, (T − D)ᵀ) on the backend and

@@ -761,11 +761,13 @@ GenerateStats generate_city(const std::string& path, const CityParams& params, c
   GraphWriteOptions o = options;
   if (o.expected_nnz == 0)
     o.expected_nnz = std::max<std::int64_t>(1, static_cast<std::int64_t>(params.mean_degree * static_cast<double>(params.agents)));
-  std::ostringstream source;
-  source << "trustprop generate city --agents " << params.agents << " --seed " << params.seed << " --mean-degree "
-         << params.mean_degree << " --institution-share " << params.institution_share << " --enterprise-share "
-         << params.enterprise_share << " --signed-share " << params.signed_share;
-  GraphWriter writer(path, params.agents, source.str(), o);
+  // Shortest round-trip digits: the command rebuilds this very graph.
+  const std::string source = fmt::format(
+      "trustprop generate city --agents {} --seed {} --mean-degree {} --institution-share {} --enterprise-share {} "
+      "--signed-share {}",
+      params.agents, params.seed, params.mean_degree, params.institution_share, params.enterprise_share,
+      params.signed_share);
+  GraphWriter writer(path, params.agents, source, o);
   std::vector<std::uint8_t> kinds;
   GenerateStats stats;
   std::string json;

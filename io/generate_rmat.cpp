@@ -1,6 +1,7 @@
 // The R-MAT / Graph500 generator; see io/generate_rmat.hpp and docs/generators.md.
 #include "io/generate_rmat.hpp"
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -278,12 +279,11 @@ void emit(const RmatCsr& c, Sink&& sink) {
   }
 }
 
+// Shortest round-trip digits: the command rebuilds this very graph.
 std::string source_of(const RmatParams& p) {
-  std::ostringstream s;
-  s << "trustprop generate rmat --scale " << p.scale << " --edge-factor " << p.edge_factor << " --seed " << p.seed
-    << " --a " << p.a << " --b " << p.b << " --c " << p.c << " --weights " << (p.uniform_weights ? "uniform" : "one")
-    << (p.scramble ? "" : " --no-scramble");
-  return s.str();
+  return fmt::format("trustprop generate rmat --scale {} --edge-factor {} --seed {} --a {} --b {} --c {} --weights {}{}",
+                     p.scale, p.edge_factor, p.seed, p.a, p.b, p.c, p.uniform_weights ? "uniform" : "one",
+                     p.scramble ? "" : " --no-scramble");
 }
 
 std::string generator_json(const RmatParams& p, const Rmat& g, std::int64_t nnz) {
@@ -295,7 +295,7 @@ std::string generator_json(const RmatParams& p, const Rmat& g, std::int64_t nnz)
   j["a"] = p.a;
   j["b"] = p.b;
   j["c"] = p.c;
-  j["d"] = 1.0 - p.a - p.b - p.c;
+  j["d"] = std::max(0.0, 1.0 - p.a - p.b - p.c);  // a + b + c may pass 1 by rounding (validate_rmat_params)
   j["weights"] = p.uniform_weights ? "uniform" : "one";
   j["scramble"] = p.scramble;
   j["edge_draws"] = g.m;

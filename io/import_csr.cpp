@@ -300,8 +300,14 @@ CsrBuildResult build_csr(RawEdges&& e, const CsrBuildOptions& o, const std::stri
   if (o.scale_weights && big > 0) {
     res.weight_scale = big;
     const double s = big;
-#pragma omp parallel for schedule(static) if (parallel_worth(nnz))
-    for (std::int64_t k = 0; k < nnz; ++k) w[k] = static_cast<float>(w[k] / s);
+    std::int64_t vanished = 0;
+#pragma omp parallel for schedule(static) reduction(+ : vanished) if (parallel_worth(nnz))
+    for (std::int64_t k = 0; k < nnz; ++k) {
+      const float scaled = static_cast<float>(w[k] / s) + 0.0f;  // + 0: a vanished negative weight is +0, not −0
+      vanished += w[k] != 0.0f && scaled == 0.0f;
+      w[k] = scaled;
+    }
+    res.scaled_to_zero = vanished;
     lo = static_cast<float>(lo / s);
     hi = static_cast<float>(hi / s);
   }
@@ -330,6 +336,7 @@ void note_built(ImportStats& st, const CsrBuildResult& res, std::int64_t build_s
   st.self_loops_dropped = res.self_loops_dropped;
   st.duplicates_merged = res.duplicates_merged;
   st.weight_scale = res.weight_scale;
+  st.scaled_to_zero = res.scaled_to_zero;
   st.weight_min = res.weight_min;
   st.weight_max = res.weight_max;
   st.build_seconds = seconds_since(build_start_ns);

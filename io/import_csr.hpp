@@ -25,6 +25,7 @@ struct CsrBuildResult {
   Graph graph;
   std::int64_t self_loops_dropped = 0, duplicates_merged = 0;
   double weight_scale = 1.0;
+  std::int64_t scaled_to_zero = 0;  // nonzero weights below float32's smallest once divided by weight_scale
   float weight_min = 0, weight_max = 0;
   // With DuplicateRule::error: the first repeated pair (original ids); the
   // graph is then incomplete and the caller reports the lines.

@@ -56,6 +56,7 @@ struct ImportStats {
   std::string header;                        // the CSV header line that was skipped, if any
   std::string mtx_header;                    // the Matrix Market banner
   double weight_scale = 1.0;                 // weights were divided by this
+  std::int64_t scaled_to_zero = 0;           // nonzero weights that this division took below float32's smallest
   float weight_min = 0, weight_max = 0;      // range of the stored weights
   double parse_seconds = 0, build_seconds = 0;
 };

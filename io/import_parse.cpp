@@ -35,7 +35,7 @@ std::string describe_weight_error(const LineRules& r, std::string_view field, Pa
   if (r.integer_weights && st == ParseStatus::invalid)
     return std::string(name) + " " + q + " is not an integer (the header says integer)";
   if (st == ParseStatus::out_of_range)
-    return std::string(name) + " " + q + " is outside the range of float32 (about 1.2e-38 to 3.4e38)";
+    return std::string(name) + " " + q + " is beyond the range of float32 (largest magnitude about 3.4e38)";
   if (st != ParseStatus::ok) return std::string(name) + " " + q + " is not a number";
   if (!(value - value == 0.0f)) return std::string(name) + " " + q + " is not a finite number";
   return "negative " + std::string(name) + " " + q +

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstdint>
 #include <memory>
 #include <system_error>
@@ -100,7 +102,8 @@ inline ParseStatus parse_int64(std::string_view f, std::int64_t& value) {
 }
 
 // A float32 weight, correctly rounded; "nan" and "inf" parse (callers reject
-// non-finite values); values beyond float32's range are out_of_range.
+// non-finite values); values beyond float32's range are out_of_range, and
+// values that round to zero (1e-46) are 0. A zero is +0 ("-0" too).
 inline ParseStatus parse_float(std::string_view f, float& value) {
   const char* b = f.data();
   const char* e = b + f.size();
@@ -129,13 +132,21 @@ inline ParseStatus parse_float(std::string_view f, float& value) {
     if (p == e && digits > 0 && digits <= 7) {
       static constexpr float pow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f};
       const float v = static_cast<float>(m) / pow10[frac > 0 ? frac : 0];
-      value = negative ? -v : v;
+      value = negative && v != 0.0f ? -v : v;
       return ParseStatus::ok;
     }
   }
   const auto r = std::from_chars(b, e, value, std::chars_format::general);
-  if (r.ec == std::errc::result_out_of_range) return r.ptr == e ? ParseStatus::out_of_range : ParseStatus::invalid;
+  if (r.ec == std::errc::result_out_of_range) {
+    if (r.ptr != e) return ParseStatus::invalid;
+    // from_chars gives this for values that round to 0 as well as for
+    // those beyond float32's largest; only the latter are errors.
+    if (std::fabs(std::strtod(std::string(b, e).c_str(), nullptr)) >= 1.0) return ParseStatus::out_of_range;
+    value = 0.0f;
+    return ParseStatus::ok;
+  }
   if (r.ec != std::errc() || r.ptr != e) return ParseStatus::invalid;
+  if (value == 0.0f) value = 0.0f;  // −0 → +0
   return ParseStatus::ok;
 }
 

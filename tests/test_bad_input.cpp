@@ -44,7 +44,7 @@ const ImportCase kImportCases[] = {
     {"trailing_junk_weight.csv", "", 65, 2, "weight '0.5kg' is not a number"},
     {"nan_weight.csv", "", 65, 3, "weight 'nan' is not a finite number"},
     {"inf_weight.csv", "", 65, 2, "weight 'inf' is not a finite number"},
-    {"huge_weight.csv", "", 65, 1, "outside the range of float32"},
+    {"huge_weight.csv", "", 65, 1, "beyond the range of float32"},
     {"id_overflow.txt", "", 65, 2, "does not fit a 64-bit integer"},
     {"negative_unsigned.csv", "", 65, 2, "--signed"},
     {"missing_weight.csv", "", 65, 2, "expected at least 3 fields"},

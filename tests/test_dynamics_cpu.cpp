@@ -361,6 +361,34 @@ TEST(DynamicsCpu, BitwiseIdenticalForAnyThreadCountAndRerun) {
   EXPECT_GT(a.second.back().interactions, 0);
 }
 
+// Six agents and a two-cycle 0 <-> 1 (found by an audit): from epoch 3 the
+// float32 gather's rounding held ‖Δt‖₁ near 3e-7, above the 1e-7 at which
+// the gather used to switch to float64, and the propagation ran to
+// max_iterations unconverged. It now switches once the residual stops
+// shrinking, and converges to the float64 gather's fixed point.
+TEST(DynamicsCpu, TheFloat32GatherEndsWhereItsRoundingStallsTheResidual) {
+  const io::Graph g = graph_from_edges(
+      6, {{0, 1, 1.f}, {1, 2, 1.f}, {2, 3, 1.f}, {3, 1, 2.f}, {4, 1, 1.f}, {5, 4, 1.f}, {2, 5, 0.5f}, {1, 0, 1.f}});
+  host::DynamicsParameters p;
+  p.propagation.max_iterations = 5000;
+  const auto run = [&](bool float32_gather) {
+    p.propagation.float32_gather = float32_gather;
+    host::Simulation sim(cpu_exec(), g, p, 1);
+    std::vector<host::EpochMetrics> ms;
+    for (int e = 0; e < 4; ++e) ms.push_back(sim.run_epoch());
+    return std::make_pair(host::download(sim.state()).trust, ms);
+  };
+  const auto [t32, m32] = run(true);
+  const auto [t64, m64] = run(false);
+  for (std::size_t e = 0; e < m32.size(); ++e) {
+    EXPECT_EQ(m32[e].propagation_converged, 1) << "epoch " << e + 1;
+    EXPECT_LE(m32[e].propagation_iterations, m64[e].propagation_iterations + 5) << "epoch " << e + 1;
+  }
+  double l1 = 0;
+  for (std::size_t i = 0; i < t32.size(); ++i) l1 += std::abs(t32[i] - t64[i]);
+  EXPECT_LT(l1, 1e-7);
+}
+
 TEST(DynamicsCpu, ParametersAreChecked) {
   host::DynamicsParameters p;
   p.forgetting = 1.5;

@@ -411,6 +411,31 @@ TEST(GenerateRmat, SameGraphForAnyThreadCount) {
   EXPECT_EQ(j.at("edge_draws"), 8 << 12);
 }
 
+// The `source` attribute is a command that rebuilds the graph: every
+// parameter in its shortest round-trip digits (six significant digits
+// turned --institution-share 0.0012249999 into 0.001225, one institution
+// more in 20,000 agents). A d that a + b + c rounds past 1 is recorded as 0.
+TEST(GenerateSource, ParametersKeepEveryDigit) {
+  TempPath c("city-digits.h5"), r("rmat-digits.h5");
+  io::CityParams cp = city(2000, 3);
+  cp.institution_share = 0.0012249999;
+  io::generate_city(c.str(), cp, {});
+  EXPECT_NE(io::read_graph_header(c.str()).source.find("--institution-share 0.0012249999 "), std::string::npos)
+      << io::read_graph_header(c.str()).source;
+  io::RmatParams rp = rmat(6, 4);
+  rp.a = 0.01;
+  rp.b = 0.06;
+  rp.c = 0.93;  // 1 − a − b − c = −1.1e-16 in float64
+  io::generate_rmat(r.str(), rp);
+  const io::GraphHeader h = io::read_graph_header(r.str());
+  EXPECT_NE(h.source.find("--a 0.01 --b 0.06 --c 0.93 "), std::string::npos) << h.source;
+  EXPECT_EQ(nlohmann::json::parse(h.attributes.at("generator")).at("d").get<double>(), 0.0);
+  rp.a = 0.5512345678;
+  rp.b = rp.c = 0.1;
+  io::generate_rmat(r.str(), rp);
+  EXPECT_NE(io::read_graph_header(r.str()).source.find("--a 0.5512345678 "), std::string::npos);
+}
+
 TEST(GenerateRmat, ScrambleIsABijection) {
   for (int scale : {1, 2, 3, 7, 12, 16}) {
     const std::uint64_t n = std::uint64_t{1} << scale;

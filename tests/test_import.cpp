@@ -214,6 +214,26 @@ TEST_F(ImportTest, DuplicateRuleErrorNamesBothLines) {
   EXPECT_NO_THROW(import("ok.txt", "1 2\n2 1\n", o));
 }
 
+// Weights that round to zero in float32 (1e-46, 1e-300: from_chars calls
+// them out of range, as it does 1e39) are ties of weight 0, stored as +0
+// as "-0" is; subnormals keep their value. --scale-weights counts the
+// weights its division takes to zero (1e-30 / 1e30).
+TEST_F(ImportTest, TinyWeightsRoundToZeroAndZeroIsPositive) {
+  ImportOptions o;
+  o.signed_weights = true;
+  const Graph g = import("t.txt", "1 2 1e-46\n1 3 -1e-300\n2 3 -0\n2 1 1e-40\n3 1 -0.0e5\n", o);
+  ASSERT_EQ(g.data.size(), 5u);
+  EXPECT_EQ(g.data, (F32{0.0f, 0.0f, 1e-40f, 0.0f, 0.0f}));
+  for (const float w : g.data) EXPECT_FALSE(std::signbit(w)) << w;
+  o.scale_weights = true;
+  ImportStats st;
+  const Graph s = import("s.txt", "1 2 1e-30\n1 3 1e30\n2 3 -1e-30\n2 1 0\n", o, &st);
+  EXPECT_EQ(s.data, (F32{0.0f, 1.0f, 0.0f, 0.0f}));
+  for (const float w : s.data) EXPECT_FALSE(std::signbit(w)) << w;
+  EXPECT_EQ(st.scaled_to_zero, 2);
+  EXPECT_NE(error_of("h.txt", "1 2 1e39\n", o).find("beyond the range of float32"), std::string::npos);
+}
+
 TEST_F(ImportTest, DefaultRuleIsLast) {
   EXPECT_EQ(ImportOptions{}.duplicates, DuplicateRule::last);
   const Graph g = import("d.txt", "1 2 0.5\n1 2 0.75\n");
@@ -378,7 +398,13 @@ TEST_F(ImportTest, FieldParsers) {
   EXPECT_EQ(parse_float(".", f), ParseStatus::invalid);
   EXPECT_EQ(parse_float("1.2.3", f), ParseStatus::invalid);
   EXPECT_EQ(parse_float("-0", f), ParseStatus::ok);
-  EXPECT_TRUE(std::signbit(f));
+  EXPECT_FALSE(std::signbit(f));  // a zero is +0
+  EXPECT_EQ(parse_float("-1e-46", f), ParseStatus::ok);  // rounds to zero: not out of range
+  EXPECT_EQ(f, 0.0f);
+  EXPECT_FALSE(std::signbit(f));
+  EXPECT_EQ(parse_float("-1e-400", f), ParseStatus::ok);
+  EXPECT_EQ(f, 0.0f);
+  EXPECT_EQ(parse_float("-1e400", f), ParseStatus::out_of_range);
   // The short-decimal fast path gives exactly what std::from_chars gives.
   std::mt19937_64 rng(7);
   for (int i = 0; i < 200000; ++i) {

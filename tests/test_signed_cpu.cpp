@@ -5,6 +5,9 @@
 // errors (unsigned graph for a distrust mode, options out of range).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/error.hpp"
 #include "cuda_test_graphs.hpp"
 #include "host/signed_trust.hpp"
@@ -175,4 +178,31 @@ TEST(SignedCpu, OptionsOutOfRangeAreConfigErrors) {
   bad([](host::SignedTrustOptions& o) { o.batch = 0; });
   EXPECT_THROW(host::parse_signed_mode("both"), ConfigError);
   EXPECT_THROW(host::parse_signed_iteration("forever"), ConfigError);
+}
+
+// One-step distrust multiplies the unit belief rows by T − D without
+// normalising: γᴷ within 1e300 but times weights of 1e20 gave ±inf beliefs
+// with exit 0 (an audit's case). Refused naming the weight; the same γ on
+// unit weights, or the eventual iteration, runs and is finite.
+TEST(SignedCpu, AOneStepWeightedSumPastFloat64sRangeIsRefused) {
+  const auto beliefs_finite = [](const io::Graph& g, const host::SignedTrustOptions& o) {
+    const auto r = host::run_signed_trust(cpu(), g, {0, 1, 2}, o, "g.h5");
+    return std::all_of(r.belief.begin(), r.belief.end(), [](double v) { return std::isfinite(v); });
+  };
+  host::SignedTrustOptions o;
+  o.mode = host::SignedMode::one_step;
+  o.iteration = host::SignedIteration::weighted;
+  o.gamma = 1e15;
+  o.steps = 20;
+  const auto huge = graph_from_edges(3, {{0, 1, 1e20f}, {1, 2, -1e20f}, {2, 0, 1e20f}, {1, 0, 1e20f}});
+  try {
+    host::run_signed_trust(cpu(), huge, {0, 1, 2}, o, "g.h5");
+    ADD_FAILURE() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("g.h5"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("1e+20"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(beliefs_finite(graph_from_edges(3, {{0, 1, 1.f}, {1, 2, -1.f}, {2, 0, 1.f}, {1, 0, 1.f}}), o));
+  o.iteration = host::SignedIteration::eventual;
+  EXPECT_TRUE(beliefs_finite(huge, o));
 }
