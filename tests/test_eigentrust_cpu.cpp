@@ -203,6 +203,30 @@ TEST(EigenTrustCpu, Float32GatherStaysWithinRoundingOfTheDoubleIteration) {
   EXPECT_LT(distance(tight_ref.trust, tight_mixed.trust), 1e-12);
 }
 
+// Two agents, 0 -> 1, pre-trust on 0 (an audit's case): the float32 copy of
+// t settled into a two-cycle whose residual stayed at 2.8e-7, above the
+// 1e-7 at which the gather switched to float64, so a tolerance of 1e-9 was
+// never reached (and a cycle 0 <-> 1 at a = 0.05 missed even the default
+// 1e-6). The gather now also ends where the residual stops shrinking.
+TEST(EigenTrustCpu, TheFloat32GatherEndsWhereItsRoundingStallsTheResidual) {
+  const auto check = [](const io::Graph& g, const std::vector<double>& p, double restart, double tolerance) {
+    host::EigenTrustOptions o;
+    o.restart = restart;
+    o.tolerance = tolerance;
+    const auto mixed = host::run_eigentrust(cpu_exec(), g, p, o);
+    o.float32_gather = false;
+    const auto exact = host::run_eigentrust(cpu_exec(), g, p, o);
+    ASSERT_TRUE(exact.convergence.converged);
+    EXPECT_TRUE(mixed.convergence.converged) << "residual " << mixed.convergence.residual;
+    EXPECT_LE(mixed.convergence.iterations, exact.convergence.iterations + 5);
+    double l1 = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) l1 += std::fabs(mixed.trust[i] - exact.trust[i]);
+    EXPECT_LT(l1, 10 * tolerance);
+  };
+  check(graph_from_edges(2, {{0, 1, 1.f}}), {1.0, 0.0}, 0.15, 1e-9);
+  check(graph_from_edges(2, {{0, 1, 1.f}, {1, 0, 1.f}}), {0.0, 1.0}, 0.05, 1e-6);
+}
+
 TEST(EigenTrustCpu, WarmStartFromTheFixedPointConvergesAtOnce) {
   const auto g = graph_from_edges(3, {{0, 1, 1.f}, {1, 2, 2.f}, {2, 0, 1.f}, {2, 1, 1.f}});
   const auto cold = host::run_eigentrust(cpu_exec(), g, uniform(3), tight());
