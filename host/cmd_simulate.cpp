@@ -42,6 +42,7 @@
 #include "io/generate_city.hpp"
 #include "io/graph_file.hpp"
 #include "io/results_file.hpp"
+#include "kernels/memory_estimate.hpp"
 
 namespace trustprop::host {
 
@@ -156,22 +157,48 @@ std::string run_dir_of(const SimulateOptions& o, const SimulationConfig& c) {
   return o.run_dir.empty() ? "runs/" + c.name : o.run_dir;
 }
 
-void print_plan(const SimulateOptions& o, const SimulationConfig& c, const GlobalOptions& global, int processes) {
+// The size of the run's graph before it is read or generated: a file's
+// header, or a generated city's agents times its mean degree (the ties it
+// draws come within a few per cent of that).
+struct PlannedGraph {
   std::int64_t n = 0, nnz = 0;
-  bool estimated = false;
-  std::string graph;
-  if (c.graph.path.empty()) {
-    // A generated city's size is known before drawing a tie only approximately.
-    n = c.graph.city.agents;
-    nnz = static_cast<std::int64_t>(static_cast<double>(n) * c.graph.city.mean_degree);
-    estimated = true;
-    graph = city_description(c.graph.city);
-  } else {
+  bool estimated = false;  // a generated city's nnz
+  std::string description;
+};
+
+PlannedGraph planned_graph(const SimulationConfig& c) {
+  if (!c.graph.path.empty()) {
     const io::GraphHeader h = io::read_graph_header(c.graph.path);
-    n = h.n;
-    nnz = h.nnz;
-    graph = c.graph.path;
+    return {h.n, h.nnz, false, c.graph.path};
   }
+  const std::int64_t n = c.graph.city.agents;
+  return {n, static_cast<std::int64_t>(static_cast<double>(n) * c.graph.city.mean_degree), true,
+          city_description(c.graph.city)};
+}
+
+// Refuses a run whose graph and state cannot fit, before the graph is read
+// or generated (which alone may take most of the memory and minutes):
+// InternalError (exit 70) with the bytes needed and available. Each
+// process checks its share of the ties. The exact check of the state
+// (host::Simulation) follows once the graph is in memory.
+void require_room_for_graph(const SimulationConfig& c, const kernels::Executor& exec, int processes) {
+  const PlannedGraph g = planned_graph(c);
+  const std::int64_t ties = (g.nnz + processes - 1) / processes;
+  const bool gpu = exec.kind() == kernels::BackendKind::cuda;
+  const std::size_t state = dynamics_device_bytes(g.n, ties, exec.kind());
+  const std::size_t graph = gpu ? 0 : io::graph_bytes(g.n, ties);
+  kernels::require_memory(exec, state + graph,
+                          fmt::format("simulating {} ({} agents, {}{} ties{})", g.description, g.n,
+                                      g.estimated ? "about " : "", g.nnz,
+                                      processes > 1 ? fmt::format(", about {} per process", ties) : ""),
+                          !gpu);
+}
+
+void print_plan(const SimulateOptions& o, const SimulationConfig& c, const GlobalOptions& global, int processes) {
+  const PlannedGraph planned = planned_graph(c);
+  const std::int64_t n = planned.n, nnz = planned.nnz;
+  const bool estimated = planned.estimated;
+  const std::string& graph = planned.description;
   const auto exec = global.executor();
   const std::size_t need = dynamics_device_bytes(n, nnz, exec->kind());
   const bool gpu = exec->kind() == kernels::BackendKind::cuda;
@@ -272,8 +299,9 @@ void run_epochs(const SimulateOptions& o, const SimulationConfig& c, RunContext&
   RunGraph rg;
   std::shared_ptr<const kernels::Executor> exec;
   collectively(comm, [&] {
-    rg = load_run_graph(c, comm);
     exec = global.executor();
+    require_room_for_graph(c, *exec, comm.size());
+    rg = load_run_graph(c, comm);
   });
   const io::Graph& g = rg.agents();
   spdlog::info("graph: {}: {} agents, {} ties", g.source, g.n, rg.nnz);

@@ -50,14 +50,15 @@ std::size_t eigentrust_bytes(BackendKind kind, std::int64_t n, std::int64_t nnz)
   return kind == BackendKind::cuda ? eigentrust_device_bytes(n, nnz) : eigentrust_host_bytes(n, nnz);
 }
 
-void require_memory(const Executor& exec, std::size_t bytes, const std::string& what) {
+void require_memory(const Executor& exec, std::size_t bytes, const std::string& what, bool graph_included) {
   const std::size_t available = exec.available_memory();
   if (bytes <= available) return;
   const std::string need = what + " needs " + size_text(static_cast<double>(bytes));
   if (exec.kind() == BackendKind::cuda)
     throw InternalError(need + " of device memory, " + exec.name() + " has " + size_text(static_cast<double>(available)) +
                         " free; use a GPU with more memory or --device cpu");
-  throw InternalError(need + " of memory beside the graph, " + exec.name() + " has " +
+  throw InternalError(need + (graph_included ? " of memory, its graph included, " : " of memory beside the graph, ") +
+                      exec.name() + " has " +
                       size_text(static_cast<double>(available)) +
                       " available (the least of the machine's available memory, ulimit -v and the job's memory "
                       "cgroup); run it where more memory is free, or over several MPI processes");

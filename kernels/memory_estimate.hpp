@@ -54,7 +54,9 @@ using trustprop::size_text;  // common/size_text.hpp
 // available: on a GPU "<what> needs X GiB of device memory, <device> has Y
 // GiB free ...", on the CPU "... of memory beside the graph, cpu has Y GiB
 // available ..." (the host's room: kernels/cpu/host_memory.hpp; a CPU
-// estimate counts what the run adds to the graph it has read).
-void require_memory(const Executor& exec, std::size_t bytes, const std::string& what);
+// estimate counts what the run adds to the graph it has read; one that
+// counts the graph too, made before reading it, says so with
+// `graph_included`).
+void require_memory(const Executor& exec, std::size_t bytes, const std::string& what, bool graph_included = false);
 
 }  // namespace trustprop::kernels

@@ -47,12 +47,27 @@ TEST(CpuMemoryRefusal, SimulateRefusesACityItsJobCannotHold) {
       dry_run_room(dir.path(), [&](const std::string& start) { return start + simulate + " --dry-run"; });
   if (!room) GTEST_SKIP() << "under 6 GiB free: what trustprop maps at the start cannot be measured";
   const double need = room->plan["memory_bytes_estimate"].get<double>();
-  const RunResult r = run(under_ulimit(dir.path(), room->limit_kib(need / 2)) + simulate, dir.path(), false);
-  EXPECT_EQ(r.rc, 70) << r.err;
-  EXPECT_NE(r.err.find("The simulation of generated city"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("of memory beside the graph, cpu has"), std::string::npos) << r.err;
-  EXPECT_FALSE(fs::exists(runs / "metrics.jsonl"));
-  EXPECT_TRUE(!fs::exists(runs / "checkpoints") || fs::is_empty(runs / "checkpoints"));
+  const double graph = static_cast<double>(
+      trustprop::io::graph_bytes(room->plan["agents"].get<std::int64_t>(), room->plan["edges"].get<std::int64_t>()));
+  // Room for the graph and half the state; then for half the graph alone,
+  // which the generator used to run out of ("out of host memory", no
+  // bytes): both refused before the city is generated.
+  for (const double beside : {need / 2, -graph / 2}) {
+    SCOPED_TRACE(beside);
+    const RunResult r = run(under_ulimit(dir.path(), room->limit_kib(beside)) + simulate, dir.path(), false);
+    EXPECT_EQ(r.rc, 70) << r.err;
+    EXPECT_NE(r.err.find("simulating generated city"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("agents, about 4"), std::string::npos) << r.err;  // ~4.7M ties, estimated
+    EXPECT_NE(r.err.find("of memory, its graph included, cpu has"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("out of host memory"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(runs / "metrics.jsonl"));
+    EXPECT_TRUE(!fs::exists(runs / "checkpoints") || fs::is_empty(runs / "checkpoints"));
+  }
+  // With the room it asks for, and a graph's worth more for the
+  // generator's scratch (sorting the rows), the same run goes through.
+  const RunResult fits =
+      run(under_ulimit(dir.path(), room->limit_kib(need + graph + (64 << 20))) + simulate, dir.path(), false);
+  EXPECT_EQ(fits.rc, 0) << fits.err;
 }
 
 // The other models of `rank`, each with its own estimate (host/<model>.hpp):
