@@ -54,11 +54,11 @@ void run_info(const InfoOptions& o) {
   std::printf("agents        %lld\n", static_cast<long long>(s.agents));
   std::printf("edges         %lld (%s)\n", static_cast<long long>(s.edges),
               s.negative ? "signed" : "unsigned");
-  std::printf("out-degree    mean %.2f, median %lld, min %lld, max %lld\n", s.out_degree.mean,
-              static_cast<long long>(s.out_degree.median), static_cast<long long>(s.out_degree.min),
+  std::printf("out-degree    mean %.2f, median %g, min %lld, max %lld\n", s.out_degree.mean,
+              s.out_degree.median, static_cast<long long>(s.out_degree.min),
               static_cast<long long>(s.out_degree.max));
-  std::printf("in-degree     mean %.2f, median %lld, min %lld, max %lld\n", s.in_degree.mean,
-              static_cast<long long>(s.in_degree.median), static_cast<long long>(s.in_degree.min),
+  std::printf("in-degree     mean %.2f, median %g, min %lld, max %lld\n", s.in_degree.mean,
+              s.in_degree.median, static_cast<long long>(s.in_degree.min),
               static_cast<long long>(s.in_degree.max));
   std::printf("weights       %g .. %g (%lld negative, %lld zero)\n", s.weight_min, s.weight_max,
               static_cast<long long>(s.negative), static_cast<long long>(s.zero));

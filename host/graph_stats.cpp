@@ -14,9 +14,11 @@ DegreeStats degree_stats(std::vector<std::int64_t> d) {
   std::int64_t sum = 0;
   for (auto v : d) sum += v;
   s.mean = static_cast<double>(sum) / static_cast<double>(d.size());
+  // The usual median: the middle degree, or the mean of the two middle ones.
   const auto mid = d.begin() + static_cast<std::ptrdiff_t>(d.size() / 2);
   std::nth_element(d.begin(), mid, d.end());
-  s.median = *mid;
+  s.median = static_cast<double>(*mid);
+  if (d.size() % 2 == 0) s.median = (s.median + static_cast<double>(*std::max_element(d.begin(), mid))) / 2.0;
   auto [lo, hi] = std::minmax_element(d.begin(), d.end());
   s.min = *lo;
   s.max = *hi;

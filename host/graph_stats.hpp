@@ -11,7 +11,8 @@
 namespace trustprop::host {
 
 struct DegreeStats {
-  std::int64_t min = 0, max = 0, median = 0;
+  std::int64_t min = 0, max = 0;
+  double median = 0;  // of an even count, the mean of the two middle degrees
   double mean = 0.0;
 };
 

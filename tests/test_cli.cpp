@@ -1,6 +1,9 @@
 // The command line end to end: generate, info, rank and demo through the
 // real binary, with their exit codes (DESIGN §5) and outputs.
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.hpp"
@@ -49,6 +52,21 @@ TEST_F(Cli, InfoJsonDescribesTheGraph) {
   EXPECT_EQ(j["self_loops"], 0);
   EXPECT_GT(j["kinds"]["institution"].get<int>(), 0);
   EXPECT_EQ(j["content_hash"], g.content_hash);
+  // The median of an even count of degrees is the mean of the middle two.
+  std::vector<std::int64_t> out(static_cast<std::size_t>(g.n));
+  for (std::int64_t i = 0; i < g.n; ++i) out[static_cast<std::size_t>(i)] = g.indptr[i + 1] - g.indptr[i];
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(j["out_degree"]["median"].get<double>(), (out[1499] + out[1500]) / 2.0);
+}
+
+TEST_F(Cli, InfoMedianOfAnEvenCountIsTheMeanOfTheMiddleTwo) {
+  const fs::path text = dir.path() / "two.txt", two = dir.path() / "two.h5";
+  std::ofstream(text) << "1 2\n";  // out-degrees 1 and 0
+  ASSERT_EQ(run("import " + shell_quoted(text.string()) + " -o " + shell_quoted(two.string()), dir.path()).rc, 0);
+  const auto r = run("info " + shell_quoted(two.string()) + " --json", dir.path());
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["out_degree"]["median"].get<double>(), 0.5);
+  EXPECT_NE(run("info " + shell_quoted(two.string()), dir.path()).out.find("median 0.5,"), std::string::npos);
 }
 
 TEST_F(Cli, RankWritesResultsWithProvenance) {
