@@ -55,7 +55,8 @@ const std::vector<Column> simulate_columns{{"epoch", Format::integer},
                                            {"propagation_iterations", Format::integer, "iterations"},
                                            {"propagation_residual", Format::scientific, "residual"},
                                            {"seconds", Format::fixed3}};
-const std::vector<Column> rank_columns{{"iteration", Format::integer}, {"residual", Format::scientific}};
+const std::vector<Column> rank_columns{
+    {"iteration", Format::integer}, {"residual", Format::scientific}, {"seconds", Format::fixed3}};
 
 // What the report shows of each kind of run besides the table.
 struct Layout {
@@ -101,6 +102,7 @@ std::vector<std::size_t> select_rows(std::size_t count, std::int64_t every) {
 
 // The value of a field, or nullopt when it is null (NaN in metrics.jsonl).
 std::optional<double> number(const nlohmann::json& record, const char* field) {
+  if (!record.contains(field)) return std::nullopt;  // a rank iteration without a time
   const nlohmann::json& v = record.at(field);
   if (v.is_null() || std::isnan(v.get<double>())) return std::nullopt;
   return v.get<double>();
@@ -170,9 +172,16 @@ std::string results_line(const RunSummary& s) {
 
 std::string time_line(const RunSummary& s) {
   if (!s.seconds) return "not recorded";
-  const std::size_t n = s.records.size();
-  return fmt::format("{:.2f} s in {} {}s ({:.3f} s per {}; setup and checkpoints not included)", *s.seconds, n,
-                     s.step, n ? *s.seconds / static_cast<double>(n) : 0.0, s.step);
+  const std::int64_t n = s.timed;
+  const double each = n ? *s.seconds / static_cast<double>(n) : 0.0;
+  if (s.step == "epoch")
+    return fmt::format("{:.2f} s in {} epochs ({:.3f} s per epoch; setup and checkpoints not included)", *s.seconds, n,
+                       each);
+  // rank's metrics.jsonl times each iteration from the line before: a
+  // run's first includes its setup, and each one the checkpoint before it.
+  const auto all = static_cast<std::int64_t>(s.records.size());
+  return fmt::format("{:.2f} s in {}{} iterations ({:.3f} s per iteration; setup and checkpoints included)",
+                     *s.seconds, n, n < all ? fmt::format(" of the {}", all) : "", each);
 }
 
 std::string change_text(const nlohmann::json& first, const nlohmann::json& last, const Column& c) {

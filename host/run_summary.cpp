@@ -153,6 +153,7 @@ void summarise_simulation(RunSummary& s, const std::string& metrics_path) {
     seconds += m.seconds;
   }
   s.seconds = seconds;
+  s.timed = static_cast<std::int64_t>(s.records.size());
   const auto checkpoint =
       open_newest(list_checkpoints(s.dir, &simulate_checkpoints), s.checkpoints, [](const io::CheckpointReader&) {});
   s.results = inspect_results(s.dir + "/results.h5", s.origin);
@@ -207,6 +208,34 @@ void judge_rank(RunSummary& s, double tolerance) {
   }
 }
 
+// The wall times rank's metrics.jsonl gives the checkpoint's iterations:
+// line k's `seconds` where the line is iteration k with the checkpoint's
+// residual (bitwise). The log is secondary to the checkpoint: a line that
+// does not parse, or belongs to no iteration of it, gives no time.
+void add_rank_times(RunSummary& s, const std::string& metrics_path) {
+  std::ifstream in(metrics_path);
+  double total = 0;
+  std::size_t k = 0;
+  for (std::string line; k < s.records.size() && std::getline(in, line); ++k) {
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    nlohmann::json& record = s.records[k];
+    if (!j.is_object() || j.value("iteration", nlohmann::json()) != record["iteration"] ||
+        !j.contains("residual") || !j["residual"].is_number() ||
+        j["residual"].get<double>() != record["residual"].get<double>() || !j.contains("seconds") ||
+        !j["seconds"].is_number() || !(j["seconds"].get<double>() >= 0.0))
+      continue;
+    record["seconds"] = j["seconds"];
+    total += j["seconds"].get<double>();
+    ++s.timed;
+  }
+  if (s.timed > 0) s.seconds = total;
+  if (s.timed < static_cast<std::int64_t>(s.records.size()))
+    s.warnings.push_back(fmt::format("{}: {} of the checkpoint's {} iterations have no time (lines rebuilt from a "
+                                     "checkpoint, or none written); the time counts the other {}",
+                                     metrics_path, static_cast<std::int64_t>(s.records.size()) - s.timed,
+                                     s.records.size(), s.timed));
+}
+
 void summarise_rank(RunSummary& s, const std::vector<CheckpointEntry>& entries) {
   Convergence record;
   const auto checkpoint = open_newest(entries, s.checkpoints, [&record](const io::CheckpointReader& r) {
@@ -228,6 +257,7 @@ void summarise_rank(RunSummary& s, const std::vector<CheckpointEntry>& entries) 
   for (std::size_t k = 0; k < record.residuals.size(); ++k)
     s.records.push_back({{"iteration", k + 1}, {"residual", record.residuals[k]}});
   s.origin = origin_of(*checkpoint);
+  add_rank_times(s, s.dir + "/metrics.jsonl");
   judge_rank(s, options.value("tolerance", 0.0));
 }
 

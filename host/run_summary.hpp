@@ -54,7 +54,11 @@ struct RunSummary {
   std::vector<nlohmann::json> records;
   std::string status;  // "finished", "stopped" or "incomplete"
   std::string detail;  // a sentence saying why, and what to do next
-  std::optional<double> seconds;  // Σ of the records' seconds (simulate)
+  // Σ of the records' seconds: simulate's epochs; rank's iterations as its
+  // metrics.jsonl timed them, of which `timed` have a time (lines rebuilt
+  // from a checkpoint have none).
+  std::optional<double> seconds;
+  std::int64_t timed = 0;
   std::optional<RunOrigin> origin;
   RunCheckpoints checkpoints;
   std::optional<RunResults> results;  // simulate only

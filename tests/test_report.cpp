@@ -350,6 +350,35 @@ TEST_F(Report, RankRunDirectoryFromItsCheckpoints) {
   for (std::size_t k = 0; k < residuals.size(); ++k) EXPECT_EQ(j["rows"][k]["residual"], residuals[k]);
   EXPECT_EQ(j["checkpoints"]["newest_step"], residuals.size());
   EXPECT_TRUE(j["results"].is_null());
+  // The time of each iteration from metrics.jsonl, summed.
+  std::vector<nlohmann::json> lines;
+  {
+    std::ifstream in(rank_dir / "metrics.jsonl");
+    for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  }
+  ASSERT_EQ(lines.size(), residuals.size());
+  double seconds = 0;
+  for (std::size_t k = 0; k < lines.size(); ++k) {
+    EXPECT_EQ(j["rows"][k]["seconds"], lines[k]["seconds"]);
+    seconds += lines[k]["seconds"].get<double>();
+  }
+  EXPECT_DOUBLE_EQ(j["progress"]["seconds"].get<double>(), seconds);
+  EXPECT_TRUE(j["warnings"].empty()) << j["warnings"];
+  // A line without a time (as a resume rebuilds them): the others are counted, and a warning says so.
+  lines[1].erase("seconds");
+  {
+    std::ofstream out(rank_dir / "metrics.jsonl");
+    for (const auto& l : lines) out << l.dump() << "\n";
+  }
+  r = report(rank_dir, "");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  EXPECT_NE(r.out.find(" s in " + std::to_string(lines.size() - 1) + " of the " + std::to_string(lines.size()) +
+                       " iterations"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("1 of the checkpoint's " + std::to_string(lines.size()) + " iterations have no time"),
+            std::string::npos)
+      << r.out;
   // Its metrics log, without checkpoints (a run stopped before its first): nothing to report yet, exit 66.
   fs::remove_all(rank_dir / "checkpoints");
   r = report(rank_dir, "");
