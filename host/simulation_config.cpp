@@ -13,6 +13,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <vector>
 
@@ -257,6 +258,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
   std::vector<Section> sections = schema(c, names);
   bool city_key = false;
   std::string city_key_where;
+  std::map<std::string, std::string> city_key_at;  // [graph] key -> "file:line:column"
 
   for (auto&& [section_key, section_node] : root) {
     const std::string section_name(section_key.str());
@@ -290,9 +292,10 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
       } catch (const ConfigError& e) {
         throw ConfigError(at(source, key.source()) + ": " + e.what());
       }
-      if (section_name == "graph" && key_name != "path" && key_name != "generate" && !city_key) {
+      if (section_name == "graph" && key_name != "path" && key_name != "generate") {
+        if (!city_key) city_key_where = at(source, key.source()) + ": " + name;
         city_key = true;
-        city_key_where = at(source, key.source()) + ": " + name;
+        city_key_at[key_name] = at(source, key.source());
       }
     }
   }
@@ -306,9 +309,18 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
   if (g.path.empty()) {
     g.generate = "city";
     try {
-      io::validate_city_params(g.city);
+      io::validate_city_params(g.city, io::CityParamNames::keys);
     } catch (const Error& e) {
-      throw ConfigError(source + ": [graph]: " + e.what());
+      // At the line of the first key the message names that the file gives.
+      const std::string what = e.what();
+      std::string where = source + ": [graph]";
+      std::size_t first = std::string::npos;
+      for (const auto& [key, at_key] : city_key_at)
+        if (const std::size_t k = what.find(key); k < first) {
+          first = k;
+          where = at_key + ": [graph]";
+        }
+      throw ConfigError(where + " " + what);
     }
   } else if (fs::path(g.path).is_relative()) {
     const fs::path base = source.empty() ? fs::current_path() : fs::absolute(fs::path(source)).parent_path();

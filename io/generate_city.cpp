@@ -645,8 +645,15 @@ nlohmann::json City::model_json() const {
 
 }  // namespace
 
-void validate_city_params(const CityParams& p) {
-  auto bad = [](const std::string& option, const std::string& what) { throw UsageError(option + ": " + what); };
+void validate_city_params(const CityParams& p, CityParamNames names) {
+  // "--mean-degree" or "mean_degree".
+  const auto name = [names](std::string option) {
+    if (names == CityParamNames::options) return option;
+    option.erase(0, 2);
+    std::replace(option.begin(), option.end(), '-', '_');
+    return option;
+  };
+  auto bad = [&](const std::string& option, const std::string& what) { throw UsageError(name(option) + ": " + what); };
   if (p.agents < city_min_agents)
     bad("--agents", "must be at least " + std::to_string(city_min_agents) + " (got " + std::to_string(p.agents) + ")");
   if (p.agents > std::numeric_limits<std::int32_t>::max())
@@ -665,15 +672,14 @@ void validate_city_params(const CityParams& p) {
   share("--signed-share", p.signed_share, 1.0);
   const std::int64_t ni = share_count(p.institution_share, p.agents), ne = share_count(p.enterprise_share, p.agents);
   if (p.agents - ni - ne < p.agents / 2 || p.agents - ni - ne < 2) {
-    std::ostringstream m;
-    m << "--institution-share " << p.institution_share << " and --enterprise-share " << p.enterprise_share
-      << " leave " << (p.agents - ni - ne) << " of " << p.agents
-      << " agents as residents; residents must be at least half of the city";
-    throw ConfigError(m.str());
+    throw ConfigError(fmt::format("{} {} and {} {} leave {} of {} agents as residents; residents must be at least "
+                                  "half of the city",
+                                  name("--institution-share"), p.institution_share, name("--enterprise-share"),
+                                  p.enterprise_share, p.agents - ni - ne, p.agents));
   }
   if (p.agents * p.mean_degree > 4.0e12)
-    throw ConfigError("--agents " + std::to_string(p.agents) + " with --mean-degree " + std::to_string(p.mean_degree) +
-                      " asks for more than 4e12 edges");
+    throw ConfigError(fmt::format("{} {} with {} {} asks for more than 4e12 edges", name("--agents"), p.agents,
+                                  name("--mean-degree"), p.mean_degree));
 }
 
 void generate_city_rows(const CityParams& params, const RowSink& sink, std::vector<std::uint8_t>& kinds,

@@ -38,9 +38,13 @@ inline constexpr std::int64_t city_min_agents = 10;
 inline constexpr double city_min_mean_degree = 8.0;
 inline constexpr double city_max_mean_degree = 2000.0;
 
+// How messages name the parameters: the command line's options
+// (--institution-share) or a configuration's [graph] keys (institution_share).
+enum class CityParamNames { options, keys };
+
 // Throws UsageError (a value out of range) or ConfigError (values that do
-// not fit together), naming the command-line option.
-void validate_city_params(const CityParams& params);
+// not fit together), naming the parameters as `names` says.
+void validate_city_params(const CityParams& params, CityParamNames names = CityParamNames::options);
 
 // The layout that follows from the parameters, before any edge is drawn.
 struct CityLayout {

@@ -138,6 +138,17 @@ TEST(SimulationConfig, OutOfRangeIsNamed) {
   EXPECT_NE(m.find("[run] name"), std::string::npos) << m;
   m = error_of("[graph]\nagents = 5\n");
   EXPECT_NE(m.find("[graph] agents = 5"), std::string::npos) << m;
+  // Values that do not fit together: named by their keys, at the line of
+  // the first the message names (before, by the generator's --options).
+  m = error_of("[graph]\nagents = 200\ninstitution_share = 0.5\nenterprise_share = 0.5\n");
+  EXPECT_NE(m.find("test.toml:3: [graph] institution_share 0.5 and enterprise_share 0.5 leave 0 of 200"),
+            std::string::npos)
+      << m;
+  EXPECT_EQ(m.find("--"), std::string::npos) << m;
+  m = error_of("[graph]\nmean_degree = 2000\nagents = 2147483647\n");
+  EXPECT_NE(m.find("test.toml:3: [graph] agents 2147483647 with mean_degree 2000 asks for more than 4e12 edges"),
+            std::string::npos)
+      << m;
 }
 
 TEST(SimulationConfig, GraphIsAFileOrACity) {
