@@ -95,8 +95,7 @@ namespace {
 using trustprop::bench::machine_info;
 using trustprop::bench::utc_now;
 using trustprop::bench::read_first_line;
-using trustprop::bench::machine_busy_seconds;
-using trustprop::bench::self_busy_seconds;
+using trustprop::bench::BackgroundMeter;
 using trustprop::bench::seconds;
 using trustprop::bench::Stats;
 using trustprop::bench::stats_of;
@@ -482,8 +481,7 @@ int run(int argc, char** argv) {
     const double floor_vf_s = floor_vf_bytes / (stream_gbps * 1e9);
     std::fprintf(stderr, "[bench] %d thread(s): STREAM triad %.2f GB/s\n", k, stream_gbps);
 
-    const auto wall0 = Clock::now();
-    const double machine0 = machine_busy_seconds(), self0 = self_busy_seconds();
+    const BackgroundMeter background;
     std::vector<std::vector<double>> samples(systems.size());
     std::vector<double> last_residual(systems.size(), 0.0);
     for (auto& s : systems) {
@@ -501,9 +499,7 @@ int run(int argc, char** argv) {
       }
     }
 
-    const double wall = seconds(wall0, Clock::now());
-    const double others = std::max(0.0, (machine_busy_seconds() - machine0) - (self_busy_seconds() - self0));
-    const double background_share = others / (wall * omp_get_num_procs());
+    const double wall = background.wall_seconds(), background_share = background.share();
     std::vector<std::vector<double>> results;
     for (auto& s : systems) results.push_back(s->result());
     json sys = json::object();

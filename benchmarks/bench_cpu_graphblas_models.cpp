@@ -71,11 +71,10 @@ namespace tk = trustprop::kernels;
 
 namespace {
 
-using trustprop::bench::machine_busy_seconds;
+using trustprop::bench::BackgroundMeter;
 using trustprop::bench::machine_info;
 using trustprop::bench::read_first_line;
 using trustprop::bench::seconds;
-using trustprop::bench::self_busy_seconds;
 using trustprop::bench::Stats;
 using trustprop::bench::stats_of;
 using trustprop::bench::GrbTypes;
@@ -427,8 +426,7 @@ struct Protocol {
 // systems[2]) and, in `results`, each system's final state.
 json measure(std::vector<std::unique_ptr<System>>& systems, const Protocol& protocol, double floor_s,
              std::vector<std::vector<double>>& results, double& background_share) {
-  const auto wall0 = Clock::now();
-  const double machine0 = machine_busy_seconds(), self0 = self_busy_seconds();
+  const BackgroundMeter background;
   std::vector<std::vector<double>> samples(systems.size());
   std::vector<double> last(systems.size(), 0.0);
   for (auto& s : systems) {
@@ -444,9 +442,7 @@ json measure(std::vector<std::unique_ptr<System>>& systems, const Protocol& prot
         samples[q].push_back(seconds(a, Clock::now()));
       }
     }
-  const double wall = seconds(wall0, Clock::now());
-  const double others = std::max(0.0, (machine_busy_seconds() - machine0) - (self_busy_seconds() - self0));
-  background_share = others / (wall * omp_get_num_procs());
+  background_share = background.share();
   results.clear();
   for (auto& s : systems) results.push_back(s->result());
   std::vector<Stats> st;

@@ -7,6 +7,8 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -86,6 +88,27 @@ inline double self_busy_seconds() {
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
+
+// The share of all cores that other processes used since it was made, in
+// [0, 1]: the machine's busy CPU time less this process's, over the wall
+// time times the cores. /proc counts in ticks of 1/CLK_TCK s, so a short
+// measurement can come out above 1: it is clamped.
+class BackgroundMeter {
+ public:
+  BackgroundMeter() : machine0_(machine_busy_seconds()), self0_(self_busy_seconds()) {}
+  double wall_seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count();
+  }
+  double share() const {
+    const double wall = wall_seconds();
+    const double others = std::max(0.0, (machine_busy_seconds() - machine0_) - (self_busy_seconds() - self0_));
+    return wall > 0 ? std::min(1.0, others / (wall * omp_get_num_procs())) : 0.0;
+  }
+
+ private:
+  double machine0_, self0_;
+  std::chrono::steady_clock::time_point t0_ = std::chrono::steady_clock::now();
+};
 
 inline nlohmann::ordered_json machine_info() {
   const std::string lscpu = run_command("LC_ALL=C lscpu 2>/dev/null");

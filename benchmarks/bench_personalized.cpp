@@ -61,8 +61,7 @@ namespace {
 
 using trustprop::bench::machine_info;
 using trustprop::bench::utc_now;
-using trustprop::bench::machine_busy_seconds;
-using trustprop::bench::self_busy_seconds;
+using trustprop::bench::BackgroundMeter;
 
 double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::duration<double>(b - a).count(); }
 
@@ -71,12 +70,9 @@ double seconds(Clock::time_point a, Clock::time_point b) { return std::chrono::d
 // Measures the share of all cores that other processes used while `f` ran.
 template <class F>
 double background_share(F&& f) {
-  const double machine0 = machine_busy_seconds(), self0 = self_busy_seconds();
-  const auto t0 = Clock::now();
+  const BackgroundMeter meter;
   f();
-  const double wall = seconds(t0, Clock::now());
-  const double others = std::max(0.0, (machine_busy_seconds() - machine0) - (self_busy_seconds() - self0));
-  return wall > 0 ? others / (wall * omp_get_num_procs()) : 0.0;
+  return meter.share();
 }
 
 double median(std::vector<double> v) {
