@@ -4,8 +4,10 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <unordered_map>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "common/error.hpp"
 #include "host/cli_checks.hpp"
@@ -32,16 +34,52 @@ std::string transition_form(const EigenTrustResult& r) {
   return s;
 }
 
-// An earlier run's /trust/eigentrust: n entries, each finite and >= 0, not
-// all 0, of a finite sum (it is scaled to sum 1). Throws DataError naming
-// the file and entry.
-std::vector<double> read_warm_start(const std::string& path, std::int64_t n) {
-  std::vector<double> t = io::h5::File::open_read(path).read_1d<double>("/trust/eigentrust", n);
+// The original ids of `count` agents: `ids`, or their indices where a file has none.
+std::vector<std::int64_t> original_ids(const std::vector<std::int64_t>& ids, std::int64_t count) {
+  if (!ids.empty()) return ids;
+  std::vector<std::int64_t> index(static_cast<std::size_t>(count));
+  std::iota(index.begin(), index.end(), std::int64_t{0});
+  return index;
+}
+
+// An earlier run's /trust/eigentrust, each entry finite and >= 0, given to
+// the agents of `g` by original id (its /agents/id, else the agent index:
+// the same graph, a renumbered copy of it, or an earlier version of it;
+// agents it lacks start at 0), not all 0, of a finite sum (it is scaled to
+// sum 1). Throws DataError naming the file and entry.
+std::vector<double> read_warm_start(const std::string& path, const io::Graph& g) {
+  const io::h5::File file = io::h5::File::open_read(path);
+  const std::vector<double> earlier = file.read_1d<double>("/trust/eigentrust");
   const std::string where = path + ": dataset /trust/eigentrust (--warm-start)";
-  for (std::size_t i = 0; i < t.size(); ++i)
-    if (!(t[i] >= 0.0) || !std::isfinite(t[i]))
-      throw DataError(where + ": entry " + std::to_string(i) + " is " + fmt::format("{}", t[i]) +
+  for (std::size_t i = 0; i < earlier.size(); ++i)
+    if (!(earlier[i] >= 0.0) || !std::isfinite(earlier[i]))
+      throw DataError(where + ": entry " + std::to_string(i) + " is " + fmt::format("{}", earlier[i]) +
                       "; trust must be finite and >= 0");
+  const auto m = static_cast<std::int64_t>(earlier.size());
+  const std::vector<std::int64_t> ids =
+      original_ids(file.exists("/agents/id") ? file.read_1d<std::int64_t>("/agents/id", m) : std::vector<std::int64_t>{}, m);
+  const std::vector<std::int64_t> wanted = original_ids(g.id, g.n);
+  std::vector<double> t;
+  if (ids == wanted) {
+    t = earlier;  // the same agents in the same order
+  } else {
+    std::unordered_map<std::int64_t, std::size_t> at;
+    for (std::size_t i = 0; i < ids.size(); ++i)
+      if (!at.emplace(ids[i], i).second)
+        throw DataError(path + ": dataset /agents/id: id " + std::to_string(ids[i]) + " appears twice");
+    t.assign(wanted.size(), 0.0);
+    std::int64_t matched = 0;
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+      if (const auto it = at.find(wanted[i]); it != at.end()) {
+        t[i] = earlier[it->second];
+        ++matched;
+      }
+    if (matched == 0)
+      throw DataError(where + ": none of its " + std::to_string(m) + " agents is an agent of the graph (by original "
+                      "id); a warm start needs results of this graph or of an earlier version of it");
+    spdlog::info("warm start: {} of the graph's {} agents found in {} by original id (the others start at 0)", matched,
+                 g.n, path);
+  }
   const double sum = std::accumulate(t.begin(), t.end(), 0.0);  // entries >= 0: 0 only when all are
   if (sum == 0.0) throw DataError(where + ": every entry is 0; a start needs some trust");
   if (!std::isfinite(sum))
@@ -123,7 +161,7 @@ class EigenTrustModel final : public RankModel {
     std::vector<double> start;  // a resumed run starts from its checkpoint instead
     std::optional<io::ResultsWriter> out;
     collectively(comm, [&] {
-      if (!warm_start_.empty() && !resume) start = read_warm_start(warm_start_, g.n);
+      if (!warm_start_.empty() && !resume) start = read_warm_start(warm_start_, g);
       if (run.writes_output()) out.emplace(run.settings.output, results_provenance(run));
     });
 
