@@ -129,11 +129,6 @@ class PersonalizedModel final : public RankModel {
     }
     const SeedSets seeds = parse_seeds(run);
     const bool checkpointed = !run.settings.checkpoint.run_dir.empty();
-    // Checkpoints hold one batch of every seed set: with --run-dir, one round.
-    const std::int64_t round =
-        checkpointed ? seeds.count()
-                     : round_size(run.exec->kind(), run.exec->available_memory(), g.n, g.nnz(), seeds.count(),
-                                  seeds.entries());
     if (checkpointed && seed_batch_ > 0 && seed_batch_ < seeds.count())
       throw UsageError("rank --model personalized: --seed-batch " + std::to_string(seed_batch_) + " with --run-dir: " +
                        "checkpoints hold one batch of all " + std::to_string(seeds.count()) +
@@ -141,6 +136,13 @@ class PersonalizedModel final : public RankModel {
     auto out = open_results(run);
     Columns kept;
     keep_columns(kept, run, seeds.count(), out);
+    // Checkpoints hold one batch of every seed set: with --run-dir, one
+    // round. Else the rounds are sized now, with the results file and the
+    // kept columns allocated, by the room every round's check then finds.
+    const std::int64_t round =
+        checkpointed ? seeds.count()
+                     : round_size(run.exec->kind(), run.exec->available_memory(), g.n, g.nnz(), seeds.count(),
+                                  seeds.entries());
     if (round < seeds.count()) {
       spdlog::info("personalized trust: {} seed sets in {} rounds of {}", seeds.count(),
                    (seeds.count() + round - 1) / round, round);
