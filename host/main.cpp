@@ -52,7 +52,9 @@ int main(int argc, char** argv) {
   app.add_option("--device", global.device, "Backend: auto, cpu, cuda or cuda:N")
       ->check(host::device_check())
       ->capture_default_str();
-  app.add_option("--threads", global.threads, "CPU threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", global.threads, "CPU threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
       ->capture_default_str();

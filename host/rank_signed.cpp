@@ -64,7 +64,8 @@ class SignedModel final : public RankModel {
     rank.add_option("--top-per-source", top_per_source_,
                     "signed: store the K most trusted and the K most distrusted agents of every source (then the "
                     "whole [k, n] block only with --full)")
-        ->check(CLI::NonNegativeNumber);
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
     full_ = shared_rank_flag(rank, "--full", "signed: with --top-per-source, store the whole [k, n] block as well");
   }
 

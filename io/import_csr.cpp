@@ -294,9 +294,15 @@ CsrBuildResult build_csr(RawEdges&& e, const CsrBuildOptions& o, const std::stri
     hi = std::max(hi, w[k]);
     big = std::max(big, std::fabs(w[k]));
   }
-  if (nnz > 0 && !(std::isfinite(lo) && std::isfinite(hi)))
-    throw DataError(where + ": merging duplicate edges (--duplicates " + std::string(to_string(o.duplicates)) +
-                    ") made a weight overflow float32");
+  if (nnz > 0 && !(std::isfinite(lo) && std::isfinite(hi))) {
+    // Name the first such pair by its original ids (every line was finite).
+    const auto k = std::find_if(w, w + nnz, [](float v) { return !std::isfinite(v); }) - w;
+    const auto row = std::upper_bound(g.indptr.begin(), g.indptr.end(), k) - g.indptr.begin() - 1;
+    const auto id = [&g](std::int64_t agent) { return g.id.empty() ? agent : g.id[static_cast<std::size_t>(agent)]; };
+    throw DataError(where + ": merging the duplicate edges " + std::to_string(id(row)) + " -> " +
+                    std::to_string(id(g.indices[static_cast<std::size_t>(k)])) + " (--duplicates " +
+                    std::string(to_string(o.duplicates)) + ") made a weight overflow float32");
+  }
   if (o.scale_weights && big > 0) {
     res.weight_scale = big;
     const double s = big;

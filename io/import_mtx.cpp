@@ -77,6 +77,8 @@ Graph import_matrix_market(const std::string& path, const ImportOptions& o, Impo
     if (rows != cols)
       throw DataError(at + "the matrix is " + std::to_string(rows) + " x " + std::to_string(cols) +
                       "; a trust graph needs a square matrix (rows = columns = agents)");
+    if (rows > std::numeric_limits<std::int32_t>::max())
+      throw DataError(at + std::to_string(rows) + " agents do not fit 32-bit agent indices (at most 2147483647)");
     // Every 1..rows is an agent, whatever the entries: refuse a size the
     // memory cannot hold before allocating for it (24 B per agent of row
     // offsets, ids and counts, 32 B per entry read and built).

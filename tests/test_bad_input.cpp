@@ -60,6 +60,7 @@ const ImportCase kImportCases[] = {
     {"mtx_array.mtx", "", 65, 1, "'array' format is not supported"},
     {"mtx_skew.mtx", "", 65, 1, "'skew-symmetric' matrices are not supported"},
     {"mtx_not_square.mtx", "", 65, 2, "square matrix"},
+    {"mtx_too_many_agents.mtx", "", 65, 2, "2147483648 agents do not fit 32-bit agent indices"},
     {"mtx_bad_size_line.mtx", "", 65, 3, "the size line must be"},
     {"mtx_index_out_of_range.mtx", "", 65, 4, "row index 4 is out of range 1..3"},
     {"mtx_index_zero.mtx", "", 65, 4, "row index 0 is out of range 1..3"},

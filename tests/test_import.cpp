@@ -234,6 +234,15 @@ TEST_F(ImportTest, TinyWeightsRoundToZeroAndZeroIsPositive) {
   EXPECT_NE(error_of("h.txt", "1 2 1e39\n", o).find("beyond the range of float32"), std::string::npos);
 }
 
+TEST_F(ImportTest, ASumOfDuplicatesPastFloat32NamesThePair) {
+  ImportOptions o;
+  o.duplicates = DuplicateRule::sum;
+  const std::string msg = error_of("s.txt", "3 1 1\n7 9 3e38\n7 9 3e38\n", o);
+  EXPECT_NE(msg.find("s.txt: merging the duplicate edges 7 -> 9 (--duplicates sum) made a weight overflow float32"),
+            std::string::npos)
+      << msg;
+}
+
 TEST_F(ImportTest, DefaultRuleIsLast) {
   EXPECT_EQ(ImportOptions{}.duplicates, DuplicateRule::last);
   const Graph g = import("d.txt", "1 2 0.5\n1 2 0.75\n");
