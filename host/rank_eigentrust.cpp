@@ -142,6 +142,10 @@ class EigenTrustModel final : public RankModel {
     o.tolerance = run.settings.tolerance;
     o.float32_gather = gather_precision_ == "float32";
     if (run.settings.max_iterations >= 0) o.max_iterations = run.settings.max_iterations;
+    if (run.comm && o.block_agents > 0 && comm.rank() == 0)
+      spdlog::warn("--cpu-block-agents {} applies to one process: under MPI each process keeps its rows of Ct in CSR "
+                   "or SELL-8 lanes (docs/distributed.md)",
+                   o.block_agents);
     Pretrust pre;
     collectively(comm, [&] { pre = build_pretrust(g, pretrust_); });
     std::optional<EigenTrustResume> resume;

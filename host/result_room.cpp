@@ -13,7 +13,8 @@ void require_result_room(std::int64_t n, std::int64_t k, std::size_t beside, con
   const std::size_t available = kernels::cpu::host_memory_available();
   if (need <= available) return;
   throw InternalError(what + " needs " + kernels::size_text(static_cast<double>(need)) +
-                      " of host memory (the whole [k, n] result, 8 B per agent per " + column +
+                      " of host memory (the results of " + std::to_string(k) + " " + column +
+                      "s held at once, 8 B per agent per " + column +
                       (beside > 0 ? ", beside " + kernels::size_text(static_cast<double>(beside)) + " for this process's own run" : "") +
                       "), " + kernels::size_text(static_cast<double>(available)) + " available; run fewer " + column +
                       "s per job");
