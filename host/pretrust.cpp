@@ -1,12 +1,10 @@
 #include "host/pretrust.hpp"
 
 #include <algorithm>
-#include <charconv>
-#include <cstring>
 #include <numeric>
 
 #include "common/error.hpp"
-#include "io/text_input.hpp"
+#include "host/rank_options.hpp"
 
 namespace trustprop::host {
 
@@ -29,36 +27,6 @@ std::vector<std::int64_t> agents_of_ids(const io::Graph& g, const std::vector<st
   return out;
 }
 
-namespace {
-
-std::vector<std::int64_t> read_id_file(const io::Graph& g, const std::string& path) {
-  io::TextInput in(path, 1u << 20);
-  std::vector<std::int64_t> ids, lines;
-  std::string_view line;
-  while (in.next_line(line)) {
-    const std::int64_t lineno = in.line_number();
-    const auto first = line.find_first_not_of(" \t");
-    if (first == std::string::npos || line[first] == '#') continue;
-    const auto last = line.find_last_not_of(" \t");
-    std::int64_t id = 0;
-    const char* b = line.data() + first;
-    const char* e = line.data() + last + 1;
-    auto [ptr, ec] = std::from_chars(b, e, id);
-    if (ec != std::errc() || ptr != e)
-      throw DataError(path + ":" + std::to_string(lineno) + ": '" + std::string(b, e) + "' is not an agent id");
-    ids.push_back(id);
-    lines.push_back(lineno);
-  }
-  const auto agents = agents_of_ids(g, ids);
-  for (std::size_t k = 0; k < ids.size(); ++k)
-    if (agents[k] < 0)
-      throw DataError(path + ":" + std::to_string(lines[k]) + ": agent id " + std::to_string(ids[k]) +
-                      " is not in the graph");
-  return agents;
-}
-
-}  // namespace
-
 Pretrust build_pretrust(const io::Graph& g, const std::string& spec) {
   Pretrust r;
   const auto n = static_cast<std::size_t>(g.n);
@@ -71,10 +39,9 @@ Pretrust build_pretrust(const io::Graph& g, const std::string& spec) {
   } else if (spec == "all") {
     r.description = "all agents";
   } else {
-    set = read_id_file(g, spec);
+    set = agents_from_file(g, spec, "--pretrust");
     std::sort(set.begin(), set.end());
     set.erase(std::unique(set.begin(), set.end()), set.end());
-    if (set.empty()) throw UsageError(spec + ": the pre-trust file lists no agents");
     r.description = "agents listed in " + spec;
   }
   if (g.n == 0) return r;

@@ -1,7 +1,8 @@
 // The pre-trust distribution p of EigenTrust (DESIGN §3): uniform over a set
 // of pre-trusted agents. The set is "institutions" (the default: agents of
 // kind institution, or every agent when the graph has none), "all", or a
-// text file of original agent ids, one per line ('#' comments allowed).
+// text file of original agent ids separated by spaces, commas or line ends
+// (`#` comments), read as every id file is (host/rank_options.hpp).
 #pragma once
 
 #include <string>

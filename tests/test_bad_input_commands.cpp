@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cli_runner.hpp"
+#include "io/h5.hpp"
 
 namespace fs = std::filesystem;
 
@@ -201,6 +202,15 @@ TEST_F(BadCommandInput, IdFilesTakeCrlfAndAByteOrderMarkButRefuseOldMacLineEnds)
   // Personalized: two seed sets, not one of two seeds.
   const RunResult r = tp("rank g.h5 --model personalized --seeds-file crlf.txt --json -o r.h5");
   EXPECT_NE(r.out.find("\"seed_sets\": 2"), std::string::npos) << r.out;
+  // The pre-trust file reads as the others: ids separated by commas, tabs
+  // and spaces, with comments (it used to take one id per line only).
+  write("list.txt", "# verified\n3, 7\t9  # three\n");
+  const RunResult p = tp("rank g.h5 --pretrust list.txt -o p.h5");
+  EXPECT_EQ(p.rc, 0) << p.err;
+  const auto trust = trustprop::io::h5::File::open_read(at("p.h5")).read_1d<double>("/trust/eigentrust");
+  write("lines.txt", "3\n7\n9\n");
+  ASSERT_EQ(tp("rank g.h5 --pretrust lines.txt -o q.h5").rc, 0);
+  EXPECT_EQ(trust, trustprop::io::h5::File::open_read(at("q.h5")).read_1d<double>("/trust/eigentrust"));
 }
 
 TEST_F(BadCommandInput, ADirectoryWhereAFileBelongsIsNoInput) {
