@@ -258,7 +258,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
   std::vector<Section> sections = schema(c, names);
   bool city_key = false;
   std::string city_key_where;
-  std::map<std::string, std::string> city_key_at;  // [graph] key -> "file:line:column"
+  std::map<std::string, std::string> city_key_at;  // [graph] key -> "file:line"
 
   for (auto&& [section_key, section_node] : root) {
     const std::string section_name(section_key.str());
