@@ -20,6 +20,10 @@ namespace trustprop::host {
 // (EigenTrustOptions::float32_gather).
 inline constexpr double float32_gather_limit = 1e-7;
 
+// A warm start whose sum is within this of 1 is taken as it is; others are
+// scaled to sum 1.
+inline constexpr double warm_start_sum_slack = 1e-6;
+
 // Whether the float32 gather ends after an iteration of residual ‖Δt‖₁ that
 // followed one of `previous` (+∞ for the first): below float32_gather_limit,
 // or where the residual did not shrink. The exact iteration shrinks it by at
@@ -92,7 +96,8 @@ struct EigenTrustResume {
 using IterationObserver = std::function<void(const EigenTrustState&)>;
 
 // `pretrust` is the distribution p (n entries summing to 1); `start`, when
-// not empty, is the warm-start vector (n entries, normalised here);
+// not empty, is the warm-start vector (n entries, scaled here to sum 1 unless
+// it does within warm_start_sum_slack);
 // `resume`, when given, replaces it and the record so far.
 EigenTrustResult run_eigentrust(const std::shared_ptr<const kernels::Executor>& exec, const io::Graph& graph,
                                 const std::vector<double>& pretrust, const EigenTrustOptions& options,
