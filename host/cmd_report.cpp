@@ -258,7 +258,8 @@ void add_series(Json& j, const RunSummary& s, const Layout& layout, const std::v
   for (const Column& c : layout.columns) columns.push_back(c.field);
   for (const std::size_t r : rows) {
     Json row = Json::object();
-    for (const Column& c : layout.columns) row[c.field] = s.records[r].at(c.field);
+    for (const Column& c : layout.columns)  // null where a rank iteration has no time
+      row[c.field] = s.records[r].contains(c.field) ? Json(s.records[r].at(c.field)) : Json(nullptr);
     table.push_back(row);
   }
   if (!s.records.empty()) {

@@ -209,18 +209,20 @@ void judge_rank(RunSummary& s, double tolerance) {
 }
 
 // The wall times rank's metrics.jsonl gives the checkpoint's iterations:
-// line k's `seconds` where the line is iteration k with the checkpoint's
-// residual (bitwise). The log is secondary to the checkpoint: a line that
-// does not parse, or belongs to no iteration of it, gives no time.
+// a line's `seconds` where its `iteration` is one of the checkpoint's, with
+// the checkpoint's residual (bitwise); the first such line of each
+// iteration. The log is secondary to the checkpoint: a line that does not
+// parse, or belongs to no iteration of it, gives no time.
 void add_rank_times(RunSummary& s, const std::string& metrics_path) {
   std::ifstream in(metrics_path);
   double total = 0;
-  std::size_t k = 0;
-  for (std::string line; k < s.records.size() && std::getline(in, line); ++k) {
+  for (std::string line; std::getline(in, line);) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
-    nlohmann::json& record = s.records[k];
-    if (!j.is_object() || j.value("iteration", nlohmann::json()) != record["iteration"] ||
-        !j.contains("residual") || !j["residual"].is_number() ||
+    if (!j.is_object() || !j.contains("iteration") || !j["iteration"].is_number_integer()) continue;
+    const auto k = j["iteration"].get<std::int64_t>();
+    if (k < 1 || k > static_cast<std::int64_t>(s.records.size())) continue;
+    nlohmann::json& record = s.records[static_cast<std::size_t>(k - 1)];
+    if (record.contains("seconds") || !j.contains("residual") || !j["residual"].is_number() ||
         j["residual"].get<double>() != record["residual"].get<double>() || !j.contains("seconds") ||
         !j["seconds"].is_number() || !(j["seconds"].get<double>() >= 0.0))
       continue;

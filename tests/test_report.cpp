@@ -364,12 +364,19 @@ TEST_F(Report, RankRunDirectoryFromItsCheckpoints) {
   }
   EXPECT_DOUBLE_EQ(j["progress"]["seconds"].get<double>(), seconds);
   EXPECT_TRUE(j["warnings"].empty()) << j["warnings"];
-  // A line without a time (as a resume rebuilds them): the others are counted, and a warning says so.
+  // A line without a time (as a resume rebuilds them), and a blank line
+  // after it: the others are counted (by their iteration, not their
+  // position), a warning says so, and --json shows the missing time as null.
   lines[1].erase("seconds");
   {
     std::ofstream out(rank_dir / "metrics.jsonl");
-    for (const auto& l : lines) out << l.dump() << "\n";
+    for (std::size_t k = 0; k < lines.size(); ++k) out << lines[k].dump() << (k == 2 ? "\n\n" : "\n");
   }
+  r = report(rank_dir, "--json --every 1");
+  ASSERT_EQ(r.rc, 0) << r.err;
+  const auto partial = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(partial["rows"][1]["seconds"].is_null()) << partial["rows"][1];
+  EXPECT_EQ(partial["rows"][4]["seconds"], lines[4]["seconds"]);
   r = report(rank_dir, "");
   ASSERT_EQ(r.rc, 0) << r.err;
   EXPECT_NE(r.out.find(" s in " + std::to_string(lines.size() - 1) + " of the " + std::to_string(lines.size()) +
