@@ -176,6 +176,14 @@ PlannedGraph planned_graph(const SimulationConfig& c) {
           city_description(c.graph.city)};
 }
 
+// The bytes a process of `processes` needs for its share of the ties: the
+// simulation's state, and on the CPU the graph itself beside it.
+std::size_t bytes_with_graph(const PlannedGraph& g, kernels::BackendKind kind, int processes) {
+  const std::int64_t ties = (g.nnz + processes - 1) / processes;
+  return dynamics_device_bytes(g.n, ties, kind) +
+         (kind == kernels::BackendKind::cuda ? 0 : io::graph_bytes(g.n, ties));
+}
+
 // Refuses a run whose graph and state cannot fit, before the graph is read
 // or generated (which alone may take most of the memory and minutes):
 // InternalError (exit 70) with the bytes needed and available. Each
@@ -185,9 +193,7 @@ void require_room_for_graph(const SimulationConfig& c, const kernels::Executor& 
   const PlannedGraph g = planned_graph(c);
   const std::int64_t ties = (g.nnz + processes - 1) / processes;
   const bool gpu = exec.kind() == kernels::BackendKind::cuda;
-  const std::size_t state = dynamics_device_bytes(g.n, ties, exec.kind());
-  const std::size_t graph = gpu ? 0 : io::graph_bytes(g.n, ties);
-  kernels::require_memory(exec, state + graph,
+  kernels::require_memory(exec, bytes_with_graph(g, exec.kind(), processes),
                           fmt::format("simulating {} ({} agents, {}{} ties{})", g.description, g.n,
                                       g.estimated ? "about " : "", g.nnz,
                                       processes > 1 ? fmt::format(", about {} per process", ties) : ""),
@@ -195,27 +201,24 @@ void require_room_for_graph(const SimulationConfig& c, const kernels::Executor& 
 }
 
 void print_plan(const SimulateOptions& o, const SimulationConfig& c, const GlobalOptions& global, int processes) {
-  const PlannedGraph planned = planned_graph(c);
-  const std::int64_t n = planned.n, nnz = planned.nnz;
-  const bool estimated = planned.estimated;
-  const std::string& graph = planned.description;
+  const PlannedGraph g = planned_graph(c);
+  const std::int64_t n = g.n, nnz = g.nnz;
   const auto exec = global.executor();
   const std::size_t need = dynamics_device_bytes(n, nnz, exec->kind());
-  const bool gpu = exec->kind() == kernels::BackendKind::cuda;
   nlohmann::json plan{{"command", "simulate"},
                             {"config", c.source},
                             {"run_dir", run_dir_of(o, c)},
-                            {"graph", graph},
+                            {"graph", g.description},
                             {"agents", n},
                             {"edges", nnz},
-                            {"edges_estimated", estimated},
+                            {"edges_estimated", g.estimated},
                             {"epochs", c.epochs},
                             {"trust_every", c.trust_every},
                             {"backend", exec->name()},
                             {"device", exec->description()},
                             {"memory_bytes_estimate", need},
                             {"memory_bytes_available", exec->available_memory()},
-                            {"fits", need + (gpu ? 0 : io::graph_bytes(n, nnz)) <= exec->available_memory()},
+                            {"fits", bytes_with_graph(g, exec->kind(), 1) <= exec->available_memory()},
                             {"resume", o.resume},
                             {"resolved_config", resolved_toml(c)}};
   if (processes > 1) {

@@ -4,7 +4,6 @@
 #include <limits>
 #include <numeric>
 #include <optional>
-#include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -34,19 +33,12 @@ std::string transition_form(const EigenTrustResult& r) {
   return s;
 }
 
-// The original ids of `count` agents: `ids`, or their indices where a file has none.
-std::vector<std::int64_t> original_ids(const std::vector<std::int64_t>& ids, std::int64_t count) {
-  if (!ids.empty()) return ids;
-  std::vector<std::int64_t> index(static_cast<std::size_t>(count));
-  std::iota(index.begin(), index.end(), std::int64_t{0});
-  return index;
-}
-
 // An earlier run's /trust/eigentrust, each entry finite and >= 0, given to
-// the agents of `g` by original id (its /agents/id, else the agent index:
-// the same graph, a renumbered copy of it, or an earlier version of it;
-// agents it lacks start at 0), not all 0, of a finite sum (it is scaled to
-// sum 1). Throws DataError naming the file and entry.
+// the agents of `g` by original id (FILE's /agents/id, else the entry's
+// index, looked up as host::agents_of_ids does: the same graph, a
+// renumbered copy of it, or an earlier version of it; agents it lacks start
+// at 0), not all 0, of a finite sum (it is scaled to sum 1 unless it sums
+// to 1 within warm_start_sum_slack). Throws DataError naming the file and entry.
 std::vector<double> read_warm_start(const std::string& path, const io::Graph& g) {
   const io::h5::File file = io::h5::File::open_read(path);
   const std::vector<double> earlier = file.read_1d<double>("/trust/eigentrust");
@@ -56,30 +48,31 @@ std::vector<double> read_warm_start(const std::string& path, const io::Graph& g)
       throw DataError(where + ": entry " + std::to_string(i) + " is " + fmt::format("{}", earlier[i]) +
                       "; trust must be finite and >= 0");
   const auto m = static_cast<std::int64_t>(earlier.size());
-  const std::vector<std::int64_t> ids =
-      original_ids(file.exists("/agents/id") ? file.read_1d<std::int64_t>("/agents/id", m) : std::vector<std::int64_t>{}, m);
-  const std::vector<std::int64_t> wanted = original_ids(g.id, g.n);
-  std::vector<double> t;
-  if (ids == wanted) {
-    t = earlier;  // the same agents in the same order
-  } else {
-    std::unordered_map<std::int64_t, std::size_t> at;
-    for (std::size_t i = 0; i < ids.size(); ++i)
-      if (!at.emplace(ids[i], i).second)
-        throw DataError(path + ": dataset /agents/id: id " + std::to_string(ids[i]) + " appears twice");
-    t.assign(wanted.size(), 0.0);
-    std::int64_t matched = 0;
-    for (std::size_t i = 0; i < wanted.size(); ++i)
-      if (const auto it = at.find(wanted[i]); it != at.end()) {
-        t[i] = earlier[it->second];
-        ++matched;
-      }
-    if (matched == 0)
-      throw DataError(where + ": none of its " + std::to_string(m) + " agents is an agent of the graph (by original "
-                      "id); a warm start needs results of this graph or of an earlier version of it");
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(m));
+  if (file.exists("/agents/id"))
+    ids = file.read_1d<std::int64_t>("/agents/id", m);
+  else
+    std::iota(ids.begin(), ids.end(), std::int64_t{0});
+  std::vector<std::int64_t> sorted = ids;
+  std::sort(sorted.begin(), sorted.end());
+  if (const auto twice = std::adjacent_find(sorted.begin(), sorted.end()); twice != sorted.end())
+    throw DataError(path + ": dataset /agents/id: id " + std::to_string(*twice) + " appears twice");
+  const std::vector<std::int64_t> agents = agents_of_ids(g, ids);
+  std::vector<double> t(static_cast<std::size_t>(g.n), 0.0);
+  std::int64_t matched = 0;
+  bool in_place = m == g.n;  // every entry at its own agent: the same graph
+  for (std::size_t i = 0; i < agents.size(); ++i) {
+    in_place = in_place && agents[i] == static_cast<std::int64_t>(i);
+    if (agents[i] < 0) continue;
+    t[static_cast<std::size_t>(agents[i])] = earlier[i];
+    ++matched;
+  }
+  if (matched == 0)
+    throw DataError(where + ": none of its " + std::to_string(m) + " agents is an agent of the graph (by original "
+                    "id); a warm start needs results of this graph or of an earlier version of it");
+  if (!in_place)
     spdlog::info("warm start: {} of the graph's {} agents found in {} by original id (the others start at 0)", matched,
                  g.n, path);
-  }
   const double sum = std::accumulate(t.begin(), t.end(), 0.0);  // entries >= 0: 0 only when all are
   if (sum == 0.0) throw DataError(where + ": every entry is 0; a start needs some trust");
   if (!std::isfinite(sum))

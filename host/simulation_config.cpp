@@ -256,8 +256,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
   c.source = source;
   Names names{registration_name(c.model.registration), precision_name(c.model.propagation)};
   std::vector<Section> sections = schema(c, names);
-  bool city_key = false;
-  std::string city_key_where;
+  std::string city_key_where;  // the first city key of [graph], as "file:line: [graph] key"
   std::map<std::string, std::string> city_key_at;  // [graph] key -> "file:line"
 
   for (auto&& [section_key, section_node] : root) {
@@ -293,8 +292,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
         throw ConfigError(at(source, key.source()) + ": " + e.what());
       }
       if (section_name == "graph" && key_name != "path" && key_name != "generate") {
-        if (!city_key) city_key_where = at(source, key.source()) + ": " + name;
-        city_key = true;
+        if (city_key_at.empty()) city_key_where = at(source, key.source()) + ": " + name;
         city_key_at[key_name] = at(source, key.source());
       }
     }
@@ -304,7 +302,7 @@ SimulationConfig parse_simulation_config(std::string_view text, const std::strin
   GraphSpec& g = c.graph;
   if (!g.path.empty() && !g.generate.empty())
     throw ConfigError(source + ": [graph] has both path and generate: give one of them");
-  if (!g.path.empty() && city_key)
+  if (!g.path.empty() && !city_key_at.empty())
     throw ConfigError(city_key_where + " applies only to a generated city (generate = \"city\"), not to path");
   if (g.path.empty()) {
     g.generate = "city";
